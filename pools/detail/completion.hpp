@@ -1,0 +1,154 @@
+// detail::completion: what every pool shares to implement wait(): a count of
+// jobs submitted but not finished, the first exception since the last wait,
+// and a sleep for outside threads until the count reaches zero.
+// add() before a job is handed to a queue, done() after it ran; wait() from
+// any thread. All members are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "../config.hpp"
+
+namespace poolbench::detail {
+
+// The pool whose job the current thread is running, if any: set by a worker
+// for its lifetime and by the sequential pool around an inline job. Used to
+// detect wait() from inside a job and to route nested submissions.
+inline thread_local const void* tl_current_pool = nullptr;
+
+// Sets tl_current_pool for a scope and restores the previous value (pools can
+// nest: a job of pool A may run a job of sequential pool B inline).
+class current_pool_scope {
+public:
+    explicit current_pool_scope(const void* pool) noexcept
+        : m_previous(std::exchange(tl_current_pool, pool)) {}
+    ~current_pool_scope() { tl_current_pool = m_previous; }
+    current_pool_scope(const current_pool_scope&) = delete;
+    current_pool_scope& operator=(const current_pool_scope&) = delete;
+
+private:
+    const void* m_previous;
+};
+
+// Returns workers when it is a count a pool may start; throws otherwise.
+inline std::size_t checked_worker_count(std::size_t workers, const char* pool_name) {
+    if (workers == 0 || workers > k_max_workers) {
+        throw std::invalid_argument(std::string("poolbench: ") + pool_name +
+                                    " pool: worker count must be between 1 and " +
+                                    std::to_string(k_max_workers) + ", got " +
+                                    std::to_string(workers));
+    }
+    return workers;
+}
+
+// wait() from inside a job of the same pool would wait for itself.
+inline void check_not_in_own_job(const void* pool, const char* pool_name) {
+    if (tl_current_pool == pool) {
+        throw std::logic_error(std::string("poolbench: ") + pool_name +
+                               " pool: wait() called from inside one of its own jobs would "
+                               "deadlock; use a task_group to join jobs from inside a job");
+    }
+}
+
+// Protocol (wait vs done), invariant: a waiter is never left asleep while the
+// pending count is zero.
+//  - done() that brings m_pending to zero then reads m_waiters; wait() first
+//    increments m_waiters, then reads m_pending. Both pairs are seq_cst, so in
+//    the single total order either the waiter's increment comes first (done()
+//    sees a waiter and notifies under the mutex) or done()'s decrement comes
+//    first (the waiter's read sees zero and it never sleeps).
+//  - The waiter re-reads m_pending under m_mutex before sleeping and done()
+//    notifies while holding m_mutex, so the notify cannot fall between the
+//    waiter's check and its sleep.
+class completion {
+public:
+    // Called before the job(s) are published to a queue. Thread-safe.
+    void add(std::int64_t n = 1) noexcept {
+        // relaxed: the queue's publication (release) orders this before the
+        // worker's done(), so the count never goes below zero.
+        m_pending.fetch_add(n, std::memory_order_relaxed);
+    }
+
+    // Called after n jobs finished (their exceptions already recorded).
+    // Thread-safe. The pool must outlive the call: pools join the threads
+    // that call done() before destroying the completion.
+    void done(std::int64_t n = 1) noexcept {
+        if (m_pending.fetch_sub(n) == n && m_waiters.load() != 0) {
+            std::lock_guard lock(m_mutex);
+            m_idle.notify_all();
+        }
+    }
+
+    // Keeps the first exception since the last take; counts the others.
+    // Thread-safe.
+    void record(std::exception_ptr e) noexcept {
+        std::lock_guard lock(m_mutex);
+        if (!m_first) {
+            m_first = std::move(e);
+            // release: pairs with the acquire load in rethrow_first(), which
+            // then takes m_mutex anyway; the flag only skips the lock.
+            m_has_error.store(true, std::memory_order_release);
+        }
+    }
+
+    // True when nothing is pending. May be stale as soon as it returns.
+    bool idle() const noexcept {
+        // acquire: pairs with the fetch_sub in done(), so the finished jobs'
+        // writes are visible to a caller that sees zero.
+        return m_pending.load(std::memory_order_acquire) == 0;
+    }
+
+    // Blocks until nothing is pending, then rethrows the first recorded
+    // exception, if any. Thread-safe; must not be called from a job of the
+    // same pool (the pool checks that first).
+    void wait() {
+        if (!idle()) {
+            m_waiters.fetch_add(1);
+            {
+                std::unique_lock lock(m_mutex);
+                m_idle.wait(lock, [this] { return m_pending.load() == 0; });
+            }
+            m_waiters.fetch_sub(1);
+        }
+        rethrow_first();
+    }
+
+    // Rethrows (and clears) the first exception recorded since the last call.
+    void rethrow_first() {
+        // acquire: pairs with the release store in record().
+        if (!m_has_error.load(std::memory_order_acquire)) return;
+        std::exception_ptr e;
+        {
+            std::lock_guard lock(m_mutex);
+            e = std::exchange(m_first, nullptr);
+            // relaxed: we hold m_mutex, which orders this with record().
+            m_has_error.store(false, std::memory_order_relaxed);
+        }
+        if (e) std::rethrow_exception(e);
+    }
+
+    // For destructors: waits for all jobs and discards any exception.
+    void drain() noexcept {
+        try {
+            wait();
+        } catch (...) {
+        }
+    }
+
+private:
+    alignas(k_cache_line) std::atomic<std::int64_t> m_pending{0};  // submitters and workers
+    alignas(k_cache_line) std::atomic<std::uint32_t> m_waiters{0};  // waiting threads
+    std::atomic<bool> m_has_error{false};
+    std::mutex m_mutex;
+    std::condition_variable m_idle;
+    std::exception_ptr m_first;  // guarded by m_mutex
+};
+
+}  // namespace poolbench::detail

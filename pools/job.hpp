@@ -1,0 +1,111 @@
+// poolbench::job: the unit of work every pool runs, a move-only `void()`
+// callable with an inline buffer, so submitting a lambda that captures a few
+// pointers (up to k_inline_size bytes) never touches the heap. Larger callables
+// fall back to one heap allocation. A job is exactly one 64-byte line.
+// Not thread-safe: a job is owned by one thread at a time and moved between
+// threads through a queue, whose synchronisation orders the hand-off.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace poolbench {
+
+class job {
+public:
+    // Bytes of callable kept inline: a lambda capturing seven pointers fits.
+    static constexpr std::size_t k_inline_size = 56;
+
+    job() noexcept = default;
+
+    template <class F>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, job> &&
+                 std::is_invocable_r_v<void, std::decay_t<F>&>)
+    job(F&& f) {  // NOLINT(google-explicit-constructor): jobs are built from lambdas
+        using fn = std::decay_t<F>;
+        if constexpr (fits_inline<fn>) {
+            ::new (static_cast<void*>(m_storage)) fn(std::forward<F>(f));
+            m_ops = &inline_ops<fn>;
+        } else {
+            ::new (static_cast<void*>(m_storage)) fn*(new fn(std::forward<F>(f)));
+            m_ops = &heap_ops<fn>;
+        }
+    }
+
+    job(job&& other) noexcept {
+        if (other.m_ops) {
+            other.m_ops->relocate(m_storage, other.m_storage);
+            m_ops = std::exchange(other.m_ops, nullptr);
+        }
+    }
+
+    job& operator=(job&& other) noexcept {
+        if (this != &other) {
+            reset();
+            if (other.m_ops) {
+                other.m_ops->relocate(m_storage, other.m_storage);
+                m_ops = std::exchange(other.m_ops, nullptr);
+            }
+        }
+        return *this;
+    }
+
+    job(const job&) = delete;
+    job& operator=(const job&) = delete;
+
+    ~job() { reset(); }
+
+    explicit operator bool() const noexcept { return m_ops != nullptr; }
+
+    // Runs the callable. Precondition: *this holds one. The callable stays
+    // (it is destroyed by reset() or the destructor), so a job is run once by
+    // the pool and then dropped.
+    void operator()() { m_ops->invoke(m_storage); }
+
+    void reset() noexcept {
+        if (m_ops) std::exchange(m_ops, nullptr)->destroy(m_storage);
+    }
+
+    // True when a callable of type F is stored without a heap allocation.
+    template <class F>
+    static constexpr bool fits_inline =
+        sizeof(F) <= k_inline_size && alignof(F) <= alignof(std::max_align_t) &&
+        std::is_nothrow_move_constructible_v<F>;
+
+private:
+    struct ops {
+        void (*invoke)(void* self);
+        // Move-constructs into dst from src, then destroys src.
+        void (*relocate)(void* dst, void* src) noexcept;
+        void (*destroy)(void* self) noexcept;
+    };
+
+    template <class F>
+    static constexpr ops inline_ops{
+        [](void* self) { std::invoke(*static_cast<F*>(self)); },
+        [](void* dst, void* src) noexcept {
+            ::new (dst) F(std::move(*static_cast<F*>(src)));
+            static_cast<F*>(src)->~F();
+        },
+        [](void* self) noexcept { static_cast<F*>(self)->~F(); },
+    };
+
+    template <class F>
+    static constexpr ops heap_ops{
+        [](void* self) { std::invoke(**static_cast<F**>(self)); },
+        [](void* dst, void* src) noexcept { ::new (dst) F*(*static_cast<F**>(src)); },
+        [](void* self) noexcept { delete *static_cast<F**>(self); },
+    };
+
+    // Storage first so that 56 bytes of 16-byte-aligned buffer and the ops
+    // pointer pack into exactly 64 bytes.
+    alignas(std::max_align_t) unsigned char m_storage[k_inline_size];
+    const ops* m_ops = nullptr;
+};
+
+static_assert(sizeof(job) == 64, "a job is meant to fill exactly one 64-byte line");
+
+}  // namespace poolbench

@@ -1,0 +1,109 @@
+// poolbench::job: small callables are stored inline (no heap allocation),
+// large ones on the heap; moves transfer ownership; captures are destroyed
+// exactly once. Allocations are counted by replacing the global operator new.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <poolbench/pools/job.hpp>
+#include <utility>
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(std::size_t size) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+long allocations_during(auto&& f) {
+    const long before = g_allocations.load();
+    f();
+    return g_allocations.load() - before;
+}
+
+struct counted {
+    static inline int alive = 0;
+    counted() { ++alive; }
+    counted(const counted&) { ++alive; }
+    counted(counted&&) noexcept { ++alive; }
+    ~counted() { --alive; }
+};
+
+}  // namespace
+
+TEST_CASE("a lambda capturing six pointers is stored without allocating") {
+    int a = 0;
+    int* p1 = &a;
+    int* p2 = &a;
+    int* p3 = &a;
+    int* p4 = &a;
+    int* p5 = &a;
+    int* p6 = &a;
+    auto f = [p1, p2, p3, p4, p5, p6] { *p1 += 1 + (p2 == p3) + (p4 == p5) + (p6 != nullptr) * 0; };
+    static_assert(sizeof(f) == 48);
+    static_assert(poolbench::job::fits_inline<decltype(f)>);
+    const long n = allocations_during([&] {
+        poolbench::job j(f);
+        poolbench::job moved(std::move(j));
+        poolbench::job assigned;
+        assigned = std::move(moved);
+        assigned();
+    });
+    CHECK(n == 0);
+    CHECK(a == 3);
+}
+
+TEST_CASE("a callable larger than the inline buffer is heap-allocated once") {
+    std::array<char, 200> big{};
+    big[0] = 7;
+    int seen = 0;
+    auto f = [big, &seen] { seen = big[0]; };
+    static_assert(!poolbench::job::fits_inline<decltype(f)>);
+    const long n = allocations_during([&] {
+        poolbench::job j(f);
+        poolbench::job moved(std::move(j));
+        moved();
+    });
+    CHECK(n == 1);
+    CHECK(seen == 7);
+}
+
+TEST_CASE("captures are destroyed exactly once, through moves and resets") {
+    {
+        poolbench::job j([c = counted{}] { (void)c; });
+        CHECK(counted::alive == 1);
+        poolbench::job k(std::move(j));
+        CHECK(counted::alive == 1);
+        CHECK(!j);
+        CHECK(k);
+        k();
+        k.reset();
+        CHECK(counted::alive == 0);
+        CHECK(!k);
+    }
+    CHECK(counted::alive == 0);
+    {
+        std::array<char, 100> pad{};
+        poolbench::job big([c = counted{}, pad] { (void)c, (void)pad; });
+        CHECK(counted::alive == 1);
+    }
+    CHECK(counted::alive == 0);
+}
+
+TEST_CASE("a move-only callable can be a job") {
+    auto owned = std::make_unique<int>(41);
+    int result = 0;
+    poolbench::job j([p = std::move(owned), &result] { result = *p + 1; });
+    j();
+    CHECK(result == 42);
+}
