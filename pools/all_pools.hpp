@@ -1,7 +1,7 @@
 // The one type list: every pool poolbench compares. A new pool joins the
 // conformance suite, every benchmark and make_pool() by being added here.
-// (The tbb pool is present when the build links poolbench::tbb, which defines
-// POOLBENCH_HAS_TBB.)
+// The tbb pool is in it when the build links poolbench::tbb (which defines
+// POOLBENCH_HAS_TBB).
 #pragma once
 
 #include <tuple>
@@ -9,9 +9,18 @@
 #include "lockfree_pool.hpp"
 #include "mutex_pool.hpp"
 #include "sequential_pool.hpp"
+#include "thread_per_job_pool.hpp"
+#include "work_stealing_pool.hpp"
+#if defined(POOLBENCH_HAS_TBB)
+#include "tbb_pool.hpp"
+#endif
 
 namespace poolbench {
 
-using all_pools = std::tuple<mutex_pool, lockfree_pool, sequential_pool>;
+using all_pools = std::tuple<mutex_pool, lockfree_pool, work_stealing_pool,
+#if defined(POOLBENCH_HAS_TBB)
+                             tbb_pool,
+#endif
+                             sequential_pool, thread_per_job_pool>;
 
 }  // namespace poolbench

@@ -26,6 +26,7 @@
 #include <cstdint>
 
 #include "config.hpp"
+#include "detail/fence.hpp"
 
 namespace poolbench {
 
@@ -37,7 +38,7 @@ public:
     key prepare_wait() noexcept {
         m_waiters.fetch_add(1);
         const key k = m_epoch.load();
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        detail::store_load_fence();
         return k;
     }
 
@@ -66,7 +67,7 @@ public:
 
 private:
     bool notify(bool all) noexcept {
-        std::atomic_thread_fence(std::memory_order_seq_cst);
+        detail::store_load_fence();
         // relaxed: ordered by the fence above against prepare_wait()'s fence
         // (step 2 of the protocol).
         if (m_waiters.load(std::memory_order_relaxed) == 0) return false;

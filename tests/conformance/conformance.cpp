@@ -5,12 +5,13 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
-#include <barrier>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <numeric>
-#include <poolbench/pools/all_pools.hpp>
+#include <future>
+#include <poolbench/pools/poolbench.hpp>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -254,6 +255,103 @@ TEST_CASE_TEMPLATE_DEFINE("name and worker count are reported", P, identity) {
     CHECK(pool.worker_count() <= 3);
 }
 
+
+// fib(n) through the task group: fib(n-1) forked, fib(n-2) computed inline,
+// then joined. Must not deadlock on any pool that supports nested groups.
+template <class P>
+long fib(P& pool, int n) {
+    if (n < 2) return n;
+    long a = 0;
+    poolbench::task_group<P> group(pool);
+    group.run([&pool, &a, n] { a = fib(pool, n - 1); });
+    const long b = fib(pool, n - 2);
+    group.wait();
+    return a + b;
+}
+
+TEST_CASE_TEMPLATE_DEFINE("fork-join fib(20) through task_group equals 6765", P, fork_join) {
+    if constexpr (poolbench::supports_task_group<P>) {
+        for (std::size_t workers : {1, 2, 4}) {
+            CAPTURE(workers);
+            P pool(workers);
+            long result = 0;
+            pool.submit([&] { result = fib(pool, 20); });
+            pool.wait();
+            CHECK(result == 6765);
+        }
+    } else {
+        // A pool that cannot help rejects the nested wait instead of hanging.
+        P pool(2);
+        std::atomic<int> rejected{0};
+        pool.submit([&] {
+            poolbench::task_group<P> group(pool);
+            group.run([] {});
+            try {
+                group.wait();
+            } catch (const std::logic_error&) {
+                rejected.fetch_add(1);
+            }
+        });
+        pool.wait();
+        CHECK(rejected.load() == 1);
+    }
+}
+
+TEST_CASE_TEMPLATE_DEFINE("task_group waited from outside; its first exception is rethrown", P,
+                          group_outside) {
+    P pool(k_workers);
+    std::atomic<int> ran{0};
+    poolbench::task_group<P> group(pool);
+    for (int i = 0; i < 100; ++i) {
+        group.run([&ran, i] {
+            ran.fetch_add(1);
+            if (i == 50) throw job_failed("group job");
+        });
+    }
+    CHECK_THROWS_AS(group.wait(), job_failed);
+    CHECK(ran.load() == 100);
+    CHECK_NOTHROW(pool.wait());  // the group kept its exception from the pool
+}
+
+TEST_CASE_TEMPLATE_DEFINE("submit_for_result carries values and exceptions", P, results) {
+    P pool(k_workers);
+    std::vector<std::future<int>> futures;
+    for (int i = 0; i < 100; ++i) {
+        futures.push_back(poolbench::submit_for_result(pool, [i] { return i * i; }));
+    }
+    auto failing = poolbench::submit_for_result(pool, []() -> int { throw job_failed("x"); });
+    int sum = 0;
+    for (auto& f : futures) sum += f.get();
+    CHECK(sum == 328350);
+    CHECK_THROWS_AS(failing.get(), job_failed);
+    CHECK_NOTHROW(pool.wait());
+}
+
+TEST_CASE_TEMPLATE_DEFINE("parallel_for visits every index exactly once", P, parallel_for) {
+    P pool(k_workers);
+    for (std::size_t grain : {1, 7, 1000}) {
+        CAPTURE(grain);
+        run_flags flags(10'007);
+        poolbench::parallel_for(pool, std::size_t{0}, std::size_t{10'007},
+                                [&flags](std::size_t i) { flags.mark(i); }, grain);
+        CHECK(flags.count_not_once() == 0);
+    }
+    CHECK_THROWS_AS(poolbench::parallel_for(pool, 0, 10, [](int) {}, 0), std::invalid_argument);
+    int calls = 0;
+    poolbench::parallel_for(pool, 5, 5, [&calls](int) { ++calls; });
+    CHECK(calls == 0);
+}
+
+TEST_CASE_TEMPLATE_DEFINE("make_pool builds the pool by its name", P, by_name) {
+    auto pool = poolbench::make_pool(P::name, 2);
+    CHECK(pool.pool_name() == P::name);
+    std::atomic<int> ran{0};
+    for (int i = 0; i < 1000; ++i) pool.submit([&ran] { ran.fetch_add(1); });
+    pool.wait();
+    CHECK(ran.load() == 1000);
+    CHECK(pool.stats().jobs_run == 1000);
+}
+
 TEST_CASE_TEMPLATE_APPLY(exactly_once_one, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(exactly_once_four, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(nested, poolbench::all_pools);
@@ -267,5 +365,29 @@ TEST_CASE_TEMPLATE_APPLY(ping, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(empty_wait, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(concurrent_wait, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(identity, poolbench::all_pools);
+TEST_CASE_TEMPLATE_APPLY(fork_join, poolbench::all_pools);
+TEST_CASE_TEMPLATE_APPLY(group_outside, poolbench::all_pools);
+TEST_CASE_TEMPLATE_APPLY(results, poolbench::all_pools);
+TEST_CASE_TEMPLATE_APPLY(parallel_for, poolbench::all_pools);
+TEST_CASE_TEMPLATE_APPLY(by_name, poolbench::all_pools);
+
+TEST_CASE("make_pool rejects an unknown name and lists the known ones") {
+    try {
+        (void)poolbench::make_pool("no_such_pool", 2);
+        FAIL("make_pool accepted an unknown name");
+    } catch (const std::invalid_argument& e) {
+        const std::string what = e.what();
+        CHECK(what.find("no_such_pool") != std::string::npos);
+        for (std::string_view n : poolbench::pool_names()) CHECK(what.find(n) != std::string::npos);
+    }
+    const auto names = poolbench::pool_names();
+    for (std::string_view expected : {"mutex", "lockfree", "work_stealing", "sequential", "thread_per_job"}) {
+        CHECK(std::find(names.begin(), names.end(), expected) != names.end());
+    }
+#if defined(POOLBENCH_HAS_TBB)
+    CHECK(std::find(names.begin(), names.end(), "tbb") != names.end());
+#endif
+    CHECK_THROWS_AS((void)poolbench::make_pool("mutex", 0), std::invalid_argument);
+}
 
 }  // TEST_SUITE

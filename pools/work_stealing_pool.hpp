@@ -1,0 +1,283 @@
+// work_stealing_pool: one Chase-Lev deque per worker (Chase & Lev, SPAA 2005;
+// orderings of Le et al., PPoPP 2013; queues/chase_lev_deque.hpp). A job
+// submitted from inside a worker goes to the bottom of that worker's deque;
+// a job submitted from outside enters through a shared injection queue
+// (moodycamel). An idle worker takes a batch from the injection queue, or
+// steals from random victims, spins briefly, then parks on an event_count.
+// submit(), wait(), stats(), worker_count() are thread-safe.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <concurrentqueue/concurrentqueue.h>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "detail/completion.hpp"
+#include "detail/counters.hpp"
+#include "detail/fence.hpp"
+#include "detail/run_job.hpp"
+#include "detail/spin.hpp"
+#include "detail/ws_worker.hpp"
+#include "job.hpp"
+#include "parking.hpp"
+#include "pool.hpp"
+
+namespace poolbench {
+
+// Searching and parking protocol.
+//
+// State: m_searching counts workers that are looking for work (neither
+// running a job nor parked). Invariant: a job published to the injection
+// queue is never left with every worker parked: either some worker is
+// searching and will find it, or the submitter wakes one.
+//  1. A worker with an empty deque increments m_searching and looks: the
+//     injection queue, then every other worker's deque from a random start.
+//  2. Found a job: it decrements m_searching; if that made it zero it wakes
+//     one parked worker, so that while work keeps coming one worker keeps
+//     looking (the ramp-up: each worker that finds work hands the search on).
+//  3. Found nothing after a few rounds: prepare_wait() on m_parking, then
+//     decrement m_searching. The worker that brings it to zero re-checks the
+//     injection queue and every deque after the decrement: a submitter that
+//     read a non-zero m_searching before it (and so did not wake anyone)
+//     published its job before that re-check (both sides are separated by
+//     seq_cst fences, so one sees the other). Work found: cancel_wait() and
+//     go to 1. Otherwise commit_wait(): sleep until notified.
+//  4. submit from outside: push to the injection queue, seq_cst fence, and
+//     if m_searching is zero, notify one parked worker (event_count skips
+//     the system call when none is parked).
+//  5. submit from inside a worker: push to its own deque; the same check,
+//     but a missed wake-up there only costs parallelism, never a job: the
+//     owner itself pops its deque before it ever parks.
+//  6. Shutdown: the destructor waits for all jobs, sets m_stopping and
+//     notifies all; a worker reads m_stopping after prepare_wait(), so it
+//     either sees it or is woken by the notify.
+class work_stealing_pool {
+public:
+    static constexpr std::string_view name = "work_stealing";
+
+    explicit work_stealing_pool(std::size_t workers)
+        : m_count(detail::checked_worker_count(workers, name.data())) {
+        m_workers.reserve(m_count);
+        for (std::size_t i = 0; i < m_count; ++i) {
+            m_workers.push_back(std::make_unique<detail::ws_worker>(0x9E3779B97F4A7C15ULL * (i + 1)));
+        }
+        m_threads.reserve(m_count);
+        try {
+            for (std::size_t i = 0; i < m_count; ++i) {
+                m_threads.emplace_back([this, i] { worker_main(*m_workers[i]); });
+            }
+        } catch (...) {
+            shut_down();
+            throw;
+        }
+    }
+
+    work_stealing_pool(const work_stealing_pool&) = delete;
+    work_stealing_pool& operator=(const work_stealing_pool&) = delete;
+
+    // Runs every job already submitted, then joins the workers.
+    ~work_stealing_pool() {
+        m_completion.drain();
+        shut_down();
+    }
+
+    // Thread-safe, also from inside a job (then the job goes to the calling
+    // worker's own deque).
+    template <class F>
+    void submit(F&& f) {
+        m_completion.add();
+        if (detail::ws_worker* self = current_worker()) {
+            self->deque.push(self->make_task(job(std::forward<F>(f))));
+            // relaxed: a stale read only delays help (protocol step 5).
+            if (m_searching.load(std::memory_order_relaxed) == 0 &&
+                m_parking.approx_waiters() != 0) {
+                wake_one();
+            }
+            return;
+        }
+        m_injection.enqueue(job(std::forward<F>(f)));
+        detail::store_load_fence();
+        // relaxed: ordered by the fence above against the searcher's fence
+        // in park() (protocol step 3).
+        if (m_searching.load(std::memory_order_relaxed) == 0) wake_one();
+    }
+
+    // Thread-safe; throws std::logic_error from inside one of this pool's jobs.
+    void wait() {
+        detail::check_not_in_own_job(this, name.data());
+        m_completion.wait();
+    }
+
+    // Runs one pending job (own deque first, then injection, then a steal) on
+    // the calling worker. Only from inside a job of this pool.
+    bool try_run_pending() {
+        detail::ws_worker* self = current_worker();
+        if (self == nullptr) return false;
+        detail::ws_task* t = nullptr;
+        if (!self->deque.try_pop(t) && (t = find_work(*self)) == nullptr) return false;
+        run(*self, t);
+        return true;
+    }
+
+    bool in_worker() const noexcept { return detail::tl_current_pool == this; }
+    std::size_t worker_count() const noexcept { return m_count; }
+
+    pool_stats stats() const {
+        pool_stats s;
+        for (const auto& w : m_workers) s += w->counters.snapshot();
+        // relaxed: statistic.
+        s.wakeups += m_wakeups.load(std::memory_order_relaxed);
+        return s;
+    }
+
+private:
+    // Jobs a worker takes from the injection queue at once (it keeps them in
+    // its deque, where other workers can steal them).
+    static constexpr std::size_t k_injection_batch = 16;
+    // Search rounds before a worker parks.
+    static constexpr int k_search_rounds = 16;
+
+    detail::ws_worker* current_worker() const noexcept {
+        return detail::tl_current_pool == this ? t_worker : nullptr;
+    }
+
+    void wake_one() {
+        if (m_parking.notify_one()) {
+            // relaxed: statistic, on the rare path where a worker sleeps.
+            m_wakeups.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    void run(detail::ws_worker& self, detail::ws_task* t) {
+        detail::run_job(t->work, m_completion, self.counters);
+        self.recycle(t);
+    }
+
+    // One search round: a batch from the injection queue, then one steal
+    // attempt on every other worker from a random start. Owner of self only.
+    detail::ws_task* find_work(detail::ws_worker& self) {
+        std::array<job, k_injection_batch> batch;
+        const std::size_t n = m_injection.try_dequeue_bulk(*t_consumer, batch.begin(), batch.size());
+        if (n > 0) {
+            // Keep all but the first where thieves can reach them.
+            for (std::size_t i = 1; i < n; ++i) self.deque.push(self.make_task(std::move(batch[i])));
+            return self.make_task(std::move(batch[0]));
+        }
+        if (m_count > 1) {
+            const std::size_t start = self.random_index(m_count);
+            for (std::size_t k = 0; k < m_count; ++k) {
+                detail::ws_worker& victim = *m_workers[(start + k) % m_count];
+                if (&victim == &self) continue;
+                detail::ws_task* t = nullptr;
+                switch (victim.deque.steal(t)) {
+                    case steal_status::success:
+                        detail::worker_counters::bump(self.counters.steals);
+                        return t;
+                    case steal_status::lost_race:
+                    case steal_status::empty:
+                        detail::worker_counters::bump(self.counters.failed_steals);
+                        break;
+                }
+            }
+        }
+        return nullptr;
+    }
+
+    // Whether any job is visible anywhere. Used by the last searcher before
+    // it parks (protocol step 3). O(workers), off the submit path.
+    bool work_visible() const {
+        if (m_injection.size_approx() != 0) return true;
+        for (const auto& w : m_workers) {
+            if (w->deque.approx_size() > 0) return true;
+        }
+        return false;
+    }
+
+    void begin_search() { m_searching.fetch_add(1); }
+
+    // The search found work: hand the search on if we were the last searcher.
+    void end_search_found() {
+        if (m_searching.fetch_sub(1) == 1) wake_one();
+    }
+
+    // Parks the calling worker (protocol step 3). Returns false at shutdown.
+    bool park(detail::ws_worker& self) {
+        const auto key = m_parking.prepare_wait();
+        const bool last = m_searching.fetch_sub(1) == 1;
+        detail::store_load_fence();
+        if (last && work_visible()) {
+            m_parking.cancel_wait();
+            return true;
+        }
+        // acquire: pairs with the release store in shut_down().
+        if (m_stopping.load(std::memory_order_acquire)) {
+            m_parking.cancel_wait();
+            return false;
+        }
+        detail::worker_counters::bump(self.counters.parks);
+        m_parking.commit_wait(key);
+        return true;
+    }
+
+    void worker_main(detail::ws_worker& self) {
+        detail::current_pool_scope scope(this);
+        t_worker = &self;
+        moodycamel::ConsumerToken consumer(m_injection);
+        t_consumer = &consumer;
+        for (;;) {
+            detail::ws_task* t = nullptr;
+            if (self.deque.try_pop(t)) {
+                run(self, t);
+                continue;
+            }
+            begin_search();
+            for (int round = 0; round < k_search_rounds && t == nullptr; ++round) {
+                t = find_work(self);
+                if (t == nullptr) detail::cpu_relax();
+            }
+            if (t != nullptr) {
+                end_search_found();
+                run(self, t);
+                continue;
+            }
+            if (!park(self)) break;
+        }
+        t_consumer = nullptr;
+        t_worker = nullptr;
+    }
+
+    void shut_down() noexcept {
+        // release: pairs with the acquire load in park().
+        m_stopping.store(true, std::memory_order_release);
+        m_parking.notify_all();
+        for (auto& t : m_threads) {
+            if (t.joinable()) t.join();
+        }
+    }
+
+    // The calling thread's worker record and injection token, when it is a
+    // worker of this pool (checked through tl_current_pool).
+    static inline thread_local detail::ws_worker* t_worker = nullptr;
+    static inline thread_local moodycamel::ConsumerToken* t_consumer = nullptr;
+
+    const std::size_t m_count;
+    std::vector<std::unique_ptr<detail::ws_worker>> m_workers;
+    moodycamel::ConcurrentQueue<job> m_injection;
+    detail::completion m_completion;
+    event_count m_parking;
+    alignas(k_cache_line) std::atomic<std::uint32_t> m_searching{0};  // every searching worker
+    alignas(k_cache_line) std::atomic<bool> m_stopping{false};
+    std::atomic<std::uint64_t> m_wakeups{0};
+    std::vector<std::thread> m_threads;
+};
+
+static_assert(pool<work_stealing_pool>);
+static_assert(helping_pool<work_stealing_pool>);
+
+}  // namespace poolbench
