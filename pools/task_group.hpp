@@ -1,31 +1,34 @@
-// task_group<Pool>: fork-join over any pool. run(f) submits f to the pool;
-// wait() returns when every job run() through this group has finished and
-// rethrows the first exception one of them threw. Called from inside a job of
-// a helping pool, wait() runs other pending jobs of the pool while it waits
-// (help-while-waiting), so recursive fork-join (fib) never deadlocks; on a
-// pool that cannot help (thread_per_job) that is a std::logic_error. oneTBB's
-// pool brings its own task group (tbb_pool::native_task_group).
-// run() is thread-safe; wait() may be called by one thread at a time.
+// task_group<Pool>: fork-join over any pool. run(f) hands f to the pool;
+// wait() returns when every f run() through this group has finished and
+// rethrows the first exception one of them threw. A wait() called from inside
+// a job first runs, itself and newest first, every child that no worker has
+// started yet (as rayon's join pops its own job back), so it never waits for a
+// job that is still queued: recursive fork-join such as fib cannot deadlock on
+// any pool, not even one that cannot help. While started children finish, a
+// helping pool's worker runs other pending jobs (bounded nesting), others spin.
+// oneTBB's pool brings its own task group (tbb_pool::native_task_group).
+// run() and wait() are called by the thread that owns the group, one at a time.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <exception>
-#include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include "detail/spin.hpp"
+#include "job.hpp"
 #include "pool.hpp"
 
 namespace poolbench {
 
-// Whether a task_group wait from inside one of P's jobs is supported.
+// Whether a task_group wait from inside one of P's jobs is supported: with the
+// claim protocol below, on every pool. Kept so that generic code (and a future
+// pool that cannot) can ask.
 template <class P>
-inline constexpr bool supports_task_group =
-    helping_pool<P> || requires { typename P::native_task_group; };
+inline constexpr bool supports_task_group = pool<P>;
 
 namespace detail {
 
@@ -55,12 +58,18 @@ private:
 
 }  // namespace detail
 
-// Protocol: m_state holds the number of unfinished jobs in its low bits and
-// k_sleeper, set by a waiter that blocks (outside the pool). A job's last
-// access to the group is its fetch_sub; if that took the count to zero with
-// k_sleeper set, it wakes the sleeper through the atomic's address only (as
-// std::latch::count_down does), so the waiter may destroy the group as soon
-// as it sees zero. A waiter inside the pool never sleeps: it runs other jobs.
+// Protocol.
+// Each run() makes a child node {job, claimed flag, two references} kept on
+// the group's own list, and submits a ticket job pointing at the node.
+// Whoever first sets `claimed` (the ticket, when a worker runs it, or the
+// waiter, in wait()) runs the child; the other side only drops its reference,
+// and the last reference frees the node. So each child runs exactly once,
+// and a waiter only ever waits for children that are running right now.
+// m_state counts unfinished children in its low bits; k_sleeper is set by a
+// waiter outside the pool that sleeps. A child's last access to the group is
+// its decrement; if that took the count to zero with k_sleeper set, it wakes
+// the sleeper through the atomic's address only (as std::latch::count_down
+// does), so the waiter may destroy the group as soon as it sees zero.
 template <pool P>
 class task_group {
 public:
@@ -68,7 +77,7 @@ public:
     task_group(const task_group&) = delete;
     task_group& operator=(const task_group&) = delete;
 
-    // A group must not be left with jobs running that point at it.
+    // A group must not be left with children that point at it.
     ~task_group() {
         try {
             wait();
@@ -78,28 +87,33 @@ public:
 
     template <class F>
     void run(F&& f) {
-        // relaxed: the pool's submit publishes the job (release) after this,
-        // so the job's decrement is ordered after the increment.
+        auto* c = new child{job(std::forward<F>(f)), m_head};
+        m_head = c;
+        // relaxed: the pool's submit publishes the ticket (release) after
+        // this, so the child's decrement is ordered after the increment.
         m_state.fetch_add(1, std::memory_order_relaxed);
-        m_pool.submit([this, f = std::forward<F>(f)]() mutable {
-            try {
-                f();
-            } catch (...) {
-                m_error.record(std::current_exception());
-            }
-            finish_one();
-        });
+        try {
+            m_pool.submit([this, c] {
+                if (claim(c)) run_child(c);
+                release(c);
+            });
+        } catch (...) {
+            // No ticket: run it here (late, but it runs exactly once).
+            if (claim(c)) run_child(c);
+            release(c);
+        }
     }
 
     void wait() {
+        // Our own children no worker has started: run them here, newest first.
+        for (child* c = std::exchange(m_head, nullptr); c != nullptr;) {
+            child* next = c->next_in_group;
+            if (claim(c)) run_child(c);
+            release(c);
+            c = next;
+        }
         if (m_pool.in_worker()) {
-            if constexpr (helping_pool<P>) {
-                help_until_done();
-            } else {
-                throw std::logic_error(std::string("poolbench: task_group::wait() inside a job of the ") +
-                                       std::string(P::name) +
-                                       " pool, which cannot run other jobs while it waits");
-            }
+            help_until_done();
         } else {
             sleep_until_done();
         }
@@ -107,21 +121,69 @@ public:
     }
 
 private:
+    struct child {
+        job work;
+        child* next_in_group;  // the owner's list; only the owner reads it
+        std::atomic<bool> claimed{false};
+        std::atomic<std::uint32_t> refs{2};  // the ticket's and the group's
+    };
+
     static constexpr std::uint64_t k_sleeper = std::uint64_t{1} << 63;
     static constexpr std::uint64_t k_count = k_sleeper - 1;
+    // How deep a worker may nest other jobs inside group waits before it just
+    // spins: keeps FIFO pools (whose oldest job may itself fork and wait)
+    // from growing the stack without bound.
+    static constexpr int k_max_help_depth = 32;
+
+    static bool claim(child* c) noexcept {
+        // relaxed: the RMW alone decides who runs the child; the job's
+        // contents were published by the pool's submit (or are our own).
+        return !c->claimed.exchange(true, std::memory_order_relaxed);
+    }
+
+    static void release(child* c) noexcept {
+        // acq_rel: release orders our use of the node before the other
+        // side's delete; acquire makes the other side's use visible to ours.
+        if (c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete c;
+    }
+
+    void run_child(child* c) noexcept {
+        try {
+            c->work();
+        } catch (...) {
+            m_error.record(std::current_exception());
+        }
+        c->work.reset();
+        finish_one();
+    }
 
     void finish_one() noexcept {
         // release: pairs with the acquire loads in the waits, publishing the
-        // job's writes (and its record()) to the waiter.
+        // child's writes (and its record()) to the waiter.
         const std::uint64_t before = m_state.fetch_sub(1, std::memory_order_release);
         if (before == (k_sleeper | 1)) m_state.notify_all();
     }
 
-    void help_until_done() {
-        int idle_rounds = 0;
+    bool done() const noexcept {
         // acquire: pairs with the release fetch_sub in finish_one().
-        while ((m_state.load(std::memory_order_acquire) & k_count) != 0) {
-            if (m_pool.try_run_pending()) {
+        return (m_state.load(std::memory_order_acquire) & k_count) == 0;
+    }
+
+    // Every child left is running on another thread; a helping pool's worker
+    // runs other pending jobs meanwhile (nesting bounded), others spin.
+    void help_until_done() {
+        static thread_local int depth = 0;
+        int idle_rounds = 0;
+        while (!done()) {
+            bool helped = false;
+            if constexpr (helping_pool<P>) {
+                if (depth < k_max_help_depth) {
+                    ++depth;
+                    helped = m_pool.try_run_pending();  // runs jobs noexcept
+                    --depth;
+                }
+            }
+            if (helped) {
                 idle_rounds = 0;
             } else if (++idle_rounds < 64) {
                 detail::cpu_relax();
@@ -138,11 +200,12 @@ private:
             m_state.wait(s | k_sleeper, std::memory_order_acquire);  // acquire: as above
             s = m_state.load(std::memory_order_acquire);             // acquire: as above
         }
-        // relaxed: no job of this group is left to read the bit.
+        // relaxed: no child of this group is left to read the bit.
         m_state.store(0, std::memory_order_relaxed);
     }
 
     P& m_pool;
+    child* m_head = nullptr;
     std::atomic<std::uint64_t> m_state{0};
     detail::first_exception m_error;
 };

@@ -1,7 +1,9 @@
 // The conformance suite: every guarantee of the `pool` concept
 // (pools/pool.hpp), one property per test case, run over every pool in
 // poolbench::all_pools. Tests of the contract only: nothing here reaches into
-// poolbench::detail.
+// poolbench::detail. The tbb pool is left out of the ThreadSanitizer build
+// (see CMakeLists.txt): Debian's oneTBB is not instrumented, so TSan reports
+// false races inside it.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -38,6 +40,18 @@ private:
     std::vector<std::atomic<std::uint32_t>> m_flags;
 };
 
+// thread_per_job starts an operating-system thread for every job, so the job
+// counts are divided by 100 for it (the properties checked stay the same):
+// 10^5 threads per case would dominate the run, and ThreadSanitizer allows a
+// process 8128 threads in all.
+template <class P>
+constexpr bool k_thread_per_job = P::name == std::string_view("thread_per_job");
+
+template <class P>
+constexpr std::size_t jobs(std::size_t n) {
+    return k_thread_per_job<P> ? n / 100 : n;
+}
+
 struct job_failed : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -49,7 +63,7 @@ struct job_failed : std::runtime_error {
 TEST_SUITE("conformance" * doctest::timeout(120)) {
 
 TEST_CASE_TEMPLATE_DEFINE("every job runs exactly once (one submitter)", P, exactly_once_one) {
-    constexpr std::size_t n = 100'000;
+    constexpr std::size_t n = jobs<P>(100'000);
     run_flags flags(n);
     std::atomic<std::uint64_t> sum{0};
     P pool(k_workers);
@@ -66,7 +80,7 @@ TEST_CASE_TEMPLATE_DEFINE("every job runs exactly once (one submitter)", P, exac
 }
 
 TEST_CASE_TEMPLATE_DEFINE("every job runs exactly once (four submitters)", P, exactly_once_four) {
-    constexpr std::size_t n = 100'000;
+    constexpr std::size_t n = jobs<P>(100'000);
     constexpr std::size_t submitters = 4;
     run_flags flags(n);
     std::atomic<std::uint64_t> sum{0};
@@ -91,7 +105,7 @@ TEST_CASE_TEMPLATE_DEFINE("every job runs exactly once (four submitters)", P, ex
 
 TEST_CASE_TEMPLATE_DEFINE("nested submissions are waited for", P, nested) {
     // A binary tree of jobs: each job at depth d > 0 submits two of depth d-1.
-    constexpr int depth = 12;
+    constexpr int depth = k_thread_per_job<P> ? 7 : 12;
     std::atomic<std::uint64_t> ran{0};
     P pool(k_workers);
     struct node {
@@ -110,7 +124,7 @@ TEST_CASE_TEMPLATE_DEFINE("nested submissions are waited for", P, nested) {
 TEST_CASE_TEMPLATE_DEFINE("writes made by jobs are visible after wait", P, visibility) {
     // Plain (non-atomic) writes: only the wait's synchronisation makes them
     // visible here; ThreadSanitizer checks that it does.
-    constexpr std::size_t n = 10'000;
+    constexpr std::size_t n = jobs<P>(10'000);
     std::vector<std::uint64_t> out(n, 0);
     P pool(k_workers);
     for (int round = 1; round <= 3; ++round) {
@@ -126,7 +140,7 @@ TEST_CASE_TEMPLATE_DEFINE("writes made by jobs are visible after wait", P, visib
 
 TEST_CASE_TEMPLATE_DEFINE("a throwing job is rethrown by wait, and nothing else is lost", P,
                           exceptions) {
-    constexpr std::size_t n = 1'000;
+    constexpr std::size_t n = k_thread_per_job<P> ? 300 : 1'000;
     std::atomic<std::size_t> ran{0};
     P pool(k_workers);
     for (std::size_t i = 0; i < n; ++i) {
@@ -179,7 +193,7 @@ TEST_CASE_TEMPLATE_DEFINE("wait from inside a job is a logic_error, not a deadlo
 }
 
 TEST_CASE_TEMPLATE_DEFINE("destruction runs every pending job", P, destruction) {
-    constexpr std::size_t n = 10'000;
+    constexpr std::size_t n = jobs<P>(10'000);
     run_flags flags(n);
     {
         P pool(k_workers);
@@ -209,7 +223,7 @@ TEST_CASE_TEMPLATE_DEFINE("submit one then wait, 1000 rounds (lost wake-up hunt)
     P pool(k_workers);
     std::uint64_t expected = 0;
     std::atomic<std::uint64_t> sum{0};
-    for (std::uint64_t round = 0; round < 1000; ++round) {
+    for (std::uint64_t round = 0; round < jobs<P>(100'000) / 100; ++round) {
         pool.submit([&sum, round] { sum.fetch_add(round, std::memory_order_relaxed); });
         pool.wait();
         expected += round;
@@ -225,7 +239,7 @@ TEST_CASE_TEMPLATE_DEFINE("wait on a pool that never got a job returns at once",
 }
 
 TEST_CASE_TEMPLATE_DEFINE("several threads wait while others submit", P, concurrent_wait) {
-    constexpr std::size_t per_thread = 20'000;
+    constexpr std::size_t per_thread = jobs<P>(20'000);
     std::atomic<std::uint64_t> ran{0};
     P pool(k_workers);
     {
@@ -270,31 +284,34 @@ long fib(P& pool, int n) {
 }
 
 TEST_CASE_TEMPLATE_DEFINE("fork-join fib(20) through task_group equals 6765", P, fork_join) {
-    if constexpr (poolbench::supports_task_group<P>) {
-        for (std::size_t workers : {1, 2, 4}) {
-            CAPTURE(workers);
-            P pool(workers);
-            long result = 0;
-            pool.submit([&] { result = fib(pool, 20); });
-            pool.wait();
-            CHECK(result == 6765);
-        }
-    } else {
-        // A pool that cannot help rejects the nested wait instead of hanging.
-        P pool(2);
-        std::atomic<int> rejected{0};
-        pool.submit([&] {
-            poolbench::task_group<P> group(pool);
-            group.run([] {});
-            try {
-                group.wait();
-            } catch (const std::logic_error&) {
-                rejected.fetch_add(1);
-            }
-        });
+    static_assert(poolbench::supports_task_group<P>);
+    // thread_per_job starts a thread per fork: fib(12) (232 forks) there.
+    constexpr int n = k_thread_per_job<P> ? 12 : 20;
+    constexpr long expected = k_thread_per_job<P> ? 144 : 6765;
+    for (std::size_t workers : {1, 2, 4}) {
+        CAPTURE(workers);
+        P pool(workers);
+        long result = 0;
+        pool.submit([&] { result = fib(pool, n); });
         pool.wait();
-        CHECK(rejected.load() == 1);
+        CHECK(result == expected);
     }
+}
+
+TEST_CASE_TEMPLATE_DEFINE("nested task groups never wait for a queued job (one worker)", P,
+                          group_one_worker) {
+    // With one worker busy in the group wait, the children can only run if
+    // the wait runs them itself.
+    P pool(1);
+    std::atomic<int> ran{0};
+    pool.submit([&] {
+        poolbench::task_group<P> group(pool);
+        for (int i = 0; i < 10; ++i) group.run([&ran] { ran.fetch_add(1); });
+        group.wait();
+        ran.fetch_add(100);
+    });
+    pool.wait();
+    CHECK(ran.load() == 110);
 }
 
 TEST_CASE_TEMPLATE_DEFINE("task_group waited from outside; its first exception is rethrown", P,
@@ -320,19 +337,24 @@ TEST_CASE_TEMPLATE_DEFINE("submit_for_result carries values and exceptions", P, 
         futures.push_back(poolbench::submit_for_result(pool, [i] { return i * i; }));
     }
     auto failing = poolbench::submit_for_result(pool, []() -> int { throw job_failed("x"); });
+    // The job's exception goes to its future, not to the pool's wait. (Waiting
+    // first also keeps TSan quiet: libstdc++'s exception_ptr reference count
+    // is not instrumented, so a job dropping its promise while this thread
+    // reads the exception would look like a race.)
+    CHECK_NOTHROW(pool.wait());
     int sum = 0;
     for (auto& f : futures) sum += f.get();
     CHECK(sum == 328350);
     CHECK_THROWS_AS(failing.get(), job_failed);
-    CHECK_NOTHROW(pool.wait());
 }
 
 TEST_CASE_TEMPLATE_DEFINE("parallel_for visits every index exactly once", P, parallel_for) {
     P pool(k_workers);
     for (std::size_t grain : {1, 7, 1000}) {
         CAPTURE(grain);
-        run_flags flags(10'007);
-        poolbench::parallel_for(pool, std::size_t{0}, std::size_t{10'007},
+        const std::size_t n = jobs<P>(10'007);
+        run_flags flags(n);
+        poolbench::parallel_for(pool, std::size_t{0}, n,
                                 [&flags](std::size_t i) { flags.mark(i); }, grain);
         CHECK(flags.count_not_once() == 0);
     }
@@ -346,10 +368,11 @@ TEST_CASE_TEMPLATE_DEFINE("make_pool builds the pool by its name", P, by_name) {
     auto pool = poolbench::make_pool(P::name, 2);
     CHECK(pool.pool_name() == P::name);
     std::atomic<int> ran{0};
-    for (int i = 0; i < 1000; ++i) pool.submit([&ran] { ran.fetch_add(1); });
+    const int n = static_cast<int>(jobs<P>(100'000) / 100);
+    for (int i = 0; i < n; ++i) pool.submit([&ran] { ran.fetch_add(1); });
     pool.wait();
-    CHECK(ran.load() == 1000);
-    CHECK(pool.stats().jobs_run == 1000);
+    CHECK(ran.load() == n);
+    CHECK(pool.stats().jobs_run == static_cast<std::uint64_t>(n));
 }
 
 TEST_CASE_TEMPLATE_APPLY(exactly_once_one, poolbench::all_pools);
@@ -367,6 +390,7 @@ TEST_CASE_TEMPLATE_APPLY(concurrent_wait, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(identity, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(fork_join, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(group_outside, poolbench::all_pools);
+TEST_CASE_TEMPLATE_APPLY(group_one_worker, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(results, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(parallel_for, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(by_name, poolbench::all_pools);
