@@ -1,1 +1,28 @@
-# install rules: see below
+# Install rules: headers under include/poolbench/{pools,queues}, the CMake
+# package poolbench (find_package(poolbench CONFIG REQUIRED)), and poolrun.
+# The tbb pool is a component so that only its users need oneTBB:
+#   find_package(poolbench CONFIG REQUIRED COMPONENTS tbb) -> poolbench::tbb
+include(CMakePackageConfigHelpers)
+
+set(POOLBENCH_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/poolbench)
+
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/pools/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/poolbench/pools
+        FILES_MATCHING PATTERN "*.hpp")
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/queues/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/poolbench/queues
+        FILES_MATCHING PATTERN "*.hpp")
+
+install(TARGETS poolbench EXPORT poolbench-targets)
+install(EXPORT poolbench-targets NAMESPACE poolbench:: DESTINATION ${POOLBENCH_CMAKE_DIR})
+if(TARGET poolbench_tbb)
+    install(TARGETS poolbench_tbb EXPORT poolbench-tbb-targets)
+    install(EXPORT poolbench-tbb-targets NAMESPACE poolbench:: DESTINATION ${POOLBENCH_CMAKE_DIR})
+endif()
+
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/poolbench-config.cmake.in
+                              ${PROJECT_BINARY_DIR}/poolbench-config.cmake
+                              INSTALL_DESTINATION ${POOLBENCH_CMAKE_DIR})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/poolbench-config-version.cmake
+                                 COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
+install(FILES ${PROJECT_BINARY_DIR}/poolbench-config.cmake
+              ${PROJECT_BINARY_DIR}/poolbench-config-version.cmake
+        DESTINATION ${POOLBENCH_CMAKE_DIR})
