@@ -4,7 +4,7 @@
 // idle worker sleeps differ:
 //  - a blocking_queue (mutex_queue) puts idle workers to sleep on its own
 //    condition variable, the textbook pattern;
-//  - any other queue: an idle worker spins briefly, then parks on an
+//  - any other queue: an idle worker polls for a while, then parks on an
 //    event_count (parking.hpp) with prepare-wait / re-check / commit-wait.
 // submit(), wait(), stats(), worker_count() are thread-safe.
 #pragma once
@@ -23,7 +23,7 @@
 #include "detail/completion.hpp"
 #include "detail/counters.hpp"
 #include "detail/run_job.hpp"
-#include "detail/spin.hpp"
+#include "detail/idle_spin.hpp"
 #include "job.hpp"
 #include "parking.hpp"
 #include "pool.hpp"
@@ -153,8 +153,8 @@ private:
             detail::worker_counters::bump(self.counters.parks);
             return m_queue.pop_wait(j);
         } else {
-            for (int i = 0; i < k_spins; ++i) {
-                detail::cpu_relax();
+            detail::idle_spin spin;
+            while (spin.keep_polling()) {
                 if (pop(j)) return true;
             }
             for (;;) {
@@ -215,8 +215,6 @@ private:
             if (t.joinable()) t.join();
         }
     }
-
-    static constexpr int k_spins = 64;
 
     // The calling worker's index and tokens; set by worker_main for its life.
     static inline thread_local std::size_t t_worker_index = 0;

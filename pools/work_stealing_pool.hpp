@@ -21,6 +21,7 @@
 #include "detail/completion.hpp"
 #include "detail/counters.hpp"
 #include "detail/fence.hpp"
+#include "detail/idle_spin.hpp"
 #include "detail/run_job.hpp"
 #include "detail/spin.hpp"
 #include "detail/ws_worker.hpp"
@@ -41,7 +42,7 @@ namespace poolbench {
 //  2. Found a job: it decrements m_searching; if that made it zero it wakes
 //     one parked worker, so that while work keeps coming one worker keeps
 //     looking (the ramp-up: each worker that finds work hands the search on).
-//  3. Found nothing after a few rounds: prepare_wait() on m_parking, then
+//  3. Found nothing for a while (detail::idle_spin): prepare_wait() on m_parking, then
 //     decrement m_searching. The worker that brings it to zero re-checks the
 //     injection queue and every deque after the decrement: a submitter that
 //     read a non-zero m_searching before it (and so did not wake anyone)
@@ -140,8 +141,6 @@ private:
     // Jobs a worker takes from the injection queue at once (it keeps them in
     // its deque, where other workers can steal them).
     static constexpr std::size_t k_injection_batch = 16;
-    // Search rounds before a worker parks.
-    static constexpr int k_search_rounds = 16;
 
     detail::ws_worker* current_worker() const noexcept {
         return detail::tl_current_pool == this ? t_worker : nullptr;
@@ -237,9 +236,8 @@ private:
                 continue;
             }
             begin_search();
-            for (int round = 0; round < k_search_rounds && t == nullptr; ++round) {
-                t = find_work(self);
-                if (t == nullptr) detail::cpu_relax();
+            detail::idle_spin spin;
+            while ((t = find_work(self)) == nullptr && spin.keep_polling()) {
             }
             if (t != nullptr) {
                 end_search_found();

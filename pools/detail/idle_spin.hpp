@@ -1,0 +1,45 @@
+// detail::idle_spin: how an idle worker polls before it parks. It pauses
+// (cpu_relax) for a few rounds, then yields its core on every round, until a
+// time budget is spent. Parking costs a system call on both sides (the sleep
+// and the submitter's wake-up), so a worker that may get work within
+// microseconds should keep polling; yielding lets a producer that shares the
+// core (more threads than cores) run instead of the poller.
+// One object per idle period, owned by one thread.
+#pragma once
+
+#include <chrono>
+#include <thread>
+
+#include "spin.hpp"
+
+namespace poolbench::detail {
+
+class idle_spin {
+public:
+    static constexpr std::chrono::microseconds k_default_budget{50};
+
+    explicit idle_spin(std::chrono::nanoseconds budget = k_default_budget) noexcept
+        : m_budget(budget) {}
+
+    // Call after each poll that found nothing: waits a little and returns
+    // false once the budget is spent (time to park).
+    bool keep_polling() noexcept {
+        if (m_rounds < k_pause_rounds) {
+            if (m_rounds == 0) m_start = std::chrono::steady_clock::now();
+            ++m_rounds;
+            cpu_relax();
+            return true;
+        }
+        std::this_thread::yield();
+        return std::chrono::steady_clock::now() - m_start < m_budget;
+    }
+
+private:
+    static constexpr int k_pause_rounds = 32;
+
+    std::chrono::nanoseconds m_budget;
+    std::chrono::steady_clock::time_point m_start{};
+    int m_rounds = 0;
+};
+
+}  // namespace poolbench::detail
