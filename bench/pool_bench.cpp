@@ -1,0 +1,346 @@
+// pool_bench: the canonical workloads of WORKLOADS.md, registered for every
+// pool in poolbench::all_pools by one fold over the tuple, plus the reference
+// rows the plots draw their ideals from. Rows are named
+// workload/pool/workers:W/<size> (Google Benchmark appends /iterations:K and
+// /real_time). Single-threaded driver: Google Benchmark runs one row at a time.
+//
+// Environment, read once at startup (scripts/sweep sets them):
+//   POOLBENCH_QUICK=1          a shorter sweep: job counts only 10^3 and the
+//                              default N, tree depths 10 and 20, idle 0.25 s
+//                              instead of 1 s, latency 0.2 s instead of 0.5 s.
+//                              Unset or 0: the full sweep of WORKLOADS.md.
+//   POOLBENCH_MAX_WORKERS=<n>  leaves out every row with more than n workers,
+//                              except the sleep list, which is the I/O-bound
+//                              case and always runs at 8..256 workers.
+// Any other value of either exits with status 2 before running anything.
+// The worker counts are 1, 2, 4, ... up to 2 x hardware threads (plus the
+// hardware thread count and its double when they are not powers of two);
+// sleep runs at 8, 16, ..., 256 and at 100 (the classic "100 at a time"
+// batch job, and the figure WORKLOADS' outside references quote). Example:
+//   POOLBENCH_QUICK=1 pool_bench --benchmark_repetitions=3
+//       --benchmark_out=pools.json --benchmark_out_format=json  (one line)
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include <poolbench/pools/all_pools.hpp>
+
+#include "measure.hpp"
+#include "workloads.hpp"
+
+#ifndef POOLBENCH_BUILD_TYPE
+#define POOLBENCH_BUILD_TYPE "unknown"
+#endif
+#ifndef POOLBENCH_GIT_REVISION
+#define POOLBENCH_GIT_REVISION "unknown"
+#endif
+
+namespace {
+
+using namespace poolbench;
+using namespace poolbench::bench;
+
+// ---------------------------------------------------------------------------
+// What to register
+
+struct sweep {
+    bool quick = false;
+    std::size_t max_workers = std::numeric_limits<std::size_t>::max();
+    std::vector<std::size_t> workers;        // 1, 2, 4, ... 2 x hardware threads
+    std::vector<std::size_t> sleep_workers;  // 8, 16, 32, 64, 100, 128, 256
+    std::chrono::duration<double> idle{1.0};
+    std::chrono::duration<double> latency{0.5};
+};
+
+std::optional<std::size_t> parse_count(std::string_view text) {
+    std::size_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size() || value == 0) return {};
+    return value;
+}
+
+// Reads the environment; nothing when a variable holds something unusable.
+std::optional<sweep> sweep_from_environment() {
+    sweep s;
+    if (const char* quick = std::getenv("POOLBENCH_QUICK"); quick && *quick) {
+        const std::string_view q(quick);
+        if (q != "0" && q != "1") {
+            std::fprintf(stderr, "pool_bench: POOLBENCH_QUICK must be 0 or 1, got '%s'\n", quick);
+            return {};
+        }
+        s.quick = q == "1";
+    }
+    if (const char* max = std::getenv("POOLBENCH_MAX_WORKERS"); max && *max) {
+        const auto value = parse_count(max);
+        if (!value) {
+            std::fprintf(stderr,
+                         "pool_bench: POOLBENCH_MAX_WORKERS must be a positive integer, got '%s'\n",
+                         max);
+            return {};
+        }
+        s.max_workers = *value;
+    }
+    if (s.quick) {
+        s.idle = std::chrono::duration<double>(0.25);
+        s.latency = std::chrono::duration<double>(0.2);
+    }
+
+    const std::size_t hw = hardware_threads();
+    for (std::size_t w = 1; w <= 2 * hw; w *= 2) s.workers.push_back(w);
+    s.workers.push_back(hw);
+    s.workers.push_back(2 * hw);
+    std::sort(s.workers.begin(), s.workers.end());
+    s.workers.erase(std::unique(s.workers.begin(), s.workers.end()), s.workers.end());
+    for (std::size_t w = 8; w <= 256; w *= 2) {
+        s.sleep_workers.push_back(w);
+        if (w == 64) s.sleep_workers.push_back(100);
+    }
+    std::erase_if(s.workers, [&](std::size_t w) { return w > s.max_workers; });
+    return s;
+}
+
+// 10^3, 10^4, ... up to the workload's default N; quick: 10^3 and the default.
+std::vector<std::size_t> job_counts(std::size_t default_jobs, bool quick) {
+    std::vector<std::size_t> counts;
+    for (std::size_t n = 1000; n <= default_jobs; n *= 10) {
+        if (!quick || n == 1000 || n == default_jobs) counts.push_back(n);
+    }
+    return counts;
+}
+
+// Tree sizes near the job counts above (2^(D+1) - 1 jobs: 2e3, 1.6e4, 1.3e5)
+// up to the default depth 20 (2.1e6 jobs); quick: 10 and 20.
+std::vector<int> tree_depths(bool quick) {
+    if (quick) return {10, k_tree_depth};
+    return {10, 13, 16, k_tree_depth};
+}
+
+// Fixed iteration counts keep the sweep's length predictable (no calibration
+// runs): about `target_jobs` jobs per row, at least one run.
+// Targets: ~0.1-0.5 s per row on a 2-core machine for the cheapest pools.
+constexpr std::uint64_t k_target_empty_jobs = 300'000;   // empty, producers, tree
+constexpr std::uint64_t k_target_cpu_jobs = 30'000;      // ~3 us each
+constexpr std::uint64_t k_target_skewed_jobs = 100'000;  // ~1.2 us each on average
+
+template <class P>
+benchmark::IterationCount iterations_for(std::uint64_t jobs, std::uint64_t target_jobs) {
+    // A pool that starts a thread per job pays ~10-100 us per job: 1/100 of the jobs.
+    if constexpr (k_starts_thread_per_job<P>) target_jobs /= 100;
+    return static_cast<benchmark::IterationCount>(std::max<std::uint64_t>(1, target_jobs / jobs));
+}
+
+template <class Body>
+void add(const std::string& name, benchmark::IterationCount iterations, Body body) {
+    benchmark::RegisterBenchmark(name.c_str(), std::move(body))
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(iterations);
+}
+
+template <class P>
+std::string row(std::string_view workload, std::size_t workers) {
+    return std::string(workload) + "/" + std::string(P::name) +
+           "/workers:" + std::to_string(workers);
+}
+
+template <class P>
+std::vector<std::size_t> workers_for(const std::vector<std::size_t>& sweep_workers) {
+    std::vector<std::size_t> ws;
+    for (const auto w : sweep_workers) {
+        if (registers_at_workers<P>(w)) ws.push_back(w);
+    }
+    return ws;
+}
+
+// The one registration helper: calls add_rows(std::type_identity<P>{}) for
+// every pool type P in all_pools, in the tuple's order.
+template <class AddRows>
+void for_each_pool(AddRows&& add_rows) {
+    [&]<class... Ps>(std::type_identity<std::tuple<Ps...>>) {
+        (add_rows(std::type_identity<Ps>{}), ...);
+    }(std::type_identity<all_pools>{});
+}
+
+// ---------------------------------------------------------------------------
+// Reference rows (no pool): the ideals of WORKLOADS.md
+
+// One thread, one uncontended atomic read-modify-write per op: the per-job
+// ideal of empty, tree, fib and producers (plots multiply by min(W, cores)).
+void reference_atomic_rmw(benchmark::State& state) {
+    constexpr std::uint64_t k_ops = 1'000'000;
+    std::atomic<std::uint64_t> counter{0};
+    for (auto _ : state) {
+        for (std::uint64_t i = 0; i < k_ops; ++i) counter.fetch_add(1);
+    }
+    const auto ops = k_ops * static_cast<std::uint64_t>(state.iterations());
+    if (counter.load() != ops) return skip(state, "wrong result: atomic counter mismatch");
+    state.counters["ops_per_s"] =
+        benchmark::Counter(static_cast<double>(ops), benchmark::Counter::kIsRate);
+}
+
+// One spin job run sequentially, as a row (the same t1 the cpu efficiency
+// uses comes from calibrate_spin() at startup).
+void reference_spin_job(benchmark::State& state, std::uint32_t rounds) {
+    constexpr std::size_t k_jobs = 10'000;
+    std::vector<std::uint64_t> out(k_jobs);
+    double wall = 0;
+    for (auto _ : state) {
+        const auto start = bench_clock::now();
+        for (std::size_t i = 0; i < k_jobs; ++i) out[i] = spin(i, rounds);
+        benchmark::ClobberMemory();
+        wall += seconds_between(start, bench_clock::now());
+    }
+    if (checksum(out) != expected_checksum(k_jobs, rounds, false)) {
+        return skip(state, "wrong result: checksum of out differs");
+    }
+    state.counters["ns_per_job"] =
+        wall * 1e9 / static_cast<double>(k_jobs * static_cast<std::uint64_t>(state.iterations()));
+}
+
+// ---------------------------------------------------------------------------
+// Registration, workload by workload so that rows of one workload run together
+
+void register_all(const sweep& s) {
+    add("reference/atomic_rmw", 20, reference_atomic_rmw);
+    for (const std::uint32_t rounds : {k_cpu_rounds, k_skewed_rounds}) {
+        add("reference/spin_job/rounds:" + std::to_string(rounds), 10,
+            [rounds](benchmark::State& st) { reference_spin_job(st, rounds); });
+    }
+
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            for (const auto n : job_counts(k_empty_jobs, s.quick)) {
+                add(row<P>("empty", w) + "/jobs:" + std::to_string(n),
+                    iterations_for<P>(n, k_target_empty_jobs),
+                    [w, n](benchmark::State& st) { run_empty<P>(st, w, n); });
+            }
+        }
+    });
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            for (const auto n : job_counts(k_cpu_jobs, s.quick)) {
+                add(row<P>("cpu", w) + "/jobs:" + std::to_string(n),
+                    iterations_for<P>(n, k_target_cpu_jobs),
+                    [w, n](benchmark::State& st) { run_spin<P>(st, w, n, k_cpu_rounds, false); });
+            }
+        }
+    });
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            for (const auto n : job_counts(k_skewed_jobs, s.quick)) {
+                add(row<P>("skewed", w) + "/jobs:" + std::to_string(n),
+                    iterations_for<P>(n, k_target_skewed_jobs),
+                    [w, n](benchmark::State& st) { run_spin<P>(st, w, n, k_skewed_rounds, true); });
+            }
+        }
+    });
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            for (const int d : tree_depths(s.quick)) {
+                add(row<P>("tree", w) + "/depth:" + std::to_string(d),
+                    iterations_for<P>(tree_jobs(d), k_target_empty_jobs),
+                    [w, d](benchmark::State& st) { run_tree<P>(st, w, d); });
+            }
+        }
+    });
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            add(row<P>("fib", w) + "/n:" + std::to_string(k_fib_n), 1,
+                [w](benchmark::State& st) { run_fib<P>(st, w, k_fib_n); });
+        }
+    });
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            for (const auto n : job_counts(k_producers_jobs, s.quick)) {
+                for (const std::size_t producers : {1, 2, 4}) {
+                    add(row<P>("producers", w) + "/jobs:" + std::to_string(n) +
+                            "/producers:" + std::to_string(producers),
+                        iterations_for<P>(n, k_target_empty_jobs),
+                        [w, n, producers](benchmark::State& st) {
+                            run_producers<P>(st, w, n, producers);
+                        });
+                }
+            }
+        }
+    });
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        // An inline pool has one thread: one row that says why it is not run.
+        const std::vector<std::size_t> ws =
+            k_runs_inline<P> ? std::vector<std::size_t>{1} : s.sleep_workers;
+        for (const auto w : ws) {
+            add(row<P>("sleep", w) + "/jobs:" + std::to_string(k_sleep_jobs), 1,
+                [w](benchmark::State& st) { run_sleep<P>(st, w, k_sleep_jobs); });
+        }
+    });
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            add(row<P>("idle", w), 1,
+                [w, idle = s.idle](benchmark::State& st) { run_idle<P>(st, w, idle); });
+        }
+    });
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            add(row<P>("latency", w), 1, [w, duration = s.latency](benchmark::State& st) {
+                run_latency<P>(st, w, duration);
+            });
+        }
+    });
+}
+
+std::string compiler_version() {
+#if defined(__clang__)
+    return __VERSION__;
+#elif defined(__GNUC__)
+    return "GCC " __VERSION__;
+#else
+    return "unknown";
+#endif
+}
+
+void add_context(const sweep& s) {
+    benchmark::AddCustomContext("compiler", compiler_version());
+    benchmark::AddCustomContext("build_type", POOLBENCH_BUILD_TYPE);
+    benchmark::AddCustomContext("git_revision", POOLBENCH_GIT_REVISION);
+    benchmark::AddCustomContext("hardware_threads", std::to_string(hardware_threads()));
+    benchmark::AddCustomContext("poolbench_quick", s.quick ? "1" : "0");
+    benchmark::AddCustomContext("poolbench_max_workers",
+                                s.max_workers == std::numeric_limits<std::size_t>::max()
+                                    ? "none"
+                                    : std::to_string(s.max_workers));
+    benchmark::AddCustomContext("peak_rss_scope",
+                                reset_peak_rss() ? "row" : "process (run order matters)");
+    const auto& t = spin_timings();
+    benchmark::AddCustomContext("t1_cpu_job_ns", std::to_string(t.cpu_job_ns));
+    benchmark::AddCustomContext("t1_skewed_short_job_ns", std::to_string(t.short_job_ns));
+    benchmark::AddCustomContext("t1_skewed_long_job_ns", std::to_string(t.long_job_ns));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    const auto s = sweep_from_environment();
+    if (!s) return 2;
+    calibrate_spin();
+    add_context(*s);
+    register_all(*s);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
