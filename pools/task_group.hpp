@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "detail/group_counter.hpp"
 #include "detail/spin.hpp"
 #include "job.hpp"
 #include "pool.hpp"
@@ -58,18 +59,13 @@ private:
 
 }  // namespace detail
 
-// Protocol.
+// Protocol (the counter's own protocol: detail/group_counter.hpp).
 // Each run() makes a child node {job, claimed flag, two references} kept on
 // the group's own list, and submits a ticket job pointing at the node.
 // Whoever first sets `claimed` (the ticket, when a worker runs it, or the
 // waiter, in wait()) runs the child; the other side only drops its reference,
 // and the last reference frees the node. So each child runs exactly once,
 // and a waiter only ever waits for children that are running right now.
-// m_state counts unfinished children in its low bits; k_sleeper is set by a
-// waiter outside the pool that sleeps. A child's last access to the group is
-// its decrement; if that took the count to zero with k_sleeper set, it wakes
-// the sleeper through the atomic's address only (as std::latch::count_down
-// does), so the waiter may destroy the group as soon as it sees zero.
 template <pool P>
 class task_group {
 public:
@@ -89,9 +85,7 @@ public:
     void run(F&& f) {
         auto* c = new child{job(std::forward<F>(f)), m_head};
         m_head = c;
-        // relaxed: the pool's submit publishes the ticket (release) after
-        // this, so the child's decrement is ordered after the increment.
-        m_state.fetch_add(1, std::memory_order_relaxed);
+        m_count.add();
         try {
             m_pool.submit([this, c] {
                 if (claim(c)) run_child(c);
@@ -115,7 +109,7 @@ public:
         if (m_pool.in_worker()) {
             help_until_done();
         } else {
-            sleep_until_done();
+            m_count.sleep_until_zero();
         }
         m_error.rethrow();
     }
@@ -128,8 +122,6 @@ private:
         std::atomic<std::uint32_t> refs{2};  // the ticket's and the group's
     };
 
-    static constexpr std::uint64_t k_sleeper = std::uint64_t{1} << 63;
-    static constexpr std::uint64_t k_count = k_sleeper - 1;
     // How deep a worker may nest other jobs inside group waits before it just
     // spins: keeps FIFO pools (whose oldest job may itself fork and wait)
     // from growing the stack without bound.
@@ -154,19 +146,7 @@ private:
             m_error.record(std::current_exception());
         }
         c->work.reset();
-        finish_one();
-    }
-
-    void finish_one() noexcept {
-        // release: pairs with the acquire loads in the waits, publishing the
-        // child's writes (and its record()) to the waiter.
-        const std::uint64_t before = m_state.fetch_sub(1, std::memory_order_release);
-        if (before == (k_sleeper | 1)) m_state.notify_all();
-    }
-
-    bool done() const noexcept {
-        // acquire: pairs with the release fetch_sub in finish_one().
-        return (m_state.load(std::memory_order_acquire) & k_count) == 0;
+        m_count.finish();
     }
 
     // Every child left is running on another thread; a helping pool's worker
@@ -174,7 +154,7 @@ private:
     void help_until_done() {
         static thread_local int depth = 0;
         int idle_rounds = 0;
-        while (!done()) {
+        while (!m_count.done()) {
             bool helped = false;
             if constexpr (helping_pool<P>) {
                 if (depth < k_max_help_depth) {
@@ -193,24 +173,14 @@ private:
         }
     }
 
-    void sleep_until_done() {
-        // acquire: pairs with the release fetch_sub in finish_one().
-        std::uint64_t s = m_state.fetch_or(k_sleeper, std::memory_order_acquire);
-        while ((s & k_count) != 0) {
-            m_state.wait(s | k_sleeper, std::memory_order_acquire);  // acquire: as above
-            s = m_state.load(std::memory_order_acquire);             // acquire: as above
-        }
-        // relaxed: no child of this group is left to read the bit.
-        m_state.store(0, std::memory_order_relaxed);
-    }
-
     P& m_pool;
     child* m_head = nullptr;
-    std::atomic<std::uint64_t> m_state{0};
+    detail::group_counter m_count;
     detail::first_exception m_error;
 };
 
-// oneTBB brings its own group, whose wait already helps.
+// A pool that brings its own group (oneTBB's; work_stealing's, which pops
+// its children back from the worker's own deque as rayon's join does).
 template <pool P>
     requires requires { typename P::native_task_group; }
 class task_group<P> {

@@ -21,6 +21,7 @@
 #include "detail/completion.hpp"
 #include "detail/counters.hpp"
 #include "detail/fence.hpp"
+#include "detail/group_counter.hpp"
 #include "detail/idle_spin.hpp"
 #include "detail/run_job.hpp"
 #include "detail/spin.hpp"
@@ -136,6 +137,53 @@ public:
         s.wakeups += m_wakeups.load(std::memory_order_relaxed);
         return s;
     }
+
+    // For task_group<work_stealing_pool>: fork-join as rayon's join does it.
+    // A child forked inside a worker goes to the top of that worker's deque;
+    // the wait pops it back and runs it, or, when a thief took it, runs other
+    // jobs (its own deque first, then steals) until the thief has finished
+    // it. A child is either still in the owner's deque, above everything the
+    // owner pushed before it, or running on the thief that stole it, so the
+    // wait never waits for a queued job, and nothing but the pool's job node
+    // (from the worker's free list) is allocated per fork.
+    // run() and wait(): the group's owner only.
+    class native_task_group {
+    public:
+        explicit native_task_group(work_stealing_pool& pool) noexcept : m_pool(pool) {}
+        native_task_group(const native_task_group&) = delete;
+        native_task_group& operator=(const native_task_group&) = delete;
+        ~native_task_group() { wait(); }
+
+        template <class F>
+        void run(F&& f) {
+            m_count.add();
+            m_pool.submit([this, f = std::forward<F>(f)]() mutable {
+                f();
+                m_count.finish();  // the child's last access to the group
+            });
+        }
+
+        void wait() noexcept {
+            if (!m_pool.in_worker()) {
+                m_count.sleep_until_zero();
+                return;
+            }
+            int idle_rounds = 0;
+            while (!m_count.done()) {
+                if (m_pool.try_run_pending()) {
+                    idle_rounds = 0;
+                } else if (++idle_rounds < 64) {
+                    detail::cpu_relax();
+                } else {
+                    std::this_thread::yield();
+                }
+            }
+        }
+
+    private:
+        work_stealing_pool& m_pool;
+        detail::group_counter m_count;
+    };
 
 private:
     // Jobs a worker takes from the injection queue at once (it keeps them in
