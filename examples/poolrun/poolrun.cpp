@@ -46,52 +46,60 @@ namespace poolrun {
 namespace {
 
 // ---------------------------------------------------------------------------
-// Stop requests. The handler only records the first signal and writes one
-// byte to a pipe whose read end is never drained: from then on the read end
-// stays readable, so every poll() on it (each waiting job, the CSV reader)
-// wakes at once and keeps seeing the request. Both steps are async-signal-safe.
+// Stop requests. SIGINT, SIGTERM and SIGHUP are blocked in every thread
+// (the mask is set before any other thread starts, and threads inherit it)
+// and taken by one thread in sigwait(), which records the first and writes
+// one byte to a pipe whose read end is never drained: from then on the read
+// end stays readable, so every poll() on it (each waiting job, the CSV
+// reader) wakes at once and keeps seeing the request. A thread in sigwait()
+// takes the signal wherever the others are blocked (a futex, a poll), which a
+// handler cannot promise: under ThreadSanitizer, for one, a handler runs only
+// when its thread next enters the runtime. Children get an empty mask and
+// default dispositions back (spawn.hpp).
 
 std::atomic<int> g_stop_signal{0};  // the first SIGINT/SIGTERM/SIGHUP, 0 if none
-int g_stop_write_fd = -1;           // written by the handler only
-static_assert(std::atomic<int>::is_always_lock_free, "needed inside a signal handler");
-
-void on_stop_signal(int sig) {
-    const int saved_errno = errno;
-    int none = 0;
-    g_stop_signal.compare_exchange_strong(none, sig);
-    const char byte = 1;
-    [[maybe_unused]] const ssize_t n = ::write(g_stop_write_fd, &byte, 1);
-    errno = saved_errno;
-}
 
 bool stop_requested() {
     return g_stop_signal.load() != 0;
 }
 
-// Returns the read end of the stop pipe.
+// Returns the read end of the stop pipe. Call before starting any thread.
 int install_stop_handlers() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
         throw std::system_error(errno, std::generic_category(), "pipe2");
     }
-    g_stop_write_fd = fds[1];
-    struct sigaction sa = {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    // SIGINT is caught even when inherited as ignored (a background job of a
+    // SIGINT is taken even when inherited as ignored (a background job of a
     // script), so that `kill -INT` still stops poolrun cleanly. SIGHUP is left
     // alone when ignored (nohup).
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
+    sigset_t stop_set;
+    sigemptyset(&stop_set);
+    sigaddset(&stop_set, SIGINT);
+    sigaddset(&stop_set, SIGTERM);
     struct sigaction old_hup = {};
     ::sigaction(SIGHUP, nullptr, &old_hup);
-    if (old_hup.sa_handler != SIG_IGN) ::sigaction(SIGHUP, &sa, nullptr);
+    if (old_hup.sa_handler != SIG_IGN) sigaddset(&stop_set, SIGHUP);
+    // An ignored signal is discarded before sigwait() could take it.
+    for (int sig : {SIGINT, SIGTERM}) ::signal(sig, SIG_DFL);
+    if (const int rc = ::pthread_sigmask(SIG_BLOCK, &stop_set, nullptr); rc != 0) {
+        throw std::system_error(rc, std::generic_category(), "pthread_sigmask");
+    }
     // A closed stdout must not kill poolrun with its children still running;
     // children get SIGPIPE back by default (spawn.hpp). An inherited ignored
     // SIGCHLD would make the kernel reap children before waitpid() sees them.
     ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGCHLD, SIG_DFL);
+    // Lives until the process exits; it only ever waits for a signal.
+    std::thread([stop_set, write_fd = fds[1]] {
+        for (;;) {
+            int sig = 0;
+            if (::sigwait(&stop_set, &sig) != 0) continue;
+            int none = 0;
+            g_stop_signal.compare_exchange_strong(none, sig);
+            const char byte = 1;
+            [[maybe_unused]] const ssize_t n = ::write(write_fd, &byte, 1);
+        }
+    }).detach();
     return fds[0];
 }
 
