@@ -186,6 +186,8 @@ public:
     };
 
 private:
+    // Finished jobs a worker counts before it reports them (see run()).
+    static constexpr std::int64_t k_report_batch = 256;
     // Jobs a worker takes from the injection queue at once (it keeps them in
     // its deque, where other workers can steal them).
     static constexpr std::size_t k_injection_batch = 16;
@@ -201,9 +203,20 @@ private:
         }
     }
 
+    // Finished jobs are reported to m_completion in batches: every
+    // k_report_batch jobs, and whenever the worker runs out of local work
+    // (before it searches, so before it could park). An outside wait() can
+    // only see zero once every worker has reported, and a worker with
+    // unreported jobs is busy and will report within a batch or when idle.
+    // This keeps the shared pending count off the per-job path.
     void run(detail::ws_worker& self, detail::ws_task* t) {
-        detail::run_job(t->work, m_completion, self.counters);
+        detail::run_job_unreported(t->work, m_completion, self.counters);
         self.recycle(t);
+        if (++self.unreported == k_report_batch) report(self);
+    }
+
+    void report(detail::ws_worker& self) noexcept {
+        if (self.unreported != 0) m_completion.done(std::exchange(self.unreported, 0));
     }
 
     // One search round: a batch from the injection queue, then one steal
@@ -283,6 +296,7 @@ private:
                 run(self, t);
                 continue;
             }
+            report(self);
             begin_search();
             detail::idle_spin spin;
             while ((t = find_work(self)) == nullptr && spin.keep_polling()) {

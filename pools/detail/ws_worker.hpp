@@ -67,6 +67,7 @@ public:
 
     chase_lev_deque<ws_task*> deque;
     worker_counters counters;
+    std::int64_t unreported = 0;  // jobs run but not yet reported done (owner only)
 
 private:
     // Enough nodes to absorb a burst without returning them to the heap, few
