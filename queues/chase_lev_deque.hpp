@@ -76,7 +76,7 @@ inline constexpr bool k_chase_lev_stores_inline =
 //       index b by reading top == b together with the old bottom b + 1; the
 //       seq_cst fences (this one, between the store of bottom and the load of
 //       top, and the thief's, between its loads of top and bottom) rule out
-//       that both sides read the other's old value (Lê et al., section 4).
+//       that both sides read the other's old value (proved in Lê et al.).
 //     - t == b: the last item; thieves may be racing for the same index. The
 //       owner races them with the same CAS top t -> t + 1: exactly one CAS
 //       succeeds, and its caller gets the item. Either way the owner then
@@ -300,7 +300,8 @@ class chase_lev_deque {
             // store before this fence happens before a thief that reads this
             // bottom reads the slot. Relaxed alone would let the thief see the
             // new bottom and the old slot.
-            std::atomic_thread_fence(std::memory_order_release);
+            std::atomic_thread_fence(std::memory_order_release);  // release: pairs with the acquire
+                                                                  // load of m_bottom in steal()
             m_bottom.store(b, std::memory_order_relaxed);  // relaxed: ordered by the fence above
         }
     }

@@ -25,6 +25,7 @@ struct transfer_result {
     bool checksum_ok = false;
     std::uint64_t backwards = 0;  // a producer's sequence decreased or repeated
     std::uint64_t gaps = 0;       // a producer's sequence skipped ahead
+    std::uint64_t corrupt = 0;    // an item no producer pushed
     bool gave_up = false;         // the run hit k_run_deadline
 };
 
@@ -57,9 +58,13 @@ struct consumer_log {
     void record(std::uint64_t item, std::vector<std::atomic<std::uint8_t>>& seen,
                 const std::vector<std::uint64_t>& first_index) {
         const std::uint64_t p = producer_of(item);
+        const std::uint64_t index = first_index[std::min(p, last.size())] + sequence_of(item);
+        if (p >= last.size() || index >= first_index[p + 1]) {
+            ++corrupt;  // not an item any producer pushed
+            return;
+        }
+        seen[index].fetch_add(1, std::memory_order_relaxed);  // relaxed: read after join()
         const auto s = static_cast<std::int64_t>(sequence_of(item));
-        seen[first_index[p] + static_cast<std::uint64_t>(s)].fetch_add(1,
-                                                                       std::memory_order_relaxed);
         checksum += mix(item);
         if (s <= last[p]) ++backwards;
         if (s > last[p] + 1) ++gaps;
@@ -72,6 +77,7 @@ struct consumer_log {
     std::uint64_t backwards = 0;
     std::uint64_t gaps = 0;
     std::uint64_t received = 0;
+    std::uint64_t corrupt = 0;
 };
 
 inline transfer_result summarise(const std::vector<std::atomic<std::uint8_t>>& seen,
@@ -81,7 +87,7 @@ inline transfer_result summarise(const std::vector<std::atomic<std::uint8_t>>& s
     r.items = seen.size();
     r.gave_up = gave_up;
     for (const auto& flag : seen) {
-        const auto n = flag.load(std::memory_order_relaxed);
+        const auto n = flag.load(std::memory_order_relaxed);  // relaxed: writers were joined
         if (n == 0) ++r.missing;
         if (n > 1) ++r.duplicated;
     }
@@ -91,6 +97,7 @@ inline transfer_result summarise(const std::vector<std::atomic<std::uint8_t>>& s
         r.backwards += log.backwards;
         r.gaps += log.gaps;
         r.received += log.received;
+        r.corrupt += log.corrupt;
     }
     r.checksum_ok = checksum == expected_checksum;
     return r;
@@ -231,7 +238,11 @@ transfer_result run_deque_transfer(std::size_t thieves, std::uint64_t items, std
         // Owner pops arrive newest first; record them without the FIFO check.
         auto record_pop = [&](const T& item) {
             const std::uint64_t v = value_of(item);
-            seen[v].fetch_add(1, std::memory_order_relaxed);
+            if (v >= items) {
+                ++owner_log.corrupt;  // not an item the owner pushed
+                return;
+            }
+            seen[v].fetch_add(1, std::memory_order_relaxed);  // relaxed: read after join()
             owner_log.checksum += mix(v);
             ++owner_log.received;
         };
