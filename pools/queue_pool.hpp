@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -153,7 +154,7 @@ private:
             detail::worker_counters::bump(self.counters.parks);
             return m_queue.pop_wait(j);
         } else {
-            detail::idle_spin spin;
+            detail::idle_spin spin(m_poll_budget);
             while (spin.keep_polling()) {
                 if (pop(j)) return true;
             }
@@ -227,6 +228,10 @@ private:
     alignas(k_cache_line) std::atomic<bool> m_stopping{false};
     std::atomic<std::uint64_t> m_wakeups{0};
     std::vector<worker> m_workers;
+    // 50 us: two pollers on one shared queue slow down the producer they wait
+    // for (empty on 2 cores: 17.7M jobs/s at 50 us, 8.2M at 200 us).
+    const std::chrono::nanoseconds m_poll_budget =
+        detail::idle_spin::budget_for(m_workers.size(), std::chrono::microseconds(50));
     std::vector<std::thread> m_threads;
 };
 

@@ -7,7 +7,10 @@
 // One object per idle period, owned by one thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <thread>
 
 #include "spin.hpp"
@@ -16,10 +19,19 @@ namespace poolbench::detail {
 
 class idle_spin {
 public:
-    static constexpr std::chrono::microseconds k_default_budget{50};
+    // The budget for a pool of `workers` whose workers poll for `full` when
+    // the pool has no more workers than the machine has hardware threads;
+    // scaled down by hardware threads / workers when it oversubscribes the
+    // machine (100 workers on 2 cores should sleep, not poll, between
+    // I/O-bound jobs).
+    static std::chrono::nanoseconds budget_for(std::size_t workers,
+                                               std::chrono::nanoseconds full) noexcept {
+        const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
+        if (workers <= hw) return full;
+        return full * static_cast<std::int64_t>(hw) / static_cast<std::int64_t>(workers);
+    }
 
-    explicit idle_spin(std::chrono::nanoseconds budget = k_default_budget) noexcept
-        : m_budget(budget) {}
+    explicit idle_spin(std::chrono::nanoseconds budget) noexcept : m_budget(budget) {}
 
     // Call after each poll that found nothing: waits a little and returns
     // false once the budget is spent (time to park).
