@@ -1,9 +1,7 @@
 // poolbench::default_pool: the pool to use when you have no reason to pick
 // another. It names the pool the committed reference sweep shows fastest
-// overall: results/latest/REPORT.md, "Overall winner" (work_stealing: first
-// on 5 of 9 workloads and within 1% of the first on 2 more, on a 2-core
-// machine; geometric mean of relative scores 0.80 against 0.44 for tbb).
-// Re-run scripts/sweep on your machine to check.
+// overall: results/latest/REPORT.md, section "Overall winner" (a 2-core
+// machine). Re-run scripts/sweep on yours to check.
 #pragma once
 
 #include "work_stealing_pool.hpp"

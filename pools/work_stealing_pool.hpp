@@ -124,7 +124,8 @@ public:
         detail::ws_worker* self = current_worker();
         if (self == nullptr) return false;
         detail::ws_task* t = nullptr;
-        if (!self->deque.try_pop(t) && (t = find_work(*self)) == nullptr) return false;
+        bool more_seen = false;
+        if (!self->deque.try_pop(t) && (t = find_work(*self, more_seen)) == nullptr) return false;
         run(*self, t);
         return true;
     }
@@ -223,12 +224,15 @@ private:
 
     // One search round: a batch from the injection queue, then one steal
     // attempt on every other worker from a random start. Owner of self only.
-    detail::ws_task* find_work(detail::ws_worker& self) {
+    // Sets more_seen when the job came from a place that still holds more
+    // (the injection queue, or the victim's deque): the ramp-up's hint.
+    detail::ws_task* find_work(detail::ws_worker& self, bool& more_seen) {
         std::array<job, k_injection_batch> batch;
         const std::size_t n = m_injection.try_dequeue_bulk(*t_consumer, batch.begin(), batch.size());
         if (n > 0) {
             // Keep all but the first where thieves can reach them.
             for (std::size_t i = 1; i < n; ++i) self.deque.push(self.make_task(std::move(batch[i])));
+            more_seen = n > 1 || m_injection.size_approx() != 0;
             return self.make_task(std::move(batch[0]));
         }
         if (m_count > 1) {
@@ -240,6 +244,7 @@ private:
                 switch (victim.deque.steal(t)) {
                     case steal_status::success:
                         detail::worker_counters::bump(self.counters.steals);
+                        more_seen = victim.deque.approx_size() > 0;
                         return t;
                     case steal_status::lost_race:
                     case steal_status::empty:
@@ -267,10 +272,13 @@ private:
     // in sight, hand the search on (the ramp-up). Without more work in sight
     // a wake-up would only delay the job we found by a system call; work
     // published later is the submitter's to wake for (protocol step 4).
-    void end_search_found(detail::ws_worker& self) {
-        if (m_searching.fetch_sub(1) != 1) return;
-        detail::store_load_fence();
-        if (self.deque.approx_size() > 0 || m_injection.size_approx() != 0) wake_one();
+    // (more_seen: the place the job came from holds more; a thief that took
+    // the last job it could see wakes nobody. A chain of such hand-offs
+    // reaches every worker while a deque or the injection queue still holds
+    // jobs, which matters most when jobs block: a job left in a blocked
+    // worker's deque runs only when someone steals it.)
+    void end_search_found(bool more_seen) {
+        if (m_searching.fetch_sub(1) == 1 && more_seen) wake_one();
     }
 
     // Parks the calling worker (protocol step 3). Returns false at shutdown.
@@ -306,10 +314,11 @@ private:
             report(self);
             begin_search();
             detail::idle_spin spin(m_poll_budget);
-            while ((t = find_work(self)) == nullptr && spin.keep_polling()) {
+            bool more_seen = false;
+            while ((t = find_work(self, more_seen)) == nullptr && spin.keep_polling()) {
             }
             if (t != nullptr) {
-                end_search_found(self);
+                end_search_found(more_seen);
                 run(self, t);
                 continue;
             }

@@ -262,6 +262,39 @@ TEST_CASE_TEMPLATE_DEFINE("several threads wait while others submit", P, concurr
     CHECK(ran.load() == 2 * per_thread);
 }
 
+TEST_CASE_TEMPLATE_DEFINE("jobs that block until all run at once each get a worker", P,
+                          blocking_jobs) {
+    // W jobs, each blocked until all W are running: only a pool that puts
+    // every worker to use gets them all going (batch jobs that wait on a
+    // subprocess or a remote call rely on it). Gives up after 30 s instead of
+    // hanging, and then fails.
+    for (int round = 0; round < 5; ++round) {
+        CAPTURE(round);
+        P pool(k_workers);
+        const std::size_t w = pool.worker_count();
+        std::atomic<std::size_t> running{0};
+        std::atomic<bool> gave_up{false};
+        // Let idle workers park first (they poll for at most 200 us): the
+        // jobs must wake them, not find them still awake.
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        for (std::size_t i = 0; i < w; ++i) {
+            pool.submit([&] {
+                running.fetch_add(1);
+                while (running.load() < w) {
+                    if (std::chrono::steady_clock::now() > deadline) {
+                        gave_up.store(true);
+                        break;
+                    }
+                    std::this_thread::yield();
+                }
+            });
+        }
+        pool.wait();
+        REQUIRE_FALSE(gave_up.load());
+    }
+}
+
 TEST_CASE_TEMPLATE_DEFINE("name and worker count are reported", P, identity) {
     P pool(3);
     CHECK(!std::string_view(P::name).empty());
@@ -388,6 +421,7 @@ TEST_CASE_TEMPLATE_APPLY(ping, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(empty_wait, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(concurrent_wait, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(identity, poolbench::all_pools);
+TEST_CASE_TEMPLATE_APPLY(blocking_jobs, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(fork_join, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(group_outside, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(group_one_worker, poolbench::all_pools);
