@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "../support/fork_join.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -302,20 +304,7 @@ TEST_CASE_TEMPLATE_DEFINE("name and worker count are reported", P, identity) {
     CHECK(pool.worker_count() <= 3);
 }
 
-
-// fib(n) through the task group: fib(n-1) forked, fib(n-2) computed inline,
-// then joined. Must not deadlock on any pool that supports nested groups.
-template <class P>
-long fib(P& pool, int n) {
-    if (n < 2) return n;
-    long a = 0;
-    poolbench::task_group<P> group(pool);
-    group.run([&pool, &a, n] { a = fib(pool, n - 1); });
-    const long b = fib(pool, n - 2);
-    group.wait();
-    return a + b;
-}
-
+// fib through poolbench::test::fib (tests/support/fork_join.hpp).
 TEST_CASE_TEMPLATE_DEFINE("fork-join fib(20) through task_group equals 6765", P, fork_join) {
     static_assert(poolbench::supports_task_group<P>);
     // thread_per_job starts a thread per fork: fib(12) (232 forks) there.
@@ -325,7 +314,7 @@ TEST_CASE_TEMPLATE_DEFINE("fork-join fib(20) through task_group equals 6765", P,
         CAPTURE(workers);
         P pool(workers);
         long result = 0;
-        pool.submit([&] { result = fib(pool, n); });
+        pool.submit([&] { result = poolbench::test::fib(pool, n); });
         pool.wait();
         CHECK(result == expected);
     }

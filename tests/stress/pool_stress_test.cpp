@@ -16,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "../support/fork_join.hpp"
+
 namespace {
 
 int soak() {
@@ -79,92 +81,83 @@ void random_job(P& pool, counts& c, std::uint64_t seed, int depth) {
     }
 }
 
-template <class P>
-long fib(P& pool, int n) {
-    if (n < 2) return n;
-    long a = 0;
-    poolbench::task_group<P> group(pool);
-    group.run([&pool, &a, n] { a = fib(pool, n - 1); });
-    const long b = fib(pool, n - 2);
-    group.wait();
-    return a + b;
-}
-
 }  // namespace
 
 TEST_SUITE("stress" * doctest::timeout(600)) {
-
-TEST_CASE_TEMPLATE_DEFINE("random mixes of submit, nesting, throws, groups and waits", P, mix) {
-    const int rounds = (k_thread_per_job<P> ? 2 : 40) * soak();
-    const int roots_per_submitter = k_thread_per_job<P> ? 20 : 5000;
-    std::mt19937_64 rng(0xC0FFEE);
-    for (int round = 0; round < rounds; ++round) {
-        const std::size_t workers = std::size_t{1} << (rng() % 4);  // 1, 2, 4, 8
-        const int submitters = 1 + static_cast<int>(rng() % 4);
-        const int depth = 1 + static_cast<int>(rng() % 4);
-        CAPTURE(round);
-        CAPTURE(workers);
-        CAPTURE(submitters);
-        counts c;
-        std::atomic<long> fib_sum{0};
-        std::uint64_t expected_jobs = 0;
-        std::uint64_t expected_throws = 0;
-        std::vector<std::vector<std::uint64_t>> seeds(submitters);
-        for (auto& s : seeds) {
-            for (int i = 0; i < roots_per_submitter; ++i) {
-                s.push_back(rng());
-                expected_jobs += plan::jobs(s.back(), depth);
-                expected_throws += plan::throws(s.back(), depth);
+    TEST_CASE_TEMPLATE_DEFINE("random mixes of submit, nesting, throws, groups and waits", P, mix) {
+        const int rounds = (k_thread_per_job<P> ? 2 : 40) * soak();
+        const int roots_per_submitter = k_thread_per_job<P> ? 20 : 5000;
+        std::mt19937_64 rng(0xC0FFEE);
+        for (int round = 0; round < rounds; ++round) {
+            const std::size_t workers = std::size_t{1} << (rng() % 4);  // 1, 2, 4, 8
+            const int submitters = 1 + static_cast<int>(rng() % 4);
+            const int depth = 1 + static_cast<int>(rng() % 4);
+            CAPTURE(round);
+            CAPTURE(workers);
+            CAPTURE(submitters);
+            counts c;
+            std::atomic<long> fib_sum{0};
+            std::uint64_t expected_jobs = 0;
+            std::uint64_t expected_throws = 0;
+            std::vector<std::vector<std::uint64_t>> seeds(submitters);
+            for (auto& s : seeds) {
+                for (int i = 0; i < roots_per_submitter; ++i) {
+                    s.push_back(rng());
+                    expected_jobs += plan::jobs(s.back(), depth);
+                    expected_throws += plan::throws(s.back(), depth);
+                }
             }
-        }
-        std::uint64_t caught = 0;
-        {
-            P pool(workers);
-            std::atomic<bool> submitting{true};
-            std::vector<std::jthread> threads;
-            for (int t = 0; t < submitters; ++t) {
-                threads.emplace_back([&, t] {
-                    for (std::uint64_t seed : seeds[t]) {
-                        pool.submit([&pool, &c, seed, depth] { random_job(pool, c, seed, depth); });
+            std::uint64_t caught = 0;
+            {
+                P pool(workers);
+                std::atomic<bool> submitting{true};
+                std::vector<std::jthread> threads;
+                for (int t = 0; t < submitters; ++t) {
+                    threads.emplace_back([&, t] {
+                        for (std::uint64_t seed : seeds[t]) {
+                            pool.submit(
+                                [&pool, &c, seed, depth] { random_job(pool, c, seed, depth); });
+                        }
+                        // A fork-join from inside the pool, among everything else.
+                        pool.submit([&pool, &fib_sum] {
+                            fib_sum.fetch_add(poolbench::test::fib(pool, 10));
+                        });
+                    });
+                }
+                // An outside waiter while the submitters are still at it; it may
+                // catch some of the exceptions (each is reported once).
+                std::jthread waiter([&] {
+                    while (submitting.load()) {
+                        try {
+                            pool.wait();
+                        } catch (const boom&) {
+                            ++caught;
+                        }
+                        std::this_thread::yield();
                     }
-                    // A fork-join from inside the pool, among everything else.
-                    pool.submit([&pool, &fib_sum] { fib_sum.fetch_add(fib(pool, 10)); });
                 });
-            }
-            // An outside waiter while the submitters are still at it; it may
-            // catch some of the exceptions (each is reported once).
-            std::jthread waiter([&] {
-                while (submitting.load()) {
+                for (auto& t : threads) t.join();
+                submitting.store(false);
+                waiter.join();
+                if (round % 3 != 2) {
                     try {
                         pool.wait();
                     } catch (const boom&) {
                         ++caught;
                     }
-                    std::this_thread::yield();
+                    CHECK(c.ran.load() == expected_jobs);
+                    CHECK(pool.stats().exceptions == expected_throws);
                 }
-            });
-            for (auto& t : threads) t.join();
-            submitting.store(false);
-            waiter.join();
-            if (round % 3 != 2) {
-                try {
-                    pool.wait();
-                } catch (const boom&) {
-                    ++caught;
-                }
-                CHECK(c.ran.load() == expected_jobs);
-                CHECK(pool.stats().exceptions == expected_throws);
+                // else: destroyed without a final wait; destruction runs the rest.
             }
-            // else: destroyed without a final wait; destruction runs the rest.
+            CHECK(c.ran.load() == expected_jobs);
+            CHECK(c.thrown.load() == expected_throws);
+            CHECK(caught <= expected_throws);
+            if (expected_throws > 0 && round % 3 != 2) CHECK(caught >= 1);
+            CHECK(fib_sum.load() == 55L * submitters);
         }
-        CHECK(c.ran.load() == expected_jobs);
-        CHECK(c.thrown.load() == expected_throws);
-        CHECK(caught <= expected_throws);
-        if (expected_throws > 0 && round % 3 != 2) CHECK(caught >= 1);
-        CHECK(fib_sum.load() == 55L * submitters);
     }
-}
 
-TEST_CASE_TEMPLATE_APPLY(mix, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(mix, poolbench::all_pools);
 
 }  // TEST_SUITE
