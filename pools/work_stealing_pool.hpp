@@ -41,10 +41,11 @@ namespace poolbench {
 // searching and will find it, or the submitter wakes one.
 //  1. A worker with an empty deque increments m_searching and looks: the
 //     injection queue, then every other worker's deque from a random start.
-//  2. Found a job: it decrements m_searching; if that made it zero and more
-//     work is in sight, it wakes one parked worker, so that while work keeps
-//     coming one worker keeps looking (the ramp-up: each worker that finds
-//     work hands the search on). This wake-up is for parallelism only.
+//  2. Found a job: it decrements m_searching; if that made it zero while
+//     workers are parked and work is left anywhere, it wakes one, so that
+//     while work is waiting one worker keeps looking (the ramp-up: each
+//     worker that finds work hands the search on). Without it, a job left in
+//     the deque of a worker whose job blocks would wait for that job.
 //  3. Found nothing for a while (detail::idle_spin): prepare_wait() on m_parking, then
 //     decrement m_searching. The worker that brings it to zero re-checks the
 //     injection queue and every deque after the decrement: a submitter that
@@ -97,12 +98,7 @@ public:
     void submit(F&& f) {
         m_completion.add();
         if (detail::ws_worker* self = current_worker()) {
-            self->deque.push(self->make_task(job(std::forward<F>(f))));
-            // relaxed: a stale read only delays help (protocol step 5).
-            if (m_searching.load(std::memory_order_relaxed) == 0 &&
-                m_parking.approx_waiters() != 0) {
-                wake_one();
-            }
+            push_local(*self, job(std::forward<F>(f)), true);
             return;
         }
         m_injection.enqueue(job(std::forward<F>(f)));
@@ -157,13 +153,20 @@ public:
         native_task_group& operator=(const native_task_group&) = delete;
         ~native_task_group() { wait(); }
 
+        // Inside a worker the child skips the pool's pending count: its
+        // parent job is pending until wait() has seen the child finish.
         template <class F>
         void run(F&& f) {
             m_count.add();
-            m_pool.submit([this, f = std::forward<F>(f)]() mutable {
+            auto child = [this, f = std::forward<F>(f)]() mutable {
                 f();
                 m_count.finish();  // the child's last access to the group
-            });
+            };
+            if (detail::ws_worker* self = m_pool.current_worker()) {
+                m_pool.push_local(*self, job(std::move(child)), false);
+            } else {
+                m_pool.submit(std::move(child));
+            }
         }
 
         void wait() noexcept {
@@ -195,6 +198,15 @@ private:
     // its deque, where other workers can steal them).
     static constexpr std::size_t k_injection_batch = 16;
 
+    // A job onto the calling worker's own deque (protocol step 5).
+    void push_local(detail::ws_worker& self, job&& j, bool counted) {
+        self.deque.push(self.make_task(std::move(j), counted));
+        // relaxed: a stale read only delays help (protocol step 5).
+        if (m_searching.load(std::memory_order_relaxed) == 0 && m_parking.approx_waiters() != 0) {
+            wake_one();
+        }
+    }
+
     detail::ws_worker* current_worker() const noexcept {
         return detail::tl_current_pool == this ? t_worker : nullptr;
     }
@@ -213,9 +225,10 @@ private:
     // unreported jobs is busy and will report within a batch or when idle.
     // This keeps the shared pending count off the per-job path.
     void run(detail::ws_worker& self, detail::ws_task* t) {
+        const bool counted = t->counted;
         detail::run_job_unreported(t->work, m_completion, self.counters);
         self.recycle(t);
-        if (++self.unreported == k_report_batch) report(self);
+        if (counted && ++self.unreported == k_report_batch) report(self);
     }
 
     void report(detail::ws_worker& self) noexcept {
@@ -268,17 +281,21 @@ private:
 
     void begin_search() { m_searching.fetch_add(1); }
 
-    // The search found work: if we were the last searcher and more work is
-    // in sight, hand the search on (the ramp-up). Without more work in sight
-    // a wake-up would only delay the job we found by a system call; work
-    // published later is the submitter's to wake for (protocol step 4).
-    // (more_seen: the place the job came from holds more; a thief that took
-    // the last job it could see wakes nobody. A chain of such hand-offs
-    // reaches every worker while a deque or the injection queue still holds
-    // jobs, which matters most when jobs block: a job left in a blocked
-    // worker's deque runs only when someone steals it.)
+    // The search found work. If we were the last searcher while workers are
+    // parked, and work is left anywhere (the place our job came from, the
+    // injection queue or any deque), wake one so the search goes on (the
+    // ramp-up, protocol step 2). Without work in sight a wake-up would only
+    // delay the job we found by a system call; work published later is the
+    // submitter's to wake for (step 4). The scan matters when jobs block: a
+    // job left in a blocked worker's deque runs only if someone steals it.
+    // O(workers), but only when the search count drops to zero with workers
+    // parked, never on the submit path.
     void end_search_found(bool more_seen) {
-        if (m_searching.fetch_sub(1) == 1 && more_seen) wake_one();
+        if (m_searching.fetch_sub(1) != 1) return;
+        detail::store_load_fence();
+        // relaxed: ordered by the fence above against prepare_wait()'s fence.
+        if (m_parking.approx_waiters() == 0) return;
+        if (more_seen || work_visible()) wake_one();
     }
 
     // Parks the calling worker (protocol step 3). Returns false at shutdown.

@@ -21,6 +21,9 @@ namespace poolbench::detail {
 struct ws_task {
     job work;
     ws_task* next_free = nullptr;
+    // False for a fork-join child: its parent job stays pending until the
+    // child has finished, so the pool's pending count need not track it.
+    bool counted = true;
 };
 
 class alignas(k_cache_line) ws_worker {
@@ -37,11 +40,12 @@ public:
     }
 
     // A node holding j, from the free list when it has one. Owner only.
-    ws_task* make_task(job&& j) {
-        if (m_free == nullptr) return new ws_task{std::move(j)};
+    ws_task* make_task(job&& j, bool counted = true) {
+        if (m_free == nullptr) return new ws_task{std::move(j), nullptr, counted};
         ws_task* t = std::exchange(m_free, m_free->next_free);
         --m_free_count;
         t->work = std::move(j);
+        t->counted = counted;
         return t;
     }
 
