@@ -90,14 +90,11 @@ inline constexpr std::chrono::seconds k_run_deadline{240};
 // --- Queue kinds: one per row of the typed tests. -----------------------
 // k_synchronises_by_fences: see skip_threaded_test_under_tsan().
 
-struct mutex_kind {
-    static constexpr bool k_synchronises_by_fences = false;
+// Threads reach the queue through plain try_push / try_pop (no tokens).
+template <template <class> class Q>
+struct tokenless_access {
     template <class T>
-    using queue = mutex_queue<T>;
-    template <class T>
-    static std::unique_ptr<queue<T>> make() {
-        return std::make_unique<queue<T>>();
-    }
+    using queue = Q<T>;
     template <class T>
     static auto producer(queue<T>& q) {
         return [&q](T&& v) { return q.try_push(std::move(v)); };
@@ -105,44 +102,32 @@ struct mutex_kind {
     template <class T>
     static auto consumer(queue<T>& q) {
         return [&q](T& v) { return q.try_pop(v); };
+    }
+};
+
+struct mutex_kind : tokenless_access<mutex_queue> {
+    static constexpr bool k_synchronises_by_fences = false;
+    template <class T>
+    static std::unique_ptr<queue<T>> make() {
+        return std::make_unique<queue<T>>();
     }
 };
 
 // Small capacity, so that producers hit "full" and consumers hit "empty".
-struct mpmc_ring_kind {
+struct mpmc_ring_kind : tokenless_access<mpmc_ring> {
     static constexpr bool k_synchronises_by_fences = false;
     static constexpr std::size_t k_capacity = 64;
-    template <class T>
-    using queue = mpmc_ring<T>;
     template <class T>
     static std::unique_ptr<queue<T>> make() {
         return std::make_unique<queue<T>>(k_capacity);
     }
-    template <class T>
-    static auto producer(queue<T>& q) {
-        return [&q](T&& v) { return q.try_push(std::move(v)); };
-    }
-    template <class T>
-    static auto consumer(queue<T>& q) {
-        return [&q](T& v) { return q.try_pop(v); };
-    }
 };
 
-struct moodycamel_kind {
+struct moodycamel_kind : tokenless_access<moodycamel_queue> {
     static constexpr bool k_synchronises_by_fences = true;
-    template <class T>
-    using queue = moodycamel_queue<T>;
     template <class T>
     static std::unique_ptr<queue<T>> make() {
         return std::make_unique<queue<T>>();
-    }
-    template <class T>
-    static auto producer(queue<T>& q) {
-        return [&q](T&& v) { return q.try_push(std::move(v)); };
-    }
-    template <class T>
-    static auto consumer(queue<T>& q) {
-        return [&q](T& v) { return q.try_pop(v); };
     }
 };
 
