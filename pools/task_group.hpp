@@ -153,24 +153,17 @@ private:
     // runs other pending jobs meanwhile (nesting bounded), others spin.
     void help_until_done() {
         static thread_local int depth = 0;
-        int idle_rounds = 0;
-        while (!m_count.done()) {
-            bool helped = false;
+        m_count.help_until_zero([this] {
             if constexpr (helping_pool<P>) {
                 if (depth < k_max_help_depth) {
                     ++depth;
-                    helped = m_pool.try_run_pending();  // runs jobs noexcept
+                    const bool helped = m_pool.try_run_pending();  // runs jobs noexcept
                     --depth;
+                    return helped;
                 }
             }
-            if (helped) {
-                idle_rounds = 0;
-            } else if (++idle_rounds < 64) {
-                detail::cpu_relax();
-            } else {
-                std::this_thread::yield();
-            }
-        }
+            return false;
+        });
     }
 
     P& m_pool;

@@ -174,16 +174,7 @@ public:
                 m_count.sleep_until_zero();
                 return;
             }
-            int idle_rounds = 0;
-            while (!m_count.done()) {
-                if (m_pool.try_run_pending()) {
-                    idle_rounds = 0;
-                } else if (++idle_rounds < 64) {
-                    detail::cpu_relax();
-                } else {
-                    std::this_thread::yield();
-                }
-            }
+            m_count.help_until_zero([this] { return m_pool.try_run_pending(); });
         }
 
     private:

@@ -13,6 +13,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <thread>
+
+#include "spin.hpp"
 
 namespace poolbench::detail {
 
@@ -34,6 +37,23 @@ public:
     bool done() const noexcept {
         // acquire: pairs with the release fetch_sub in finish().
         return (m_state.load(std::memory_order_acquire) & k_count) == 0;
+    }
+
+    // For an owner inside the pool: calls try_help() (runs some other job,
+    // returns whether it did) until the count is zero, pausing and then
+    // yielding while it finds nothing to do.
+    template <class Help>
+    void help_until_zero(Help&& try_help) {
+        int idle_rounds = 0;
+        while (!done()) {
+            if (try_help()) {
+                idle_rounds = 0;
+            } else if (++idle_rounds < 64) {
+                cpu_relax();
+            } else {
+                std::this_thread::yield();
+            }
+        }
     }
 
     void sleep_until_zero() noexcept {
