@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -24,6 +25,7 @@
 #include "detail/fence.hpp"
 #include "detail/group_counter.hpp"
 #include "detail/idle_spin.hpp"
+#include "detail/producer_tokens.hpp"
 #include "detail/run_job.hpp"
 #include "detail/spin.hpp"
 #include "detail/ws_worker.hpp"
@@ -94,18 +96,25 @@ public:
 
     // Thread-safe, also from inside a job (then the job goes to the calling
     // worker's own deque).
+    // Throws std::bad_alloc (and submits nothing) when memory runs out.
     template <class F>
     void submit(F&& f) {
-        m_completion.add();
         if (detail::ws_worker* self = current_worker()) {
+            m_completion.add();
             push_local(*self, job(std::forward<F>(f)), true);
             return;
         }
-        m_injection.enqueue(job(std::forward<F>(f)));
+        job j(std::forward<F>(f));
+        moodycamel::ProducerToken& token = m_tokens.get();
+        m_completion.add();
+        if (!m_injection.enqueue(token, std::move(j))) {
+            m_completion.done();
+            throw std::bad_alloc();
+        }
         detail::store_load_fence();
         // relaxed: ordered by the fence above against the searcher's fence
         // in park() (protocol step 3).
-        if (m_searching.load(std::memory_order_relaxed) == 0) wake_one();
+        if (m_searching.load(std::memory_order_relaxed) == 0) wake_one_fenced();
     }
 
     // Thread-safe; throws std::logic_error from inside one of this pool's jobs.
@@ -203,7 +212,13 @@ private:
     }
 
     void wake_one() {
-        if (m_parking.notify_one()) {
+        detail::store_load_fence();
+        wake_one_fenced();
+    }
+
+    // wake_one() right after the caller's own store_load_fence.
+    void wake_one_fenced() {
+        if (m_parking.notify_one_fenced()) {
             // relaxed: statistic, on the rare path where a worker sleeps.
             m_wakeups.fetch_add(1, std::memory_order_relaxed);
         }
@@ -286,7 +301,7 @@ private:
         detail::store_load_fence();
         // relaxed: ordered by the fence above against prepare_wait()'s fence.
         if (m_parking.approx_waiters() == 0) return;
-        if (more_seen || work_visible()) wake_one();
+        if (more_seen || work_visible()) wake_one_fenced();
     }
 
     // Parks the calling worker (protocol step 3). Returns false at shutdown.
@@ -358,6 +373,9 @@ private:
         detail::idle_spin::budget_for(m_count, std::chrono::microseconds(200));
     std::vector<std::unique_ptr<detail::ws_worker>> m_workers;
     moodycamel::ConcurrentQueue<job> m_injection;
+    // Outside submitters' tokens for m_injection; destroyed before it.
+    detail::producer_tokens<moodycamel::ProducerToken, moodycamel::ConcurrentQueue<job>> m_tokens{
+        m_injection};
     detail::completion m_completion;
     event_count m_parking;
     alignas(k_cache_line) std::atomic<std::uint32_t> m_searching{0};  // every searching worker
