@@ -25,14 +25,7 @@ public:
         requires(!std::is_same_v<std::remove_cvref_t<F>, job> &&
                  std::is_invocable_r_v<void, std::decay_t<F>&>)
     job(F&& f) {  // NOLINT(google-explicit-constructor): jobs are built from lambdas
-        using fn = std::decay_t<F>;
-        if constexpr (fits_inline<fn>) {
-            ::new (static_cast<void*>(m_storage)) fn(std::forward<F>(f));
-            m_ops = &inline_ops<fn>;
-        } else {
-            ::new (static_cast<void*>(m_storage)) fn*(new fn(std::forward<F>(f)));
-            m_ops = &heap_ops<fn>;
-        }
+        construct(std::forward<F>(f));
     }
 
     job(job&& other) noexcept {
@@ -66,7 +59,22 @@ public:
     void operator()() { m_ops->invoke(m_storage); }
 
     void reset() noexcept {
-        if (m_ops) std::exchange(m_ops, nullptr)->destroy(m_storage);
+        if (const ops* o = std::exchange(m_ops, nullptr)) {
+            if (o->destroy != nullptr) o->destroy(m_storage);
+        }
+    }
+
+    // Replaces the callable with f, built in place (no intermediate job to
+    // relocate). If building f throws, *this is left empty.
+    template <class F>
+        requires std::is_invocable_r_v<void, std::decay_t<F>&>
+    void emplace(F&& f) {
+        if constexpr (std::is_same_v<std::remove_cvref_t<F>, job>) {
+            *this = std::move(f);
+        } else {
+            reset();
+            construct(std::forward<F>(f));
+        }
     }
 
     // True when a callable of type F is stored without a heap allocation.
@@ -76,11 +84,23 @@ public:
         std::is_nothrow_move_constructible_v<F>;
 
 private:
+    template <class F>
+    void construct(F&& f) {
+        using fn = std::decay_t<F>;
+        if constexpr (fits_inline<fn>) {
+            ::new (static_cast<void*>(m_storage)) fn(std::forward<F>(f));
+            m_ops = &inline_ops<fn>;
+        } else {
+            ::new (static_cast<void*>(m_storage)) fn*(new fn(std::forward<F>(f)));
+            m_ops = &heap_ops<fn>;
+        }
+    }
+
     struct ops {
         void (*invoke)(void* self);
         // Move-constructs into dst from src, then destroys src.
         void (*relocate)(void* dst, void* src) noexcept;
-        void (*destroy)(void* self) noexcept;
+        void (*destroy)(void* self) noexcept;  // null: nothing to destroy
     };
 
     template <class F>
@@ -90,7 +110,8 @@ private:
             ::new (dst) F(std::move(*static_cast<F*>(src)));
             static_cast<F*>(src)->~F();
         },
-        [](void* self) noexcept { static_cast<F*>(self)->~F(); },
+        std::is_trivially_destructible_v<F> ? nullptr
+                                             : +[](void* self) noexcept { static_cast<F*>(self)->~F(); },
     };
 
     template <class F>

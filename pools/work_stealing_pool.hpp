@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -100,8 +101,9 @@ public:
     template <class F>
     void submit(F&& f) {
         if (detail::ws_worker* self = current_worker()) {
+            detail::ws_task* t = self->make_task(std::forward<F>(f));
             m_completion.add();
-            push_local(*self, job(std::forward<F>(f)), true);
+            push_local(*self, t);
             return;
         }
         job j(std::forward<F>(f));
@@ -127,12 +129,7 @@ public:
     // the calling worker. Only from inside a job of this pool.
     bool try_run_pending() {
         detail::ws_worker* self = current_worker();
-        if (self == nullptr) return false;
-        detail::ws_task* t = nullptr;
-        bool more_seen = false;
-        if (!self->deque.try_pop(t) && (t = find_work(*self, more_seen)) == nullptr) return false;
-        run(*self, t);
-        return true;
+        return self != nullptr && help_once(*self);
     }
 
     bool in_worker() const noexcept { return detail::tl_current_pool == this; }
@@ -152,43 +149,83 @@ public:
     // jobs (its own deque first, then steals) until the thief has finished
     // it. A child is either still in the owner's deque, above everything the
     // owner pushed before it, or running on the thief that stole it, so the
-    // wait never waits for a queued job, and nothing but the pool's job node
-    // (from the worker's free list) is allocated per fork.
+    // wait never waits for a queued job. The first child since the last
+    // wait() lives in the group itself (in the forking job's frame), later
+    // ones in nodes from the worker's free list, and the join is counted
+    // with plain integers unless a child was stolen (detail::ws_join): a
+    // fork that nobody steals allocates nothing and makes no atomic
+    // read-modify-write beyond the deque's own.
     // run() and wait(): the group's owner only.
     class native_task_group {
     public:
-        explicit native_task_group(work_stealing_pool& pool) noexcept : m_pool(pool) {}
+        explicit native_task_group(work_stealing_pool& pool) noexcept
+            : m_pool(pool), m_owner(pool.current_worker()), m_join(m_owner) {}
         native_task_group(const native_task_group&) = delete;
         native_task_group& operator=(const native_task_group&) = delete;
         ~native_task_group() { wait(); }
 
-        // Inside a worker the child skips the pool's pending count: its
-        // parent job is pending until wait() has seen the child finish.
         template <class F>
         void run(F&& f) {
-            m_count.add();
-            auto child = [this, f = std::forward<F>(f)]() mutable {
-                f();
-                m_count.finish();  // the child's last access to the group
-            };
-            if (detail::ws_worker* self = m_pool.current_worker()) {
-                m_pool.push_local(*self, job(std::move(child)), false);
-            } else {
-                m_pool.submit(std::move(child));
+            if (m_owner == nullptr) {
+                run_outside(std::forward<F>(f));
+                return;
             }
+            detail::ws_task* t = nullptr;
+            if (!m_slot.in_frame) {
+                m_slot.work.emplace(std::forward<F>(f));
+                m_slot.join = &m_join;
+                m_slot.in_frame = true;  // busy until wait() has seen it finish
+                t = &m_slot;
+            } else {
+                t = m_owner->make_task(std::forward<F>(f), &m_join);
+            }
+            ++m_join.forked;
+            m_pool.push_local(*m_owner, t);
         }
 
         void wait() noexcept {
-            if (!m_pool.in_worker()) {
+            if (m_owner == nullptr) {
                 m_count.sleep_until_zero();
                 return;
             }
-            m_count.help_until_zero([this] { return m_pool.try_run_pending(); });
+            if (!m_join.all_done()) join();
+            m_slot.in_frame = false;
         }
 
     private:
+        // Out of line: the fast path of wait() (every child already joined,
+        // as in the destructors' calls) stays a load and a compare.
+        [[gnu::noinline]] void join() noexcept {
+            // Unless stolen, our children are on top of our own deque.
+            detail::ws_worker& self = *m_owner;
+            detail::ws_task* t = nullptr;
+            while (self.deque.try_pop(t)) {
+                m_pool.run(self, t);
+                if (m_join.all_done()) return;
+            }
+            // A thief has one: run other jobs until it has finished it.
+            detail::help_until([this] { return m_join.all_done(); },
+                               [this] { return m_pool.help_once(*m_owner); });
+        }
+
+        // Outside a worker: the child is an ordinary submitted job that
+        // counts itself finished, after destroying its captures, as its last
+        // access to the group.
+        template <class F>
+        void run_outside(F&& f) {
+            m_count.add();
+            m_pool.submit([this, fn = std::optional<std::decay_t<F>>(std::forward<F>(f))]() mutable {
+                (*fn)();
+                fn.reset();
+                m_count.finish();
+            });
+        }
+
         work_stealing_pool& m_pool;
-        detail::group_counter m_count;
+        detail::ws_worker* const m_owner;  // null: the group was made outside the pool
+        detail::ws_join m_join;            // children forked inside a worker
+        detail::ws_task m_slot;            // the first child's node
+        detail::group_counter m_count;     // children submitted from outside
     };
 
 private:
@@ -198,11 +235,12 @@ private:
     // its deque, where other workers can steal them).
     static constexpr std::size_t k_injection_batch = 16;
 
-    // A job onto the calling worker's own deque (protocol step 5).
-    void push_local(detail::ws_worker& self, job&& j, bool counted) {
-        self.deque.push(self.make_task(std::move(j), counted));
+    // A task onto the calling worker's own deque (protocol step 5).
+    [[gnu::always_inline]] void push_local(detail::ws_worker& self, detail::ws_task* t) {
+        self.deque.push(t);
         // relaxed: a stale read only delays help (protocol step 5).
-        if (m_searching.load(std::memory_order_relaxed) == 0 && m_parking.approx_waiters() != 0) {
+        if (m_searching.load(std::memory_order_relaxed) == 0 && m_parking.approx_waiters() != 0)
+            [[unlikely]] {
             wake_one();
         }
     }
@@ -230,11 +268,29 @@ private:
     // only see zero once every worker has reported, and a worker with
     // unreported jobs is busy and will report within a batch or when idle.
     // This keeps the shared pending count off the per-job path.
-    void run(detail::ws_worker& self, detail::ws_task* t) {
-        const bool counted = t->counted;
+    // A fork-join child is not counted here: it reports to its group, as its
+    // last access to the node and the group (both may be in the forking
+    // job's frame).
+    [[gnu::always_inline]] void run(detail::ws_worker& self, detail::ws_task* t) {
+        detail::ws_join* const join = t->join;
+        const bool in_frame = t->in_frame;
         detail::run_job_unreported(t->work, m_completion, self.counters);
-        self.recycle(t);
-        if (counted && ++self.unreported == k_report_batch) report(self);
+        if (!in_frame) self.recycle(t);
+        if (join != nullptr) {
+            join->finished_on(self);
+        } else if (++self.unreported == k_report_batch) {
+            report(self);
+        }
+    }
+
+    // Runs one pending job (own deque first, then a search round) on self,
+    // the calling worker. Returns whether it ran one.
+    bool help_once(detail::ws_worker& self) {
+        detail::ws_task* t = nullptr;
+        bool more_seen = false;
+        if (!self.deque.try_pop(t) && (t = find_work(self, more_seen)) == nullptr) return false;
+        run(self, t);
+        return true;
     }
 
     void report(detail::ws_worker& self) noexcept {

@@ -14,10 +14,27 @@
 #include <atomic>
 #include <cstdint>
 #include <thread>
+#include <utility>
 
 #include "spin.hpp"
 
 namespace poolbench::detail {
+
+// Calls try_help() (runs some other job, returns whether it did) until
+// done() is true, pausing and then yielding while it finds nothing to do.
+template <class Done, class Help>
+void help_until(Done&& done, Help&& try_help) {
+    int idle_rounds = 0;
+    while (!done()) {
+        if (try_help()) {
+            idle_rounds = 0;
+        } else if (++idle_rounds < 64) {
+            cpu_relax();
+        } else {
+            std::this_thread::yield();
+        }
+    }
+}
 
 class group_counter {
 public:
@@ -44,16 +61,7 @@ public:
     // yielding while it finds nothing to do.
     template <class Help>
     void help_until_zero(Help&& try_help) {
-        int idle_rounds = 0;
-        while (!done()) {
-            if (try_help()) {
-                idle_rounds = 0;
-            } else if (++idle_rounds < 64) {
-                cpu_relax();
-            } else {
-                std::this_thread::yield();
-            }
-        }
+        help_until([this] { return done(); }, std::forward<Help>(try_help));
     }
 
     void sleep_until_zero() noexcept {

@@ -5,9 +5,11 @@
 // Owner thread only, except deque.steal() and counters.snapshot().
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "../../queues/chase_lev_deque.hpp"
 #include "../config.hpp"
@@ -16,14 +18,53 @@
 
 namespace poolbench::detail {
 
+class ws_worker;
+
+// The join record of one fork-join group of work_stealing_pool (its
+// native_task_group, which lives in the forking job's stack frame). The
+// owner counts the children it forked and those it ran itself with plain
+// integers; only a child that another worker stole is counted with an atomic
+// increment, its last access to the group. So a fork that nobody steals costs
+// no read-modify-write at all.
+// forked, ran_here: the owner's thread only. ran_elsewhere: any worker.
+struct ws_join {
+    explicit ws_join(const ws_worker* owner_worker) noexcept : owner(owner_worker) {}
+
+    // A child of this group has finished (its captures destroyed) on w.
+    void finished_on(const ws_worker& w) noexcept {
+        if (&w == owner) {
+            ++ran_here;
+        } else {
+            // release: pairs with the acquire load in all_done(): the child's
+            // writes, and its last use of the group, happen before the
+            // owner sees it finished.
+            ran_elsewhere.fetch_add(1, std::memory_order_release);
+        }
+    }
+
+    bool all_done() const noexcept {
+        // acquire: pairs with the release increment in finished_on().
+        return ran_here + ran_elsewhere.load(std::memory_order_acquire) == forked;
+    }
+
+    const ws_worker* const owner;
+    std::uint64_t forked = 0;
+    std::uint64_t ran_here = 0;
+    std::atomic<std::uint64_t> ran_elsewhere{0};
+};
+
 // A job in a worker's deque. Nodes are recycled through the free list of
-// whichever worker ran them, so a steady state allocates nothing.
+// whichever worker ran them, so a steady state allocates nothing; a
+// fork-join group's first child lives in the group itself (in_frame) and is
+// never recycled.
 struct ws_task {
     job work;
     ws_task* next_free = nullptr;
-    // False for a fork-join child: its parent job stays pending until the
-    // child has finished, so the pool's pending count need not track it.
-    bool counted = true;
+    // The group of a fork-join child, whose parent job stays pending until
+    // the child has finished, so the pool's pending count does not track it.
+    // Null for a job submitted to the pool.
+    ws_join* join = nullptr;
+    bool in_frame = false;
 };
 
 class alignas(k_cache_line) ws_worker {
@@ -39,13 +80,25 @@ public:
         while (m_free != nullptr) delete std::exchange(m_free, m_free->next_free);
     }
 
-    // A node holding j, from the free list when it has one. Owner only.
-    ws_task* make_task(job&& j, bool counted = true) {
-        if (m_free == nullptr) return new ws_task{std::move(j), nullptr, counted};
-        ws_task* t = std::exchange(m_free, m_free->next_free);
-        --m_free_count;
-        t->work = std::move(j);
-        t->counted = counted;
+    // A node holding f (a callable or a job), from the free list when it has
+    // one. Owner only. Throws what building the job throws (nothing is
+    // leaked).
+    template <class F>
+    ws_task* make_task(F&& f, ws_join* join = nullptr) {
+        ws_task* t = m_free;
+        if (t != nullptr) {
+            m_free = t->next_free;
+            --m_free_count;
+        } else {
+            t = new ws_task;
+        }
+        try {
+            t->work.emplace(std::forward<F>(f));
+        } catch (...) {
+            recycle(t);
+            throw;
+        }
+        t->join = join;
         return t;
     }
 

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../support/fork_join.hpp"
@@ -336,6 +337,56 @@ TEST_CASE_TEMPLATE_DEFINE("nested task groups never wait for a queued job (one w
     CHECK(ran.load() == 110);
 }
 
+TEST_CASE_TEMPLATE_DEFINE("a task group inside a job: many children, several waits, stolen ones too",
+                          P, group_rounds) {
+    // Each round forks children that take a little while (so idle workers
+    // steal some) and whose captures count their own destruction; after each
+    // wait every child has run and its captures are gone, and only the round
+    // with a throwing child rethrows. The same group is reused across waits.
+    struct destroyed_counter {
+        std::atomic<int>* destroyed;
+        explicit destroyed_counter(std::atomic<int>* d) : destroyed(d) {}
+        destroyed_counter(destroyed_counter&& o) noexcept : destroyed(std::exchange(o.destroyed, nullptr)) {}
+        destroyed_counter(const destroyed_counter&) = delete;
+        ~destroyed_counter() {
+            if (destroyed != nullptr) destroyed->fetch_add(1);
+        }
+    };
+    constexpr int k_rounds = 5;
+    constexpr int k_children = k_thread_per_job<P> ? 8 : 64;
+    P pool(k_workers);
+    std::atomic<int> ran{0};
+    std::atomic<int> destroyed{0};
+    std::atomic<int> failures{0};
+    pool.submit([&] {
+        poolbench::task_group<P> group(pool);
+        for (int round = 0; round < k_rounds; ++round) {
+            for (int i = 0; i < k_children; ++i) {
+                group.run([&ran, d = destroyed_counter(&destroyed), round, i] {
+                    volatile std::uint64_t sink = 0;
+                    for (int k = 0; k < 2000; ++k) sink = sink + static_cast<std::uint64_t>(k);
+                    ran.fetch_add(1);
+                    if (round == 2 && i == 7) throw job_failed("round 2");
+                });
+            }
+            bool threw = false;
+            try {
+                group.wait();
+            } catch (const job_failed&) {
+                threw = true;
+            }
+            const int expected = (round + 1) * k_children;
+            if (threw != (round == 2) || ran.load() != expected || destroyed.load() != expected) {
+                failures.fetch_add(1);
+            }
+        }
+    });
+    pool.wait();
+    CHECK(failures.load() == 0);
+    CHECK(ran.load() == k_rounds * k_children);
+    CHECK(destroyed.load() == k_rounds * k_children);
+}
+
 TEST_CASE_TEMPLATE_DEFINE("task_group waited from outside; its first exception is rethrown", P,
                           group_outside) {
     P pool(k_workers);
@@ -413,6 +464,7 @@ TEST_CASE_TEMPLATE_APPLY(identity, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(blocking_jobs, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(fork_join, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(group_outside, poolbench::all_pools);
+TEST_CASE_TEMPLATE_APPLY(group_rounds, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(group_one_worker, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(results, poolbench::all_pools);
 TEST_CASE_TEMPLATE_APPLY(parallel_for, poolbench::all_pools);

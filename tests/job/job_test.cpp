@@ -107,3 +107,46 @@ TEST_CASE("a move-only callable can be a job") {
     j();
     CHECK(result == 42);
 }
+
+TEST_CASE("emplace builds the callable in place and destroys the previous one") {
+    int runs = 0;
+    {
+        poolbench::job j([c = counted{}, &runs] { (void)c, ++runs; });
+        CHECK(counted::alive == 1);
+        const long n = allocations_during([&] { j.emplace([&runs] { runs += 10; }); });
+        CHECK(n == 0);
+        CHECK(counted::alive == 0);  // the replaced callable's captures
+        j();
+        CHECK(runs == 10);
+        j.emplace([c = counted{}, &runs] { (void)c, runs += 100; });
+        CHECK(counted::alive == 1);
+        j();
+        CHECK(runs == 110);
+    }
+    CHECK(counted::alive == 0);
+}
+
+TEST_CASE("emplace of a job moves it; emplace into an empty job works") {
+    int runs = 0;
+    poolbench::job source([c = counted{}, &runs] { (void)c, ++runs; });
+    poolbench::job target;
+    CHECK_FALSE(target);
+    target.emplace(std::move(source));
+    CHECK_FALSE(source);  // NOLINT(bugprone-use-after-move): moved-from is empty by contract
+    CHECK(target);
+    CHECK(counted::alive == 1);
+    target();
+    CHECK(runs == 1);
+    target.reset();
+    CHECK(counted::alive == 0);
+}
+
+TEST_CASE("a trivially destructible callable runs and resets like any other") {
+    int runs = 0;
+    poolbench::job j([&runs] { ++runs; });
+    j();
+    j.reset();
+    CHECK_FALSE(j);
+    j.reset();  // twice is fine
+    CHECK(runs == 1);
+}
