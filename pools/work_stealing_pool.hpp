@@ -7,6 +7,7 @@
 // submit(), wait(), stats(), worker_count() are thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -42,14 +43,20 @@ namespace poolbench {
 // running a job nor parked). Invariant: a job published to the injection
 // queue is never left with every worker parked: either some worker is
 // searching and will find it, or the submitter wakes one.
-//  1. A worker with an empty deque increments m_searching and looks: the
-//     injection queue, then every other worker's deque from a random start.
-//  2. Found a job: it decrements m_searching; if that made it zero while
-//     workers are parked and work is left anywhere, it wakes one, so that
-//     while work is waiting one worker keeps looking (the ramp-up: each
-//     worker that finds work hands the search on). Without it, a job left in
-//     the deque of a worker whose job blocks would wait for that job.
-//  3. Found nothing for a while (detail::idle_spin): prepare_wait() on m_parking, then
+//  1. A worker with an empty deque first takes a quick look (a few rounds,
+//     about a microsecond) without counting itself: for the protocol it is
+//     still busy, and it will search again, counted, before it parks. Then
+//     it increments m_searching and looks: the injection queue, then every
+//     other worker's deque from a random start.
+//  2. Found a job: a counted searcher decrements m_searching; if that made
+//     it zero while workers are parked and work is left anywhere, it wakes
+//     one, so that while work is waiting one worker keeps looking (the
+//     ramp-up: each worker that finds work hands the search on). A quick
+//     look that leaves more behind where it took its job does the same when
+//     nobody searches. Without it, a job left in the deque of a worker whose
+//     job blocks would wait for that job.
+//  3. Found nothing for a while (the worker's adaptive poll budget, see
+//     adapt_poll_budget()): prepare_wait() on m_parking, then
 //     decrement m_searching. The worker that brings it to zero re-checks the
 //     injection queue and every deque after the decrement: a submitter that
 //     read a non-zero m_searching before it (and so did not wake anyone)
@@ -74,6 +81,8 @@ public:
         m_workers.reserve(m_count);
         for (std::size_t i = 0; i < m_count; ++i) {
             m_workers.push_back(std::make_unique<detail::ws_worker>(0x9E3779B97F4A7C15ULL * (i + 1)));
+            // A new pool has seen no work yet: its first polls are short.
+            m_workers.back()->poll_budget = m_poll_budget / 4;
         }
         m_threads.reserve(m_count);
         try {
@@ -234,6 +243,8 @@ private:
     // Jobs a worker takes from the injection queue at once (it keeps them in
     // its deque, where other workers can steal them).
     static constexpr std::size_t k_injection_batch = 16;
+    // Search rounds a worker makes before it counts itself as searching.
+    static constexpr int k_quick_rounds = 8;
 
     // A task onto the calling worker's own deque (protocol step 5).
     [[gnu::always_inline]] void push_local(detail::ws_worker& self, detail::ws_task* t) {
@@ -331,6 +342,15 @@ private:
         return nullptr;
     }
 
+    // A few search rounds with a pause between them (about a microsecond).
+    detail::ws_task* quick_look(detail::ws_worker& self, bool& more_seen) {
+        for (int round = 0; round < k_quick_rounds; ++round) {
+            if (detail::ws_task* t = find_work(self, more_seen)) return t;
+            detail::cpu_relax();
+        }
+        return nullptr;
+    }
+
     // Whether any job is visible anywhere. Used by the last searcher before
     // it parks (protocol step 3). O(workers), off the submit path.
     bool work_visible() const {
@@ -358,6 +378,29 @@ private:
         // relaxed: ordered by the fence above against prepare_wait()'s fence.
         if (m_parking.approx_waiters() == 0) return;
         if (more_seen || work_visible()) wake_one_fenced();
+    }
+
+    // Step 2 for a worker that found work without counting itself as a
+    // searcher and left more where it found it: if workers are parked and
+    // nobody searches, wake one. Costs one load while no worker is parked.
+    void hand_on_search() {
+        // relaxed: a hint; the fenced re-read below decides.
+        if (m_parking.approx_waiters() == 0) return;
+        detail::store_load_fence();
+        // relaxed: ordered by the fence above against a searcher's fence in
+        // end_search_found() and park().
+        if (m_searching.load(std::memory_order_relaxed) == 0) wake_one_fenced();
+    }
+
+    // Adaptive polling. A worker that parked for less than the full budget
+    // would have caught its next job by polling longer: its next poll gets
+    // twice the time (up to the full budget). One that slept longer halves
+    // it (down to a quarter). So a pool that goes idle stops paying for
+    // polls that find nothing (a new pool starts at the minimum), while a
+    // steady trickle of jobs soon keeps a worker polling between them.
+    void adapt_poll_budget(detail::ws_worker& self, std::chrono::nanoseconds slept) const {
+        self.poll_budget = slept < m_poll_budget ? std::min(m_poll_budget, self.poll_budget * 2)
+                                                 : std::max(m_poll_budget / 4, self.poll_budget / 2);
     }
 
     // Parks the calling worker (protocol step 3). Returns false at shutdown.
@@ -390,10 +433,22 @@ private:
                 run(self, t);
                 continue;
             }
+            // A first look, not yet counted as a search: when work is right
+            // there (a producer a few jobs ahead), the worker takes it without
+            // touching m_searching or the pending count, which the submit
+            // path reads on every job. Until begin_search() the worker counts
+            // as busy for the protocol, which only costs a wake-up: it
+            // searches again, counted, before it ever parks. It still hands
+            // the search on when it leaves more behind (protocol step 2).
+            bool more_seen = false;
+            if ((t = quick_look(self, more_seen)) != nullptr) {
+                if (more_seen) hand_on_search();
+                run(self, t);
+                continue;
+            }
             report(self);
             begin_search();
-            detail::idle_spin spin(m_poll_budget);
-            bool more_seen = false;
+            detail::idle_spin spin(self.poll_budget);
             while ((t = find_work(self, more_seen)) == nullptr && spin.keep_polling()) {
             }
             if (t != nullptr) {
@@ -401,7 +456,9 @@ private:
                 run(self, t);
                 continue;
             }
+            const auto parked_at = std::chrono::steady_clock::now();
             if (!park(self)) break;
+            adapt_poll_budget(self, std::chrono::steady_clock::now() - parked_at);
         }
         t_consumer = nullptr;
         t_worker = nullptr;
@@ -422,9 +479,10 @@ private:
     static inline thread_local moodycamel::ConsumerToken* t_consumer = nullptr;
 
     const std::size_t m_count;
-    // 200 us: longer than the gap between jobs that arrive every 20 us, so a
-    // steady trickle finds a worker awake (latency p99 on 2 workers: 527 us at
-    // 50 us of polling, 17 us at 200 us), and still nothing when idle.
+    // The full poll budget, 200 us: longer than the gap between jobs that
+    // arrive every 20 us, so a steady trickle finds a worker awake (latency
+    // p99 on 2 workers: 527 us at 50 us of polling, 17 us at 200 us). Each
+    // worker adapts its own between a quarter of this and all of it.
     const std::chrono::nanoseconds m_poll_budget =
         detail::idle_spin::budget_for(m_count, std::chrono::microseconds(200));
     std::vector<std::unique_ptr<detail::ws_worker>> m_workers;

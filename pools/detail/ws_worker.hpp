@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -125,6 +126,7 @@ public:
     chase_lev_deque<ws_task*> deque;
     worker_counters counters;
     std::int64_t unreported = 0;  // jobs run but not yet reported done (owner only)
+    std::chrono::nanoseconds poll_budget{};  // this worker's next idle poll (owner only)
 
 private:
     // Enough nodes to absorb a burst without returning them to the heap, few
