@@ -8,7 +8,6 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <concurrentqueue/concurrentqueue.h>
@@ -240,9 +239,9 @@ public:
 private:
     // Finished jobs a worker counts before it reports them (see run()).
     static constexpr std::int64_t k_report_batch = 256;
-    // Jobs a worker takes from the injection queue at once (it keeps them in
-    // its deque, where other workers can steal them).
-    static constexpr std::size_t k_injection_batch = 16;
+    // The most jobs a worker takes from the injection queue at once (it
+    // keeps them in its deque, where other workers can steal them).
+    static constexpr std::size_t k_injection_batch = detail::ws_worker::k_inbox_size + 1;
     // Search rounds a worker makes before it counts itself as searching.
     static constexpr int k_quick_rounds = 8;
 
@@ -313,13 +312,24 @@ private:
     // Sets more_seen when the job came from a place that still holds more
     // (the injection queue, or the victim's deque): the ramp-up's hint.
     detail::ws_task* find_work(detail::ws_worker& self, bool& more_seen) {
-        std::array<job, k_injection_batch> batch;
-        const std::size_t n = m_injection.try_dequeue_bulk(*t_consumer, batch.begin(), batch.size());
-        if (n > 0) {
-            // Keep all but the first where thieves can reach them.
-            for (std::size_t i = 1; i < n; ++i) self.deque.push(self.make_task(std::move(batch[i])));
-            more_seen = n > 1 || m_injection.size_approx() != 0;
-            return self.make_task(std::move(batch[0]));
+        job first;
+        if (m_injection.try_dequeue(*t_consumer, first)) {
+            // Then a fair share of what is left (Go's rule for its global
+            // queue: length / workers), at most k_injection_batch in all,
+            // kept in our deque where thieves can reach them. A big share
+            // saves the producer's cache lines from a consumer per job; a
+            // fair one leaves work for the others (blocking jobs, skew).
+            const std::size_t left = m_injection.size_approx();
+            const std::size_t share = std::min(k_injection_batch - 1, left / m_count);
+            if (share > 0) {
+                const std::size_t n =
+                    m_injection.try_dequeue_bulk(*t_consumer, self.inbox.begin(), share);
+                for (std::size_t i = 0; i < n; ++i) {
+                    self.deque.push(self.make_task(std::move(self.inbox[i])));
+                }
+            }
+            more_seen = left > 0;
+            return self.make_task(std::move(first));
         }
         if (m_count > 1) {
             const std::size_t start = self.random_index(m_count);

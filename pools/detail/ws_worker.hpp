@@ -5,6 +5,7 @@
 // Owner thread only, except deque.steal() and counters.snapshot().
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -122,6 +123,12 @@ public:
         m_random ^= m_random << 17;
         return static_cast<std::size_t>(m_random % n);
     }
+
+    // Jobs taken from the injection queue beyond the first, on their way to
+    // the deque; empty between takes (kept here so a search builds no
+    // 4 KB array on the stack).
+    static constexpr std::size_t k_inbox_size = 63;
+    std::array<job, k_inbox_size> inbox;
 
     chase_lev_deque<ws_task*> deque;
     worker_counters counters;
