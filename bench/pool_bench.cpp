@@ -30,10 +30,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <latch>
 #include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -212,6 +215,41 @@ void reference_spin_job(benchmark::State& state, std::uint32_t rounds) {
         wall * 1e9 / static_cast<double>(k_jobs * static_cast<std::uint64_t>(state.iterations()));
 }
 
+// W bare threads (no pool, no queue) that each run their share of the sleep
+// jobs back to back: ceil(N / W) sleeps of D, all released at once. What the
+// OS's timers and scheduler allow for `sleep` on this machine, the floor
+// under every pool's wall / ideal (the ideal itself counts no timer slack
+// and no wake-up latency).
+void reference_sleep_threads(benchmark::State& state, std::size_t threads, std::size_t jobs) {
+    const std::size_t share = (jobs + threads - 1) / threads;
+    double wall = 0;
+    for (auto _ : state) {
+        std::latch start(1);
+        std::vector<std::thread> team;
+        team.reserve(threads);
+        try {
+            for (std::size_t i = 0; i < threads; ++i) {
+                team.emplace_back([&start, share] {
+                    start.wait();
+                    for (std::size_t k = 0; k < share; ++k) sleep_job{}();
+                });
+            }
+        } catch (const std::system_error& e) {
+            start.count_down();
+            for (auto& t : team) t.join();
+            return skip(state, std::string("unsupported: cannot start ") +
+                                   std::to_string(threads) + " threads: " + e.what());
+        }
+        const auto begin = bench_clock::now();
+        start.count_down();
+        for (auto& t : team) t.join();
+        wall += seconds_between(begin, bench_clock::now());
+    }
+    const double ideal = static_cast<double>(share) *
+                         std::chrono::duration<double>(k_sleep_duration).count();
+    state.counters["wall_over_ideal"] = wall / static_cast<double>(state.iterations()) / ideal;
+}
+
 // ---------------------------------------------------------------------------
 // Registration, workload by workload so that rows of one workload run together
 
@@ -220,6 +258,11 @@ void register_all(const sweep& s) {
     for (const std::uint32_t rounds : {k_cpu_rounds, k_skewed_rounds}) {
         add("reference/spin_job/rounds:" + std::to_string(rounds), 10,
             [rounds](benchmark::State& st) { reference_spin_job(st, rounds); });
+    }
+    for (const auto w : s.sleep_workers) {
+        add("reference/sleep_threads/workers:" + std::to_string(w) + "/jobs:" +
+                std::to_string(k_sleep_jobs),
+            1, [w](benchmark::State& st) { reference_sleep_threads(st, w, k_sleep_jobs); });
     }
 
     for_each_pool([&]<class P>(std::type_identity<P>) {

@@ -124,6 +124,12 @@ rows.append({"name": "reference/spin_job/rounds:1000/real_time", "run_type": "it
              "run_name": "reference/spin_job/rounds:1000/real_time", "repetitions": 1, "threads": 1,
              "iterations": 100, "real_time": 1200, "cpu_time": 1200, "time_unit": "ns",
              "ns_per_job": 1200.0})
+for w in SLEEP_W:  # the no-pool floor of sleep: 1.05x, growing with W
+    rows.append({"name": f"reference/sleep_threads/workers:{w}/jobs:2000/real_time",
+                 "run_name": f"reference/sleep_threads/workers:{w}/jobs:2000/real_time",
+                 "run_type": "iteration", "repetitions": 1, "threads": 1, "iterations": 1,
+                 "real_time": 25.0, "cpu_time": 5.0, "time_unit": "ms",
+                 "wall_over_ideal": 1.05 + w / 1000.0})
 
 for pool in pools:
     r, s = RATE.get(pool, 1e7), SCALE.get(pool, 0.5)
@@ -298,6 +304,9 @@ check "report: partly failed row listed" \
 check "report: unsupported cells in table" grep -qE '^\| thread_per_job \| unsupported \| unsupported \| unsupported \|' "$R"
 check "report: aggregate rows ignored (no 1e15 values)" bash -c "! grep -qE '[0-9.]+(T|P) jobs/s' '$R'"
 check "report: queue section" grep -qF "queue_throughput" "$R"
+check "report: sleep table has the bare-threads floor row" \
+    grep -qE '^\| \*bare threads\* \| 1\.06x \| 1\.07x \| 1\.08x \| 1\.11x \| 1\.18x \| 1\.31x \|$' "$R"
+check "report: bare threads are not ranked as a pool" bash -c "! grep -qE '^\| (sleep_threads|bare threads) ' '$R'"
 check "report: ideal row in table" grep -qF "| *ideal* |" "$R"
 
 # overlay of two folders
