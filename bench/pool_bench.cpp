@@ -4,21 +4,23 @@
 // workload/pool/workers:W/<size> (Google Benchmark appends /iterations:K and
 // /real_time). Single-threaded driver: Google Benchmark runs one row at a time.
 //
-// Environment, read once at startup (scripts/sweep sets them):
+// Environment, read once at startup (scripts/run-sweep sets them):
 //   POOLBENCH_QUICK=1          a shorter sweep: job counts only 10^3 and the
 //                              default N, tree depths 10 and 20, idle 0.25 s
 //                              instead of 1 s, latency 0.2 s instead of 0.5 s.
 //                              Unset or 0: the full sweep of WORKLOADS.md.
-//   POOLBENCH_MAX_WORKERS=<n>  leaves out every row with more than n workers,
-//                              except the sleep list, which is the I/O-bound
-//                              case and always runs at 8..256 workers.
-// Any other value of either exits with status 2 before running anything.
-// The worker counts are 1, 2, 4, ... up to 2 x hardware threads (plus the
-// hardware thread count and its double when they are not powers of two);
-// sleep runs at 8, 16, ..., 256 and at 100 (the classic "100 at a time"
-// batch job, and the figure WORKLOADS' outside references quote). Example:
-//   POOLBENCH_QUICK=1 pool_bench --benchmark_repetitions=3
-//       --benchmark_out=pools.json --benchmark_out_format=json  (one line)
+//   POOLBENCH_WORKERS=1,2,4    the worker counts of every workload except
+//                              sleep, which is the I/O-bound case and keeps
+//                              its own list 8, 16, ..., 256 and 100 (the
+//                              classic "100 at a time" batch job).
+//                              Default: 1, 2, 4, ... up to the hardware
+//                              threads, the hardware thread count itself
+//                              when it is not a power of two, and twice it.
+// A value that is not one of these (a zero, a non-number, a duplicate worker
+// count) exits with status 2, naming it, before running anything. Example:
+//   POOLBENCH_QUICK=1 POOLBENCH_WORKERS=1,2,16 pool_bench
+//       --benchmark_repetitions=3 --benchmark_out=pools.json
+//       --benchmark_out_format=json
 
 #include <benchmark/benchmark.h>
 
@@ -31,7 +33,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <latch>
-#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,8 +64,8 @@ using namespace poolbench::bench;
 
 struct sweep {
     bool quick = false;
-    std::size_t max_workers = std::numeric_limits<std::size_t>::max();
-    std::vector<std::size_t> workers;        // 1, 2, 4, ... 2 x hardware threads
+    bool workers_chosen = false;             // POOLBENCH_WORKERS was given
+    std::vector<std::size_t> workers;        // default_workers() or the chosen list
     std::vector<std::size_t> sleep_workers;  // 8, 16, 32, 64, 100, 128, 256
     std::chrono::duration<double> idle{1.0};
     std::chrono::duration<double> latency{0.5};
@@ -75,6 +76,43 @@ std::optional<std::size_t> parse_count(std::string_view text) {
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (error != std::errc{} || end != text.data() + text.size() || value == 0) return {};
     return value;
+}
+
+// 1, 2, 4, ... up to the hardware threads, the hardware thread count when it
+// is not a power of two, and twice it (oversubscription).
+std::vector<std::size_t> default_workers(std::size_t hw) {
+    std::vector<std::size_t> ws;
+    for (std::size_t w = 1; w <= hw; w *= 2) ws.push_back(w);
+    if (ws.back() != hw) ws.push_back(hw);
+    ws.push_back(2 * hw);
+    return ws;
+}
+
+// "1,2,16" -> {1, 2, 16}; nothing (after saying why) for an empty item, a
+// zero, a non-number, a count above k_max_workers or a duplicate.
+std::optional<std::vector<std::size_t>> parse_workers(std::string_view list) {
+    std::vector<std::size_t> ws;
+    while (true) {
+        const auto comma = list.find(',');
+        const std::string item(list.substr(0, comma));
+        const auto value = parse_count(item);
+        if (!value || *value > k_max_workers) {
+            std::fprintf(stderr,
+                         "pool_bench: POOLBENCH_WORKERS: '%s' is not a worker count "
+                         "(a whole number from 1 to %zu)\n",
+                         item.c_str(), k_max_workers);
+            return {};
+        }
+        if (std::find(ws.begin(), ws.end(), *value) != ws.end()) {
+            std::fprintf(stderr, "pool_bench: POOLBENCH_WORKERS: %zu is listed twice\n", *value);
+            return {};
+        }
+        ws.push_back(*value);
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    std::sort(ws.begin(), ws.end());
+    return ws;
 }
 
 // Reads the environment; nothing when a variable holds something unusable.
@@ -88,32 +126,22 @@ std::optional<sweep> sweep_from_environment() {
         }
         s.quick = q == "1";
     }
-    if (const char* max = std::getenv("POOLBENCH_MAX_WORKERS"); max && *max) {
-        const auto value = parse_count(max);
-        if (!value) {
-            std::fprintf(stderr,
-                         "pool_bench: POOLBENCH_MAX_WORKERS must be a positive integer, got '%s'\n",
-                         max);
-            return {};
-        }
-        s.max_workers = *value;
-    }
     if (s.quick) {
         s.idle = std::chrono::duration<double>(0.25);
         s.latency = std::chrono::duration<double>(0.2);
     }
-
-    const std::size_t hw = hardware_threads();
-    for (std::size_t w = 1; w <= 2 * hw; w *= 2) s.workers.push_back(w);
-    s.workers.push_back(hw);
-    s.workers.push_back(2 * hw);
-    std::sort(s.workers.begin(), s.workers.end());
-    s.workers.erase(std::unique(s.workers.begin(), s.workers.end()), s.workers.end());
+    if (const char* list = std::getenv("POOLBENCH_WORKERS"); list && *list) {
+        auto ws = parse_workers(list);
+        if (!ws) return {};
+        s.workers = std::move(*ws);
+        s.workers_chosen = true;
+    } else {
+        s.workers = default_workers(hardware_threads());
+    }
     for (std::size_t w = 8; w <= 256; w *= 2) {
         s.sleep_workers.push_back(w);
         if (w == 64) s.sleep_workers.push_back(100);
     }
-    std::erase_if(s.workers, [&](std::size_t w) { return w > s.max_workers; });
     return s;
 }
 
@@ -361,10 +389,10 @@ void add_context(const sweep& s) {
     benchmark::AddCustomContext("git_revision", POOLBENCH_GIT_REVISION);
     benchmark::AddCustomContext("hardware_threads", std::to_string(hardware_threads()));
     benchmark::AddCustomContext("poolbench_quick", s.quick ? "1" : "0");
-    benchmark::AddCustomContext("poolbench_max_workers",
-                                s.max_workers == std::numeric_limits<std::size_t>::max()
-                                    ? "none"
-                                    : std::to_string(s.max_workers));
+    std::string workers;
+    for (const auto w : s.workers) workers += (workers.empty() ? "" : ",") + std::to_string(w);
+    benchmark::AddCustomContext("poolbench_workers", workers);
+    benchmark::AddCustomContext("poolbench_workers_source", s.workers_chosen ? "chosen" : "default");
     benchmark::AddCustomContext("peak_rss_scope",
                                 reset_peak_rss() ? "row" : "process (run order matters)");
     const auto& t = spin_timings();
