@@ -273,6 +273,11 @@ for png in empty cpu skewed tree fib producers sleep idle latency overview queue
     check "single folder: $png.png is a PNG" bash -c \
         "[[ -s '$f' ]] && [[ \$(head -c 8 '$f' | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]"
 done
+for wl in empty cpu skewed tree fib producers; do
+    check "single folder: ${wl}_speedup.png is drawn" test -s "$A/${wl}_speedup.png"
+done
+check "single folder: no speedup plot for sleep, idle, latency" \
+    bash -c "[[ ! -e '$A/sleep_speedup.png' && ! -e '$A/idle_speedup.png' && ! -e '$A/latency_speedup.png' ]]"
 check "single folder: no _jobs.png for single-size workloads" \
     bash -c "[[ ! -e '$A/fib_jobs.png' && ! -e '$A/idle_jobs.png' && ! -e '$A/skewed_jobs.png' ]]"
 R="$A/REPORT.md"
@@ -308,6 +313,12 @@ check "report: sleep table has the bare-threads floor row" \
     grep -qE '^\| \*bare threads\* \| 1\.06x \| 1\.07x \| 1\.08x \| 1\.11x \| 1\.18x \| 1\.31x \|$' "$R"
 check "report: bare threads are not ranked as a pool" bash -c "! grep -qE '^\| (sleep_threads|bare threads) ' '$R'"
 check "report: ideal row in table" grep -qF "| *ideal* |" "$R"
+check "report: Scaling section" grep -qF "## Scaling" "$R"
+check "report: Scaling table at W=1, cores and twice cores" \
+    grep -qF "| pool | W=1 | W=2 | W=4 | speedup at 2 | speedup at 4 |" "$R"
+check "report: Scaling row of work_stealing with its speedups" \
+    grep -qE '^\| work_stealing \| [0-9.]+M jobs/s \| [0-9.]+M jobs/s \| [0-9.]+M jobs/s \| [0-9.]+x \| [0-9.]+x \|$' "$R"
+check "report: links the speedup plot" grep -qF "](tree_speedup.png)" "$R"
 
 # overlay of two folders
 O="$tmp/overlay"
@@ -317,8 +328,17 @@ check "overlay: no traceback" no_traceback "$tmp/overlay.err"
 for png in empty cpu fib sleep latency overview; do
     check "overlay: $png.png written" test -s "$O/$png.png"
 done
-check "overlay: REPORT.md section for laptop folder" grep -qF "## laptop-20261122T0630Z" "$O/REPORT.md"
-check "overlay: REPORT.md section for server folder" grep -qF "## server-20261122T0700Z" "$O/REPORT.md"
+check "overlay: REPORT.md section for the laptop, labelled by machine" \
+    grep -qF "## laptop, 2 hardware threads" "$O/REPORT.md"
+check "overlay: REPORT.md section for the server, labelled by machine" \
+    grep -qF "## server, 4 hardware threads" "$O/REPORT.md"
+check "overlay: speedup plots of both machines" test -s "$O/tree_speedup.png"
+check "overlay: each machine has its Scaling section" \
+    bash -c "[[ \$(grep -c '^### Scaling' '$O/REPORT.md') -eq 2 ]]"
+check "overlay: the server's scaling at W=4 and W=8" grep -qF "| pool | W=1 | W=4 | W=8 | speedup at 4 | speedup at 8 |" "$O/REPORT.md"
+run_plot overlay_same "$A" "$A" --out "$tmp/overlay_same"
+check "overlay of one machine twice: labelled by folder" \
+    grep -qF "## laptop-20261122T0630Z#2" "$tmp/overlay_same/REPORT.md"
 check "overlay: nothing written into the server folder" test ! -e "$B/REPORT.md"
 check "overlay: several folders without --out is a usage error" bash -c "'$plot' '$A' '$B' >/dev/null 2>&1; [[ \$? -eq 2 ]]"
 
