@@ -33,6 +33,7 @@
 #include "job.hpp"
 #include "parking.hpp"
 #include "pool.hpp"
+#include "work_stealing/quiescence.hpp"
 
 namespace poolbench {
 
@@ -71,6 +72,9 @@ namespace poolbench {
 //  6. Shutdown: the destructor waits for all jobs, sets m_stopping and
 //     notifies all; a worker reads m_stopping after prepare_wait(), so it
 //     either sees it or is woken by the notify.
+//
+// wait() is counted by busy workers, not by jobs: the quiescence protocol
+// (steps Q1-Q5) is written down in work_stealing/quiescence.hpp.
 class work_stealing_pool {
 public:
     static constexpr std::string_view name = "work_stealing";
@@ -109,16 +113,15 @@ public:
     template <class F>
     void submit(F&& f) {
         if (detail::ws_worker* self = current_worker()) {
-            detail::ws_task* t = self->make_task(std::forward<F>(f));
-            m_completion.add();
-            push_local(*self, t);
+            // Quiescence step Q3: the busy worker's unit covers the job.
+            push_local(*self, self->make_task(std::forward<F>(f)));
             return;
         }
         job j(std::forward<F>(f));
         moodycamel::ProducerToken& token = m_tokens.get();
-        m_completion.add();
+        m_quiescence.submitted();
         if (!m_injection.enqueue(token, std::move(j))) {
-            m_completion.done();
+            m_quiescence.submit_failed();
             throw std::bad_alloc();
         }
         detail::store_load_fence();
@@ -237,8 +240,6 @@ public:
     };
 
 private:
-    // Finished jobs a worker counts before it reports them (see run()).
-    static constexpr std::int64_t k_report_batch = 256;
     // The most jobs a worker takes from the injection queue at once (it
     // keeps them in its deque, where other workers can steal them).
     static constexpr std::size_t k_injection_batch = detail::ws_worker::k_inbox_size + 1;
@@ -272,25 +273,15 @@ private:
         }
     }
 
-    // Finished jobs are reported to m_completion in batches: every
-    // k_report_batch jobs, and whenever the worker runs out of local work
-    // (before it searches, so before it could park). An outside wait() can
-    // only see zero once every worker has reported, and a worker with
-    // unreported jobs is busy and will report within a batch or when idle.
-    // This keeps the shared pending count off the per-job path.
-    // A fork-join child is not counted here: it reports to its group, as its
-    // last access to the node and the group (both may be in the forking
-    // job's frame).
+    // Runs a job the worker holds (it is busy: quiescence step Q3). A
+    // fork-join child reports to its group, as its last access to the node
+    // and the group (both may be in the forking job's frame).
     [[gnu::always_inline]] void run(detail::ws_worker& self, detail::ws_task* t) {
         detail::ws_join* const join = t->join;
         const bool in_frame = t->in_frame;
         detail::run_job_unreported(t->work, m_completion, self.counters);
         if (!in_frame) self.recycle(t);
-        if (join != nullptr) {
-            join->finished_on(self);
-        } else if (++self.unreported == k_report_batch) {
-            report(self);
-        }
+        if (join != nullptr) join->finished_on(self);
     }
 
     // Runs one pending job (own deque first, then a search round) on self,
@@ -303,10 +294,6 @@ private:
         return true;
     }
 
-    void report(detail::ws_worker& self) noexcept {
-        if (self.unreported != 0) m_completion.done(std::exchange(self.unreported, 0));
-    }
-
     // One search round: a batch from the injection queue, then one steal
     // attempt on every other worker from a random start. Owner of self only.
     // Sets more_seen when the job came from a place that still holds more
@@ -314,6 +301,7 @@ private:
     detail::ws_task* find_work(detail::ws_worker& self, bool& more_seen) {
         job first;
         if (m_injection.try_dequeue(*t_consumer, first)) {
+            work_stealing::quiescence::claimed(self.quiescence, 1);
             // Then a fair share of what is left (Go's rule for its global
             // queue: length / workers), at most k_injection_batch in all,
             // kept in our deque where thieves can reach them. A big share
@@ -324,6 +312,7 @@ private:
             if (share > 0) {
                 const std::size_t n =
                     m_injection.try_dequeue_bulk(*t_consumer, self.inbox.begin(), share);
+                work_stealing::quiescence::claimed(self.quiescence, n);
                 for (std::size_t i = 0; i < n; ++i) {
                     self.deque.push(self.make_task(std::move(self.inbox[i])));
                 }
@@ -337,13 +326,19 @@ private:
                 detail::ws_worker& victim = *m_workers[(start + k) % m_count];
                 if (&victim == &self) continue;
                 detail::ws_task* t = nullptr;
+                // An idle thief announces itself (quiescence step Q4), so it
+                // first checks that there is something to steal.
+                if (!self.quiescence.busy && victim.deque.approx_size() <= 0) continue;
+                const bool announced = m_quiescence.before_steal(self.quiescence);
                 switch (victim.deque.steal(t)) {
                     case steal_status::success:
+                        work_stealing::quiescence::stole(self.quiescence);
                         detail::worker_counters::bump(self.counters.steals);
                         more_seen = victim.deque.approx_size() > 0;
                         return t;
                     case steal_status::lost_race:
                     case steal_status::empty:
+                        m_quiescence.steal_failed(announced);
                         detail::worker_counters::bump(self.counters.failed_steals);
                         break;
                 }
@@ -456,7 +451,7 @@ private:
                 run(self, t);
                 continue;
             }
-            report(self);
+            m_quiescence.went_idle(self.quiescence);
             begin_search();
             detail::idle_spin spin(self.poll_budget);
             while ((t = find_work(self, more_seen)) == nullptr && spin.keep_polling()) {
@@ -501,6 +496,7 @@ private:
     detail::producer_tokens<moodycamel::ProducerToken, moodycamel::ConcurrentQueue<job>> m_tokens{
         m_injection};
     detail::completion m_completion;
+    work_stealing::quiescence m_quiescence{m_completion};
     event_count m_parking;
     alignas(k_cache_line) std::atomic<std::uint32_t> m_searching{0};  // every searching worker
     alignas(k_cache_line) std::atomic<bool> m_stopping{false};

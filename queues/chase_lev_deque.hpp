@@ -180,9 +180,11 @@ class chase_lev_deque {
         const slot_type s =
             a->at(b).load(std::memory_order_relaxed);  // relaxed: the owner wrote this slot
         if (t == b) {
-            const bool won = m_top.compare_exchange_strong(
-                t, t + 1, std::memory_order_seq_cst,
-                std::memory_order_relaxed);  // relaxed: on failure nothing read is used
+            // seq_cst on failure too: a caller may act on "empty" (a
+            // work-stealing worker going idle orders its count after the
+            // thief's CAS that beat us; pools/work_stealing/quiescence.hpp).
+            const bool won = m_top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                                           std::memory_order_seq_cst);
             m_bottom.store(b + 1, std::memory_order_relaxed);  // relaxed: bottom == top, empty;
                                                                // publishes no slot
             if (!won) return false;

@@ -76,6 +76,11 @@ public:
         m_pending.fetch_add(n, std::memory_order_relaxed);
     }
 
+    // add() for a caller whose later seq_cst operations (a steal's CAS, say)
+    // another thread may observe before that thread's own done(): seq_cst
+    // puts this increment before them in the single total order.
+    void add_ordered(std::int64_t n = 1) noexcept { m_pending.fetch_add(n, std::memory_order_seq_cst); }
+
     // Called after n jobs finished (their exceptions already recorded).
     // Thread-safe. The pool must outlive the call: pools join the threads
     // that call done() before destroying the completion.

@@ -2,8 +2,8 @@
 // recorded (never escape into the worker), the job's captures are destroyed,
 // and only then is the job counted as finished, so that a wait() that returns
 // sees every side effect, destructors of captures included.
-// A pool may report finished jobs in batches (run_job_unreported), as long
-// as it reports them before its worker looks for more work elsewhere.
+// A pool may count finished jobs its own way (run_job_unreported):
+// work_stealing_pool counts busy workers instead of jobs.
 #pragma once
 
 #include <exception>
@@ -14,8 +14,8 @@
 
 namespace poolbench::detail {
 
-// Runs j and records its exception, but leaves reporting it finished to the
-// caller (c.done(n), possibly for a batch of jobs at once).
+// Runs j and records its exception, but leaves counting it finished to the
+// caller.
 inline void run_job_unreported(job& j, completion& c, worker_counters& w) noexcept {
     try {
         j();

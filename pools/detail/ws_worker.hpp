@@ -16,6 +16,7 @@
 #include "../../queues/chase_lev_deque.hpp"
 #include "../config.hpp"
 #include "../job.hpp"
+#include "../work_stealing/quiescence.hpp"
 #include "counters.hpp"
 
 namespace poolbench::detail {
@@ -132,7 +133,7 @@ public:
 
     chase_lev_deque<ws_task*> deque;
     worker_counters counters;
-    std::int64_t unreported = 0;  // jobs run but not yet reported done (owner only)
+    work_stealing::busy_state quiescence;  // owner only (work_stealing/quiescence.hpp)
     std::chrono::nanoseconds poll_budget{};  // this worker's next idle poll (owner only)
 
 private:
