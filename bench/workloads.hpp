@@ -27,6 +27,7 @@
 #include <sched.h>
 #endif
 
+#include <poolbench/base/instrument.hpp>
 #include <poolbench/pools/pool.hpp>
 
 #include "measure.hpp"
@@ -266,14 +267,42 @@ inline void report_wait_failure(benchmark::State& state, const std::exception& e
 }
 
 // The pool's own counters over the timed loop, per job it ran.
-inline void report_pool_stats(benchmark::State& state, const pool_stats& before,
-                              const pool_stats& after) {
+// A pool's statistics and, in an instrumented build (base/instrument.hpp),
+// the process's shared-write counts, taken together.
+struct measured_stats : pool_stats {
+    detail::instrument::totals shared;
+};
+
+template <pool P>
+measured_stats stats_of(const P& pool) {
+    return {pool.stats(), detail::instrument::snapshot()};
+}
+
+inline void report_pool_stats(benchmark::State& state, const measured_stats& before,
+                              const measured_stats& after) {
     const auto ran = after.jobs_run - before.jobs_run;
     const double per_job = ran == 0 ? 0.0 : 1.0 / static_cast<double>(ran);
     state.counters["steals_per_job"] = static_cast<double>(after.steals - before.steals) * per_job;
     state.counters["parks_per_job"] = static_cast<double>(after.parks - before.parks) * per_job;
     state.counters["wakeups_per_job"] =
         static_cast<double>(after.wakeups - before.wakeups) * per_job;
+    if constexpr (detail::instrument::k_enabled) {
+        // Per job the workload ran (for fib: per fork), over poolbench's own
+        // shared atomics; rmw_<site> and moves_<site> split them by site.
+        state.counters["shared_rmw_per_job"] =
+            static_cast<double>(after.shared.all_rmws() - before.shared.all_rmws()) * per_job;
+        state.counters["line_moves_per_job"] =
+            static_cast<double>(after.shared.all_line_moves() - before.shared.all_line_moves()) *
+            per_job;
+        for (std::size_t i = 0; i < detail::instrument::k_sites; ++i) {
+            const std::string name = detail::instrument::k_site_names[i];
+            state.counters["rmw_" + name] =
+                static_cast<double>(after.shared.rmws[i] - before.shared.rmws[i]) * per_job;
+            state.counters["moves_" + name] =
+                static_cast<double>(after.shared.line_moves[i] - before.shared.line_moves[i]) *
+                per_job;
+        }
+    }
 }
 
 // Every submitted job ran exactly once (by the pool's count); else marks the row.
@@ -321,9 +350,9 @@ void run_empty(benchmark::State& state, std::size_t workers, std::size_t jobs) {
     if (const auto why = jobs_limit<P>(jobs); !why.empty()) return skip(state, why);
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
-    const auto before = pool->stats();
+    const auto before = stats_of(*pool);
     if (!submit_and_wait(state, *pool, jobs, [](std::size_t) { return empty_job{}; })) return;
-    const auto after = pool->stats();
+    const auto after = stats_of(*pool);
     if (!check_jobs_run(state, before, after, jobs * state.iterations())) return;
     report_jobs_per_s(state, jobs);
     report_pool_stats(state, before, after);
@@ -338,12 +367,12 @@ void run_spin(benchmark::State& state, std::size_t workers, std::size_t jobs, st
     std::vector<std::uint64_t> out(jobs);  // overwritten by every iteration
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
-    const auto before = pool->stats();
+    const auto before = stats_of(*pool);
     const auto wall = submit_and_wait(state, *pool, jobs, [&](std::size_t i) {
         return spin_job{out.data(), i, job_rounds(i, rounds, skewed)};
     });
     if (!wall) return;
-    const auto after = pool->stats();
+    const auto after = stats_of(*pool);
     if (!check_jobs_run(state, before, after, jobs * state.iterations())) return;
     if (checksum(out) != expected) return skip(state, "wrong result: checksum of out differs");
 
@@ -367,7 +396,7 @@ void run_tree(benchmark::State& state, std::size_t workers, int depth) {
     reset_peak_rss();
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
-    const auto before = pool->stats();
+    const auto before = stats_of(*pool);
     for (auto _ : state) {
         try {
             pool->submit(tree_job<P>{&*pool, depth});
@@ -376,7 +405,7 @@ void run_tree(benchmark::State& state, std::size_t workers, int depth) {
             return report_wait_failure(state, e);
         }
     }
-    const auto after = pool->stats();
+    const auto after = stats_of(*pool);
     if (!check_jobs_run(state, before, after, tree_jobs(depth) * state.iterations())) return;
     report_jobs_per_s(state, tree_jobs(depth));
     // The high-water mark since reset_peak_rss() above: this row's pool and
@@ -405,7 +434,7 @@ void run_fib(benchmark::State& state, std::size_t workers, int n) {
         reset_peak_rss();
         std::optional<P> pool;
         if (!construct(state, pool, workers)) return;
-        const auto before = pool->stats();
+        const auto before = stats_of(*pool);
         long result = 0;
         double wall = 0;
         for (auto _ : state) {
@@ -419,7 +448,7 @@ void run_fib(benchmark::State& state, std::size_t workers, int n) {
             }
             wall += seconds_between(start, bench_clock::now());
         }
-        const auto after = pool->stats();
+        const auto after = stats_of(*pool);
         if (result != fib_value(n)) {
             return skip(state, "wrong result: fib(" + std::to_string(n) +
                                    ") = " + std::to_string(result) + ", expected " +
@@ -513,7 +542,7 @@ void run_producers(benchmark::State& state, std::size_t workers, std::size_t job
     } catch (const std::exception& e) {
         return skip(state, std::string("unsupported: cannot start producer threads: ") + e.what());
     }
-    const auto before = pool->stats();
+    const auto before = stats_of(*pool);
     for (auto _ : state) {
         try {
             team->run_once();
@@ -522,7 +551,7 @@ void run_producers(benchmark::State& state, std::size_t workers, std::size_t job
             return report_wait_failure(state, e);
         }
     }
-    const auto after = pool->stats();
+    const auto after = stats_of(*pool);
     if (!check_jobs_run(state, before, after, jobs * state.iterations())) return;
     report_jobs_per_s(state, jobs);
     report_pool_stats(state, before, after);
@@ -539,11 +568,11 @@ void run_sleep(benchmark::State& state, std::size_t workers, std::size_t jobs) {
         if (const auto why = jobs_limit<P>(jobs); !why.empty()) return skip(state, why);
         std::optional<P> pool;
         if (!construct(state, pool, workers)) return;
-        const auto before = pool->stats();
+        const auto before = stats_of(*pool);
         const auto wall =
             submit_and_wait(state, *pool, jobs, [](std::size_t) { return sleep_job{}; });
         if (!wall) return;
-        const auto after = pool->stats();
+        const auto after = stats_of(*pool);
         if (!check_jobs_run(state, before, after, jobs * state.iterations())) return;
         const double ideal = static_cast<double>((jobs + workers - 1) / workers) *
                              std::chrono::duration<double>(k_sleep_duration).count();
@@ -557,7 +586,7 @@ template <pool P>
 void run_idle(benchmark::State& state, std::size_t workers, std::chrono::duration<double> idle) {
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
-    const auto before = pool->stats();
+    const auto before = stats_of(*pool);
     double cpu = 0, wall = 0;
     for (auto _ : state) {
         try {
@@ -572,7 +601,7 @@ void run_idle(benchmark::State& state, std::size_t workers, std::chrono::duratio
         cpu += process_cpu_seconds() - cpu_start;
         wall += seconds_between(start, bench_clock::now());
     }
-    const auto after = pool->stats();
+    const auto after = stats_of(*pool);
     if (!check_jobs_run(state, before, after, state.iterations())) return;
     state.counters["idle_cpu_pct"] = 100.0 * cpu / wall;
     report_pool_stats(state, before, after);
@@ -588,7 +617,7 @@ void run_latency(benchmark::State& state, std::size_t workers,
     std::vector<std::int64_t> delay_ns(count);
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
-    const auto before = pool->stats();
+    const auto before = stats_of(*pool);
     const timer_slack_scope precise_sleeps;
     for (auto _ : state) {
         try {
@@ -602,7 +631,7 @@ void run_latency(benchmark::State& state, std::size_t workers,
             return report_wait_failure(state, e);
         }
     }
-    const auto after = pool->stats();
+    const auto after = stats_of(*pool);
     if (!check_jobs_run(state, before, after, count * state.iterations())) return;
     // The percentiles are those of the last iteration (rows run one).
     state.counters["p50_us"] = quantile_us(delay_ns, 0.50);

@@ -1,4 +1,4 @@
-# Install rules: headers under include/poolbench/{pools,queues}, the CMake
+# Install rules: headers under include/poolbench/{base,pools,queues}, the CMake
 # package poolbench (find_package(poolbench CONFIG REQUIRED)), and poolrun.
 # The tbb pool is a component so that only its users need oneTBB:
 #   find_package(poolbench CONFIG REQUIRED COMPONENTS tbb) -> poolbench::tbb
@@ -9,6 +9,8 @@ set(POOLBENCH_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/poolbench)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/pools/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/poolbench/pools
         FILES_MATCHING PATTERN "*.hpp")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/queues/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/poolbench/queues
+        FILES_MATCHING PATTERN "*.hpp")
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/base/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/poolbench/base
         FILES_MATCHING PATTERN "*.hpp")
 
 install(TARGETS poolbench EXPORT poolbench-targets)

@@ -36,6 +36,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "../base/instrument.hpp"
 #include "config.hpp"
 #include "detail/fence.hpp"
 
@@ -48,6 +49,7 @@ public:
     // Announces the intent to sleep. Thread-safe.
     key prepare_wait() noexcept {
         m_state.fetch_add(k_waiter);
+        detail::instrument::rmw(detail::instrument::site::parking, &m_state);
         const key k = m_epoch.load();
         detail::store_load_fence();
         return k;
@@ -79,7 +81,9 @@ public:
         do {
             if (waiters(s) == signals(s)) return false;
         } while (!m_state.compare_exchange_weak(s, s + k_signal));
+        detail::instrument::rmw(detail::instrument::site::parking, &m_state);
         m_epoch.fetch_add(1);
+        detail::instrument::rmw(detail::instrument::site::parking, &m_epoch);
         m_epoch.notify_one();
         return true;
     }
@@ -92,7 +96,9 @@ public:
         do {
             if (waiters(s) == 0) return false;
         } while (!m_state.compare_exchange_weak(s, waiters(s) * (k_signal + 1)));
+        detail::instrument::rmw(detail::instrument::site::parking, &m_state);
         m_epoch.fetch_add(1);
+        detail::instrument::rmw(detail::instrument::site::parking, &m_epoch);
         m_epoch.notify_all();
         return true;
     }
@@ -120,6 +126,7 @@ private:
         do {
             next = s - k_waiter - (signals(s) != 0 ? k_signal : 0);
         } while (!m_state.compare_exchange_weak(s, next));
+        detail::instrument::rmw(detail::instrument::site::parking, &m_state);
         detail::store_load_fence();
     }
 

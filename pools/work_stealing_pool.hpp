@@ -25,6 +25,7 @@
 #include "detail/counters.hpp"
 #include "detail/fence.hpp"
 #include "detail/group_counter.hpp"
+#include "../base/instrument.hpp"
 #include "detail/idle_spin.hpp"
 #include "detail/producer_tokens.hpp"
 #include "detail/run_job.hpp"
@@ -270,6 +271,7 @@ private:
         if (m_parking.notify_one_fenced()) {
             // relaxed: statistic, on the rare path where a worker sleeps.
             m_wakeups.fetch_add(1, std::memory_order_relaxed);
+            detail::instrument::rmw(detail::instrument::site::statistic, &m_wakeups);
         }
     }
 
@@ -366,7 +368,10 @@ private:
         return false;
     }
 
-    void begin_search() { m_searching.fetch_add(1); }
+    void begin_search() {
+        m_searching.fetch_add(1);
+        detail::instrument::rmw(detail::instrument::site::searching, &m_searching);
+    }
 
     // The search found work. If we were the last searcher while workers are
     // parked, and work is left anywhere (the place our job came from, the
@@ -378,6 +383,7 @@ private:
     // O(workers), but only when the search count drops to zero with workers
     // parked, never on the submit path.
     void end_search_found(bool more_seen) {
+        detail::instrument::rmw(detail::instrument::site::searching, &m_searching);
         if (m_searching.fetch_sub(1) != 1) return;
         detail::store_load_fence();
         // relaxed: ordered by the fence above against prepare_wait()'s fence.
@@ -412,6 +418,7 @@ private:
     bool park(detail::ws_worker& self) {
         const auto key = m_parking.prepare_wait();
         const bool last = m_searching.fetch_sub(1) == 1;
+        detail::instrument::rmw(detail::instrument::site::searching, &m_searching);
         detail::store_load_fence();
         if (last && work_visible()) {
             m_parking.cancel_wait();

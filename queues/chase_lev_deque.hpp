@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../base/instrument.hpp"
 #include "cache_line.hpp"
 #include "queue.hpp"
 
@@ -185,6 +186,7 @@ class chase_lev_deque {
             // thief's CAS that beat us; pools/work_stealing/quiescence.hpp).
             const bool won = m_top.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
                                                            std::memory_order_seq_cst);
+            detail::instrument::rmw(detail::instrument::site::deque_top, &m_top);
             m_bottom.store(b + 1, std::memory_order_relaxed);  // relaxed: bottom == top, empty;
                                                                // publishes no slot
             if (!won) return false;
@@ -221,11 +223,11 @@ class chase_lev_deque {
         const slot_type s = a->at(t).load(
             std::memory_order_relaxed);  // relaxed: ordered by the acquire loads above; used
                                          // only if the CAS below confirms index t is ours
-        if (!m_top.compare_exchange_strong(
-                t, t + 1, std::memory_order_seq_cst,
-                std::memory_order_relaxed)) {  // relaxed: on failure the value read is dropped
-            return steal_status::lost_race;
-        }
+        const bool won = m_top.compare_exchange_strong(
+            t, t + 1, std::memory_order_seq_cst,
+            std::memory_order_relaxed);  // relaxed: on failure the value read is dropped
+        detail::instrument::rmw(detail::instrument::site::deque_top, &m_top);
+        if (!won) return steal_status::lost_race;
         take(s, out);
         return steal_status::success;
     }

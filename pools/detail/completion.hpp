@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "../../base/instrument.hpp"
 #include "../config.hpp"
 
 namespace poolbench::detail {
@@ -74,17 +75,22 @@ public:
         // relaxed: the queue's publication (release) orders this before the
         // worker's done(), so the count never goes below zero.
         m_pending.fetch_add(n, std::memory_order_relaxed);
+        instrument::rmw(instrument::site::pending, &m_pending);
     }
 
     // add() for a caller whose later seq_cst operations (a steal's CAS, say)
     // another thread may observe before that thread's own done(): seq_cst
     // puts this increment before them in the single total order.
-    void add_ordered(std::int64_t n = 1) noexcept { m_pending.fetch_add(n, std::memory_order_seq_cst); }
+    void add_ordered(std::int64_t n = 1) noexcept {
+        m_pending.fetch_add(n, std::memory_order_seq_cst);
+        instrument::rmw(instrument::site::pending, &m_pending);
+    }
 
     // Called after n jobs finished (their exceptions already recorded).
     // Thread-safe. The pool must outlive the call: pools join the threads
     // that call done() before destroying the completion.
     void done(std::int64_t n = 1) noexcept {
+        instrument::rmw(instrument::site::pending, &m_pending);
         if (m_pending.fetch_sub(n) == n && m_waiters.load() != 0) {
             std::lock_guard lock(m_mutex);
             m_idle.notify_all();

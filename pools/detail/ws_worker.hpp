@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "../../queues/chase_lev_deque.hpp"
+#include "../../base/instrument.hpp"
 #include "../config.hpp"
 #include "../job.hpp"
 #include "../work_stealing/quiescence.hpp"
@@ -42,6 +43,7 @@ struct ws_join {
             // writes, and its last use of the group, happen before the
             // owner sees it finished.
             ran_elsewhere.fetch_add(1, std::memory_order_release);
+            instrument::rmw(instrument::site::join, &ran_elsewhere);
         }
     }
 
