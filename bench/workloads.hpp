@@ -271,11 +271,12 @@ inline void report_wait_failure(benchmark::State& state, const std::exception& e
 // the process's shared-write counts, taken together.
 struct measured_stats : pool_stats {
     detail::instrument::totals shared;
+    double cpu_seconds = 0;  // the whole process's, submitters included
 };
 
 template <pool P>
 measured_stats stats_of(const P& pool) {
-    return {pool.stats(), detail::instrument::snapshot()};
+    return {pool.stats(), detail::instrument::snapshot(), process_cpu_seconds()};
 }
 
 inline void report_pool_stats(benchmark::State& state, const measured_stats& before,
@@ -286,6 +287,9 @@ inline void report_pool_stats(benchmark::State& state, const measured_stats& bef
     state.counters["parks_per_job"] = static_cast<double>(after.parks - before.parks) * per_job;
     state.counters["wakeups_per_job"] =
         static_cast<double>(after.wakeups - before.wakeups) * per_job;
+    // CPU time of the whole process (submitters, workers, idle polling) per
+    // job: what the pool costs the machine, not only the wall clock.
+    state.counters["cpu_ns_per_job"] = (after.cpu_seconds - before.cpu_seconds) * 1e9 * per_job;
     if constexpr (detail::instrument::k_enabled) {
         // Per job the workload ran (for fib: per fork), over poolbench's own
         // shared atomics; rmw_<site> and moves_<site> split them by site.

@@ -46,9 +46,12 @@ namespace poolbench {
 // searching and will find it, or the submitter wakes one.
 //  1. A worker with an empty deque first takes a quick look (a few rounds,
 //     about a microsecond) without counting itself: for the protocol it is
-//     still busy, and it will search again, counted, before it parks. Then
-//     it increments m_searching and looks: the injection queue, then every
-//     other worker's deque from a random start.
+//     still busy, and it will search again, counted, before it parks. Then,
+//     unless half the workers already search (then it parks at once,
+//     leaving m_searching alone: the searchers and submitters keep the
+//     invariant; it looks again only if nobody searches by the time it has
+//     announced its sleep), it increments m_searching and looks: the
+//     injection queue, then every other worker's deque from a random start.
 //  2. Found a job: a counted searcher decrements m_searching; if that made
 //     it zero while workers are parked and work is left anywhere, it wakes
 //     one, so that while work is waiting one worker keeps looking (the
@@ -368,6 +371,14 @@ private:
         return false;
     }
 
+    // At most half the workers (and at least one) search at once, so that
+    // idle workers do not crowd the lines a producer writes (Go's runtime
+    // and tokio keep the same bound). A hint: the count may be stale.
+    bool may_search() const noexcept {
+        // relaxed: a heuristic; the protocol holds whichever way it goes.
+        return 2 * static_cast<std::size_t>(m_searching.load(std::memory_order_relaxed)) < m_count;
+    }
+
     void begin_search() {
         m_searching.fetch_add(1);
         detail::instrument::rmw(detail::instrument::site::searching, &m_searching);
@@ -434,6 +445,28 @@ private:
         return true;
     }
 
+    // Parks a worker that did not search because enough others do (protocol
+    // step 1). It leaves m_searching alone, so the searchers and the
+    // submitters keep the invariant; it looks once more only when nobody
+    // searches. Returns false at shutdown.
+    bool park_unsearched(detail::ws_worker& self) {
+        const auto key = m_parking.prepare_wait();
+        // relaxed: ordered by prepare_wait()'s fence against the searchers'
+        // fences in park() (step 3).
+        if (m_searching.load(std::memory_order_relaxed) == 0 && work_visible()) {
+            m_parking.cancel_wait();
+            return true;
+        }
+        // acquire: pairs with the release store in shut_down().
+        if (m_stopping.load(std::memory_order_acquire)) {
+            m_parking.cancel_wait();
+            return false;
+        }
+        detail::worker_counters::bump(self.counters.parks);
+        m_parking.commit_wait(key);
+        return true;
+    }
+
     void worker_main(detail::ws_worker& self) {
         detail::current_pool_scope scope(this);
         t_worker = &self;
@@ -459,6 +492,10 @@ private:
                 continue;
             }
             m_quiescence.went_idle(self.quiescence);
+            if (!may_search()) {  // protocol step 1: half the workers search already
+                if (!park_unsearched(self)) break;
+                continue;
+            }
             begin_search();
             detail::idle_spin spin(self.poll_budget);
             while ((t = find_work(self, more_seen)) == nullptr && spin.keep_polling()) {
