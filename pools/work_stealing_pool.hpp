@@ -118,7 +118,14 @@ public:
     void submit(F&& f) {
         if (detail::ws_worker* self = current_worker()) {
             // Quiescence step Q3: the busy worker's unit covers the job.
-            push_local(*self, self->make_task(std::forward<F>(f)));
+            detail::ws_task* t = self->make_task(std::forward<F>(f));
+            try {
+                push_local(*self, t);  // throws only when the deque cannot grow
+            } catch (...) {
+                t->work.reset();
+                self->recycle(t);
+                throw;
+            }
             return;
         }
         job j(std::forward<F>(f));
@@ -194,8 +201,18 @@ public:
             } else {
                 t = m_owner->make_task(std::forward<F>(f), &m_join);
             }
+            try {
+                m_pool.push_local(*m_owner, t);  // throws only when the deque cannot grow
+            } catch (...) {
+                t->work.reset();
+                if (t == &m_slot) {
+                    m_slot.in_frame = false;
+                } else {
+                    m_owner->recycle(t);
+                }
+                throw;
+            }
             ++m_join.forked;
-            m_pool.push_local(*m_owner, t);
         }
 
         void wait() noexcept {
@@ -294,7 +311,9 @@ private:
     bool help_once(detail::ws_worker& self) {
         detail::ws_task* t = nullptr;
         bool more_seen = false;
-        if (!self.deque.try_pop(t) && (t = find_work(self, more_seen)) == nullptr) return false;
+        if (!self.deque.try_pop(t) && (t = find_work(self, more_seen)) == nullptr) {
+            return run_held(self);
+        }
         run(self, t);
         return true;
     }
@@ -304,6 +323,7 @@ private:
     // Sets more_seen when the job came from a place that still holds more
     // (the injection queue, or the victim's deque): the ramp-up's hint.
     detail::ws_task* find_work(detail::ws_worker& self, bool& more_seen) {
+        if (self.holds_jobs()) return nullptr;  // the inbox is taken: run those first
         job first;
         if (m_injection.try_dequeue(*t_consumer, first)) {
             work_stealing::quiescence::claimed(self.quiescence, 1);
@@ -313,17 +333,16 @@ private:
             // saves the producer's cache lines from a consumer per job; a
             // fair one leaves work for the others (blocking jobs, skew).
             const std::size_t left = m_injection.size_approx();
-            const std::size_t share = std::min(k_injection_batch - 1, left / m_count);
+            const std::size_t awake = std::max<std::size_t>(1, m_count - std::min<std::size_t>(
+                                                                   m_count, m_parking.approx_waiters()));
+            const std::size_t share = std::min(k_injection_batch - 1, left / awake);
+            std::size_t n = 0;
             if (share > 0) {
-                const std::size_t n =
-                    m_injection.try_dequeue_bulk(*t_consumer, self.inbox.begin(), share);
+                n = m_injection.try_dequeue_bulk(*t_consumer, self.inbox.begin(), share);
                 work_stealing::quiescence::claimed(self.quiescence, n);
-                for (std::size_t i = 0; i < n; ++i) {
-                    self.deque.push(self.make_task(std::move(self.inbox[i])));
-                }
             }
             more_seen = left > 0;
-            return self.make_task(std::move(first));
+            return wrap_claimed(self, std::move(first), n);
         }
         if (m_count > 1) {
             const std::size_t start = self.random_index(m_count);
@@ -352,10 +371,47 @@ private:
         return nullptr;
     }
 
+    // Puts the claimed jobs inbox[0, n) into our deque and returns first in a
+    // node. Out of memory (a node, or a bigger deque), what is left stays in
+    // the inbox as held jobs, first last, and the result is null: the worker
+    // runs them from there (run_held) before it looks anywhere else, so no
+    // claimed job is lost and the pool goes on.
+    detail::ws_task* wrap_claimed(detail::ws_worker& self, job&& first, std::size_t n) noexcept {
+        std::size_t i = 0;
+        try {
+            for (; i < n; ++i) {
+                detail::ws_task* t = self.make_task(std::move(self.inbox[i]));
+                try {
+                    self.deque.push(t);
+                } catch (...) {
+                    self.inbox[i] = std::move(t->work);
+                    self.recycle(t);
+                    throw;
+                }
+            }
+            return self.make_task(std::move(first));
+        } catch (...) {  // std::bad_alloc (or a deque at its size limit)
+            self.inbox[n] = std::move(first);
+            self.held_begin = i;
+            self.held_end = n + 1;
+            return nullptr;
+        }
+    }
+
+    // Runs one held job (see wrap_claimed). Returns whether there was one.
+    bool run_held(detail::ws_worker& self) noexcept {
+        if (!self.holds_jobs()) return false;
+        job& j = self.inbox[self.held_begin++];
+        detail::run_job_unreported(j, m_completion, self.counters);
+        if (!self.holds_jobs()) self.held_begin = self.held_end = 0;
+        return true;
+    }
+
     // A few search rounds with a pause between them (about a microsecond).
     detail::ws_task* quick_look(detail::ws_worker& self, bool& more_seen) {
         for (int round = 0; round < k_quick_rounds; ++round) {
             if (detail::ws_task* t = find_work(self, more_seen)) return t;
+            if (self.holds_jobs()) break;
             detail::cpu_relax();
         }
         return nullptr;
@@ -474,6 +530,7 @@ private:
         t_consumer = &consumer;
         for (;;) {
             detail::ws_task* t = nullptr;
+            if (run_held(self)) continue;
             if (self.deque.try_pop(t)) {
                 run(self, t);
                 continue;
@@ -491,6 +548,7 @@ private:
                 run(self, t);
                 continue;
             }
+            if (self.holds_jobs()) continue;
             m_quiescence.went_idle(self.quiescence);
             if (!may_search()) {  // protocol step 1: half the workers search already
                 if (!park_unsearched(self)) break;
@@ -498,11 +556,12 @@ private:
             }
             begin_search();
             detail::idle_spin spin(self.poll_budget);
-            while ((t = find_work(self, more_seen)) == nullptr && spin.keep_polling()) {
+            while ((t = find_work(self, more_seen)) == nullptr && !self.holds_jobs() &&
+                   spin.keep_polling()) {
             }
-            if (t != nullptr) {
+            if (t != nullptr || self.holds_jobs()) {
                 end_search_found(more_seen);
-                run(self, t);
+                if (t != nullptr) run(self, t);
                 continue;
             }
             const auto parked_at = std::chrono::steady_clock::now();

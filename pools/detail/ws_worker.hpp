@@ -128,10 +128,15 @@ public:
     }
 
     // Jobs taken from the injection queue beyond the first, on their way to
-    // the deque; empty between takes (kept here so a search builds no
-    // 4 KB array on the stack).
+    // the deque (kept here so a search builds no 4 KB array on the stack),
+    // and one more slot for the first. Empty between takes, except when
+    // memory ran out while wrapping them: then [held_begin, held_end) are
+    // claimed jobs the worker runs from here before it looks elsewhere.
     static constexpr std::size_t k_inbox_size = 63;
-    std::array<job, k_inbox_size> inbox;
+    std::array<job, k_inbox_size + 1> inbox;
+    std::size_t held_begin = 0;
+    std::size_t held_end = 0;
+    bool holds_jobs() const noexcept { return held_begin != held_end; }
 
     chase_lev_deque<ws_task*> deque;
     worker_counters counters;
