@@ -17,8 +17,8 @@
 #include "../../base/instrument.hpp"
 #include "../config.hpp"
 #include "../job.hpp"
-#include "../work_stealing/quiescence.hpp"
-#include "counters.hpp"
+#include "quiescence.hpp"
+#include "../detail/counters.hpp"
 
 namespace poolbench::detail {
 

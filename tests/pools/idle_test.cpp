@@ -1,0 +1,168 @@
+// work_stealing::idle on its own: the search bound, each wake-up rule, and a
+// stress in which workers search a shared stock of work items, park when
+// they find none, and are woken by producers: every item must be taken and
+// nobody may sleep through work (a lost wake-up shows as a hang, which the
+// ctest timeout turns into a failure, and as items left over).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include <poolbench/pools/work_stealing/idle.hpp>
+
+namespace {
+
+using poolbench::work_stealing::idle;
+
+// Waits until pred() holds, for at most 5 s.
+template <class Pred>
+bool eventually(Pred pred) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!pred()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::yield();
+    }
+    return true;
+}
+
+TEST_CASE("at most half the workers search, and always at least one") {
+    idle one(1);
+    CHECK(one.may_search());
+    one.begin_search();
+    CHECK_FALSE(one.may_search());
+
+    idle four(4);
+    CHECK(four.may_search());
+    four.begin_search();
+    CHECK(four.may_search());
+    four.begin_search();
+    CHECK_FALSE(four.may_search());  // 2 of 4 search
+    four.end_search_found(false, [] { return false; });
+    CHECK(four.may_search());
+    CHECK(four.searching() == 1);
+}
+
+TEST_CASE("the last searcher does not sleep when work is visible") {
+    idle i(2);
+    i.begin_search();
+    CHECK(i.park([] { return true; }) == idle::parked::found_work);
+    CHECK(i.searching() == 0);
+}
+
+TEST_CASE("an outside publish wakes a sleeper when nobody searches") {
+    idle i(2);
+    std::atomic<bool> work{false};
+    std::atomic<int> result{-1};
+    std::thread worker([&] {
+        i.begin_search();
+        result.store(static_cast<int>(i.park([&] { return work.load(); })));
+    });
+    REQUIRE(eventually([&] { return i.parked_hint() == 1 && i.searching() == 0; }));
+    work.store(true);
+    i.after_outside_publish();
+    worker.join();
+    CHECK(result.load() == static_cast<int>(idle::parked::slept));
+    CHECK(i.wakeups() == 1);
+}
+
+TEST_CASE("an outside publish wakes nobody while a worker searches") {
+    idle i(2);
+    i.begin_search();
+    i.after_outside_publish();
+    CHECK(i.wakeups() == 0);
+}
+
+TEST_CASE("a worker parked without searching is woken, and stop() releases everyone") {
+    idle i(3);
+    std::atomic<int> stopped{0};
+    std::vector<std::thread> workers;
+    for (int k = 0; k < 3; ++k) {
+        workers.emplace_back([&] {
+            for (;;) {
+                const auto r = i.park_unsearched([] { return false; });
+                if (r == idle::parked::stopping) break;
+            }
+            stopped.fetch_add(1);
+        });
+    }
+    REQUIRE(eventually([&] { return i.parked_hint() == 3; }));
+    i.after_outside_publish();  // nobody searches: one is woken, and parks again
+    REQUIRE(eventually([&] { return i.wakeups() == 1; }));
+    i.stop();
+    for (auto& t : workers) t.join();
+    CHECK(stopped.load() == 3);
+}
+
+// Workers run the protocol as work_stealing_pool does (search while fewer
+// than half search, else park at once; poll a little, then park) over a
+// stock of items. The producer publishes a few items as an outside submit
+// does, then waits until they are taken before the next few, so every
+// round ends with its last item racing the workers going to sleep. A lost
+// wake-up leaves that item while everyone sleeps: the round times out.
+TEST_CASE("stress: no work is left while every worker sleeps") {
+    constexpr int k_workers = 4;
+    constexpr int k_rounds = 20000;
+    idle i(k_workers);
+    std::atomic<std::int64_t> stock{0};
+    std::atomic<std::int64_t> taken{0};
+    auto take = [&] {
+        std::int64_t s = stock.load();
+        while (s > 0) {
+            if (stock.compare_exchange_weak(s, s - 1)) return true;
+        }
+        return false;
+    };
+    auto visible = [&] { return stock.load() > 0; };
+    std::vector<std::thread> workers;
+    for (int w = 0; w < k_workers; ++w) {
+        workers.emplace_back([&] {
+            for (;;) {
+                if (take()) {
+                    taken.fetch_add(1);
+                    continue;
+                }
+                if (!i.may_search()) {
+                    if (i.park_unsearched(visible) == idle::parked::stopping) return;
+                    continue;
+                }
+                i.begin_search();
+                bool found = false;
+                for (int poll = 0; poll < 20 && !found; ++poll) found = take();
+                if (found) {
+                    i.end_search_found(stock.load() > 0, visible);
+                    taken.fetch_add(1);
+                    continue;
+                }
+                if (i.park(visible) == idle::parked::stopping) return;
+            }
+        });
+    }
+    std::int64_t published = 0;
+    int stuck_rounds = 0;
+    std::uint64_t lcg = 1;
+    for (int round = 0; round < k_rounds && stuck_rounds == 0; ++round) {
+        // A varying pause first, so that publishing meets the workers at every
+        // point of their way from the last take to sleep.
+        lcg = lcg * 6364136223846793005ULL + 1442695040888963407ULL;
+        for (std::uint64_t k = 0; k < (lcg >> 33) % 2000; ++k) {
+            std::atomic_signal_fence(std::memory_order_seq_cst);
+        }
+        const int items = 1 + round % 3;
+        for (int k = 0; k < items; ++k) {
+            stock.fetch_add(1);
+            ++published;
+            i.after_outside_publish();
+        }
+        if (!eventually([&] { return taken.load() == published; })) ++stuck_rounds;
+    }
+    i.stop();
+    for (auto& t : workers) t.join();
+    CHECK(stuck_rounds == 0);
+    CHECK(taken.load() + stock.load() == published);
+    MESSAGE("wake-ups: " << i.wakeups() << " in " << k_rounds << " rounds");
+}
+
+}  // namespace
