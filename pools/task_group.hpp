@@ -181,12 +181,10 @@ public:
     explicit task_group(P& pool) : m_group(pool) {}
     task_group(const task_group&) = delete;
     task_group& operator=(const task_group&) = delete;
-    ~task_group() {
-        try {
-            m_group.wait();
-        } catch (...) {
-        }
-    }
+    // The native group's destructor waits for the children (they catch
+    // their own exceptions, so it does not throw); m_error is declared
+    // first so that it outlives that wait.
+    ~task_group() = default;
 
     template <class F>
     void run(F&& f) {
@@ -214,8 +212,8 @@ private:
         }
     };
 
-    typename P::native_task_group m_group;
     detail::first_exception m_error;
+    typename P::native_task_group m_group;
 };
 
 }  // namespace poolbench

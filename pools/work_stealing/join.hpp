@@ -61,7 +61,8 @@ public:
         ++m_join.forked;
     }
 
-    void wait() noexcept {
+    // Small enough to inline: the destructors call it again after a join.
+    [[gnu::always_inline]] void wait() noexcept {
         if (m_owner == nullptr) {
             m_count.sleep_until_zero();
             return;
@@ -74,14 +75,34 @@ private:
     // Out of line: the fast path of wait() (every child already joined,
     // as in the destructors' calls) stays a load and a compare.
     [[gnu::noinline]] void join() noexcept {
-        // Unless stolen, our children are on top of our own deque.
+        // Unless stolen, our children are on top of our own deque. The common
+        // case, our in-frame child: pop it back and call it right here, as
+        // rayon's join runs its job inline.
+        detail::ws_worker& self = *m_owner;
+        detail::ws_task* t = nullptr;
+        if (!self.deque.try_pop(t)) return help_while_stolen();
+        if (t == &m_slot) {
+            detail::run_job_unreported(m_slot.work, m_pool.m_completion, self.counters);
+            ++m_join.ran_here;
+        } else {
+            m_pool.run(self, t);
+        }
+        if (!m_join.all_done()) join_rest();
+    }
+
+    // More than one child, or the newest was not ours: the general join.
+    void join_rest() noexcept {
         detail::ws_worker& self = *m_owner;
         detail::ws_task* t = nullptr;
         while (self.deque.try_pop(t)) {
             m_pool.run(self, t);
             if (m_join.all_done()) return;
         }
-        // A thief has one: run other jobs until it has finished it.
+        help_while_stolen();
+    }
+
+    // A thief has a child of ours: run other jobs until it has finished it.
+    void help_while_stolen() noexcept {
         detail::help_until([this] { return m_join.all_done(); },
                            [this] { return m_pool.help_once(*m_owner); });
     }
