@@ -320,6 +320,22 @@ check "report: Scaling row of work_stealing with its speedups" \
     grep -qE '^\| work_stealing \| [0-9.]+M jobs/s \| [0-9.]+M jobs/s \| [0-9.]+M jobs/s \| [0-9.]+x \| [0-9.]+x \|$' "$R"
 check "report: links the speedup plot" grep -qF "](tree_speedup.png)" "$R"
 
+# styles: one colour and marker per pool, the same whatever else is plotted
+cat >"$tmp/styles.py" <<'PY'
+import importlib.machinery, importlib.util, sys
+loader = importlib.machinery.SourceFileLoader("plotmod", sys.argv[1])
+spec = importlib.util.spec_from_loader("plotmod", loader)
+m = importlib.util.module_from_spec(spec)
+loader.exec_module(m)
+a = m.styles_for({"work_stealing", "tbb", "zz_new"}, m.POOL_STYLES)
+b = m.styles_for({"work_stealing", "mutex", "aa_new", "zz_new"}, m.POOL_STYLES)
+assert a["work_stealing"] == b["work_stealing"] == m.POOL_STYLES["work_stealing"], "fixed style moved"
+assert len({v for v in b.values()}) == len(b), "two pools share a style"
+assert m.RATIO_COUNTERS >= {"efficiency", "wall_over_ideal"}
+print("ok")
+PY
+check "styles: fixed per pool, distinct, ratio figures linear" "$python" "$tmp/styles.py" "$plot"
+
 # overlay of two folders
 O="$tmp/overlay"
 run_plot overlay "$A" "$B" --out "$O"
@@ -386,6 +402,10 @@ expect_error missing "$D/does-not-exist" "$D/does-not-exist"
 expect_error nolist "$D/nolist/pools.json" "$D/nolist"
 check "nolist: says the benchmarks list is missing" grep -q "benchmarks" "$tmp/nolist.err"
 expect_error emptyfile "$D/empty/pools.json" "$D/empty"
+mkdir -p "$D/norows"
+printf '{"context": {}, "benchmarks": [{"name": "empty/mutex/workers:1/real_time", "run_type": "iteration"}]}' >"$D/norows/pools.json"
+expect_error norows "$D/norows/pools.json" "$D/norows"
+check "norows: says there is no usable row" grep -q "no usable rows" "$tmp/norows.err"
 expect_error badqueues "$D/badqueues/queues.json" "$D/badqueues"
 expect_error corrupt_in_overlay "$D/corrupt/pools.json" "$A" "$D/corrupt" --out "$tmp/o2"
 
