@@ -44,15 +44,10 @@
 
 #include <poolbench/pools/all_pools.hpp>
 
+#include "context.hpp"
 #include "measure.hpp"
 #include "workloads.hpp"
 
-#ifndef POOLBENCH_BUILD_TYPE
-#define POOLBENCH_BUILD_TYPE "unknown"
-#endif
-#ifndef POOLBENCH_GIT_REVISION
-#define POOLBENCH_GIT_REVISION "unknown"
-#endif
 
 namespace {
 
@@ -373,20 +368,7 @@ void register_all(const sweep& s) {
     });
 }
 
-std::string compiler_version() {
-#if defined(__clang__)
-    return __VERSION__;
-#elif defined(__GNUC__)
-    return "GCC " __VERSION__;
-#else
-    return "unknown";
-#endif
-}
-
 void add_context(const sweep& s) {
-    benchmark::AddCustomContext("compiler", compiler_version());
-    benchmark::AddCustomContext("build_type", POOLBENCH_BUILD_TYPE);
-    benchmark::AddCustomContext("git_revision", POOLBENCH_GIT_REVISION);
     benchmark::AddCustomContext("hardware_threads", std::to_string(hardware_threads()));
     benchmark::AddCustomContext("poolbench_quick", s.quick ? "1" : "0");
     std::string workers;
@@ -404,11 +386,13 @@ void add_context(const sweep& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const std::string command = command_line(argc, argv);
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     const auto s = sweep_from_environment();
     if (!s) return 2;
     calibrate_spin();
+    add_build_and_machine_context(command);
     add_context(*s);
     register_all(*s);
     benchmark::RunSpecifiedBenchmarks();

@@ -38,6 +38,8 @@
 #include <utility>
 #include <vector>
 
+#include "context.hpp"
+
 namespace {
 
 using item = std::uint64_t;
@@ -435,8 +437,10 @@ void register_queue() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const std::string command = poolbench::bench::command_line(argc, argv);
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    poolbench::bench::add_build_and_machine_context(command);
     register_queue<mutex_row>();
     register_queue<mpmc_ring_row>();
     register_queue<moodycamel_row>();

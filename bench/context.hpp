@@ -1,0 +1,171 @@
+// What pool_bench and queue_bench write into their JSON context block besides
+// Google Benchmark's own (host, CPU count, caches, load, date): the build
+// (compiler, flags, build type, git revision, library versions), the exact
+// command line, and the machine as Linux describes it (CPU model, threads
+// per core, physical cores, NUMA nodes, kernel, hypervisor, frequency
+// governor, steal time so far). A fact that cannot be read is "unknown".
+// Take command_line() before benchmark::Initialize (which removes the flags
+// it knows), then call add_build_and_machine_context() once.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <sys/utsname.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#if defined(POOLBENCH_HAS_TBB)
+#include <oneapi/tbb/version.h>
+#endif
+
+#ifndef POOLBENCH_BUILD_TYPE
+#define POOLBENCH_BUILD_TYPE "unknown"
+#endif
+#ifndef POOLBENCH_GIT_REVISION
+#define POOLBENCH_GIT_REVISION "unknown"
+#endif
+#ifndef POOLBENCH_CXX_FLAGS
+#define POOLBENCH_CXX_FLAGS "unknown"
+#endif
+#ifndef POOLBENCH_BENCHMARK_VERSION
+#define POOLBENCH_BENCHMARK_VERSION "unknown"
+#endif
+#ifndef POOLBENCH_MOODYCAMEL_VERSION
+#define POOLBENCH_MOODYCAMEL_VERSION "unknown"
+#endif
+
+namespace poolbench::bench {
+
+inline std::string compiler_version() {
+#if defined(__clang__)
+    return __VERSION__;
+#elif defined(__GNUC__)
+    return "GCC " __VERSION__;
+#else
+    return "unknown";
+#endif
+}
+
+namespace machine {
+
+inline std::string first_line(const char* path) {
+    std::ifstream in(path);
+    std::string line;
+    if (!std::getline(in, line) || line.empty()) return "unknown";
+    return line;
+}
+
+// /proc/cpuinfo: the model name, and the physical cores and threads per core
+// counted from the (physical id, core id) pairs.
+struct cpu_facts {
+    std::string model = "unknown";
+    std::string physical_cores = "unknown";
+    std::string threads_per_core = "unknown";
+    std::string hypervisor = "none seen";
+};
+
+inline cpu_facts read_cpuinfo() {
+    cpu_facts f;
+    std::ifstream in("/proc/cpuinfo");
+    if (!in) return cpu_facts{"unknown", "unknown", "unknown", "unknown"};
+    std::set<std::pair<std::string, std::string>> cores;
+    std::string line, physical = "0";
+    int logical = 0;
+    auto value = [](const std::string& l) {
+        const auto colon = l.find(':');
+        if (colon == std::string::npos) return std::string();
+        const auto start = l.find_first_not_of(' ', colon + 1);
+        return start == std::string::npos ? std::string() : l.substr(start);
+    };
+    while (std::getline(in, line)) {
+        if (line.rfind("model name", 0) == 0 && f.model == "unknown") f.model = value(line);
+        if (line.rfind("processor", 0) == 0) ++logical;
+        if (line.rfind("physical id", 0) == 0) physical = value(line);
+        if (line.rfind("core id", 0) == 0) cores.emplace(physical, value(line));
+        if (line.rfind("flags", 0) == 0 && value(line).find(" hypervisor") != std::string::npos) {
+            f.hypervisor = "yes (cpuinfo flag)";
+        }
+    }
+    if (!cores.empty() && logical > 0) {
+        f.physical_cores = std::to_string(cores.size());
+        f.threads_per_core = std::to_string(logical / static_cast<int>(cores.size()));
+    }
+    const std::string type = first_line("/sys/hypervisor/type");
+    if (type != "unknown") f.hypervisor = type;
+    return f;
+}
+
+inline std::string numa_nodes() {
+    const std::string online = first_line("/sys/devices/system/node/online");  // "0" or "0-1"
+    if (online == "unknown") return "unknown";
+    const auto dash = online.find('-');
+    if (dash == std::string::npos) return "1 (node " + online + ")";
+    try {
+        return std::to_string(std::stoi(online.substr(dash + 1)) - std::stoi(online.substr(0, dash)) +
+                              1) +
+               " (nodes " + online + ")";
+    } catch (...) {
+        return online;
+    }
+}
+
+inline std::string kernel() {
+    utsname u{};
+    if (uname(&u) != 0) return "unknown";
+    return std::string(u.sysname) + " " + u.release + " " + u.machine;
+}
+
+// Ticks of CPU time stolen by the hypervisor since boot (the 8th field of
+// /proc/stat's "cpu" line), and all ticks: run-sweep compares them after the
+// run; here they are the start.
+inline std::string steal_ticks() {
+    std::ifstream in("/proc/stat");
+    std::string cpu;
+    unsigned long long v[8] = {};
+    if (!(in >> cpu) || cpu != "cpu") return "unknown";
+    unsigned long long total = 0;
+    for (auto& x : v) {
+        if (!(in >> x)) return "unknown";
+        total += x;
+    }
+    return std::to_string(v[7]) + " of " + std::to_string(total);
+}
+
+}  // namespace machine
+
+inline std::string command_line(int argc, char** argv) {
+    std::ostringstream command;
+    for (int i = 0; i < argc; ++i) command << (i ? " " : "") << argv[i];
+    return command.str();
+}
+
+inline void add_build_and_machine_context(const std::string& command_line) {
+    benchmark::AddCustomContext("compiler", compiler_version());
+    benchmark::AddCustomContext("cxx_flags", POOLBENCH_CXX_FLAGS);
+    benchmark::AddCustomContext("build_type", POOLBENCH_BUILD_TYPE);
+    benchmark::AddCustomContext("git_revision", POOLBENCH_GIT_REVISION);
+    benchmark::AddCustomContext("benchmark_version", POOLBENCH_BENCHMARK_VERSION);
+    benchmark::AddCustomContext("moodycamel_version", POOLBENCH_MOODYCAMEL_VERSION);
+#if defined(POOLBENCH_HAS_TBB)
+    benchmark::AddCustomContext("onetbb_version", TBB_VERSION_STRING);
+#else
+    benchmark::AddCustomContext("onetbb_version", "not linked");
+#endif
+    benchmark::AddCustomContext("command_line", command_line);
+    const auto cpu = machine::read_cpuinfo();
+    benchmark::AddCustomContext("cpu_model", cpu.model);
+    benchmark::AddCustomContext("physical_cores", cpu.physical_cores);
+    benchmark::AddCustomContext("threads_per_core", cpu.threads_per_core);
+    benchmark::AddCustomContext("hypervisor", cpu.hypervisor);
+    benchmark::AddCustomContext("numa_nodes", machine::numa_nodes());
+    benchmark::AddCustomContext("kernel", machine::kernel());
+    benchmark::AddCustomContext(
+        "cpu_governor", machine::first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
+    benchmark::AddCustomContext("steal_ticks_at_start", machine::steal_ticks());
+}
+
+}  // namespace poolbench::bench
