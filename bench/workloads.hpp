@@ -179,10 +179,14 @@ struct sleep_job {
 };
 
 // Records how long after its submission the job started.
+// Records how late the job started against the time it was scheduled to be
+// submitted (not the time the submit happened: a submitter held up by the
+// pool delays the jobs after it, and that lateness counts; no coordinated
+// omission).
 struct latency_job {
     std::int64_t* delay_ns;
-    std::int64_t submitted_ns;
-    void operator()() const noexcept { *delay_ns = now_ns() - submitted_ns; }
+    std::int64_t scheduled_ns;
+    void operator()() const noexcept { *delay_ns = now_ns() - scheduled_ns; }
 };
 
 // A node of the binary tree: at depth d > 0 it submits its two children from
@@ -588,6 +592,13 @@ void run_sleep(benchmark::State& state, std::size_t workers, std::size_t jobs) {
 
 template <pool P>
 void run_idle(benchmark::State& state, std::size_t workers, std::chrono::duration<double> idle) {
+    // The process's own background (Google Benchmark, the allocator, the
+    // kernel's accounting) over the same idle time with no pool: subtracted.
+    const double base_cpu_start = process_cpu_seconds();
+    const auto base_start = bench_clock::now();
+    std::this_thread::sleep_for(idle);
+    const double base_pct = 100.0 * (process_cpu_seconds() - base_cpu_start) /
+                            seconds_between(base_start, bench_clock::now());
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
     const auto before = stats_of(*pool);
@@ -607,13 +618,15 @@ void run_idle(benchmark::State& state, std::size_t workers, std::chrono::duratio
     }
     const auto after = stats_of(*pool);
     if (!check_jobs_run(state, before, after, state.iterations())) return;
-    state.counters["idle_cpu_pct"] = 100.0 * cpu / wall;
+    // Clamped at zero: a pool cannot idle below the process without it.
+    state.counters["idle_cpu_pct"] = std::max(0.0, 100.0 * cpu / wall - base_pct);
+    state.counters["process_idle_cpu_pct"] = base_pct;
     report_pool_stats(state, before, after);
 }
 
 // Open loop: this thread submits one job every k_latency_period for
 // `duration`, on a fixed schedule (a late submit does not shift the later
-// ones); each job records the time from just before its submit to its start.
+// ones); each job records the time from its scheduled submit to its start.
 template <pool P>
 void run_latency(benchmark::State& state, std::size_t workers,
                  std::chrono::duration<double> duration) {
@@ -627,8 +640,12 @@ void run_latency(benchmark::State& state, std::size_t workers,
         try {
             const auto start = bench_clock::now();
             for (std::size_t k = 0; k < count; ++k) {
-                pace_until(start + static_cast<std::int64_t>(k) * k_latency_period);
-                pool->submit(latency_job{&delay_ns[k], now_ns()});
+                const auto scheduled = start + static_cast<std::int64_t>(k) * k_latency_period;
+                pace_until(scheduled);
+                pool->submit(latency_job{
+                    &delay_ns[k], std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      scheduled.time_since_epoch())
+                                      .count()});
             }
             pool->wait();
         } catch (const std::exception& e) {
