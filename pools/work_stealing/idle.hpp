@@ -48,9 +48,11 @@
 //     it or is woken by the notify.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <thread>
 
 #include "../../base/instrument.hpp"
 #include "../config.hpp"
@@ -64,14 +66,20 @@ public:
     // What park() and park_unsearched() did.
     enum class parked { slept, found_work, stopping };
 
-    explicit idle(std::size_t workers) noexcept : m_workers(workers) {}
+    // cores: the hardware threads the pool's workers share.
+    explicit idle(std::size_t workers,
+                  std::size_t cores = std::max(1u, std::thread::hardware_concurrency())) noexcept
+        : m_search_limit(std::min(workers, std::max<std::size_t>(1, cores))) {}
 
     // Step 1: at most half the workers (and at least one) search at once, so
     // that idle workers do not crowd the lines a producer writes (Go's
-    // runtime and tokio keep the same bound). A hint: the count may be stale.
+    // runtime and tokio keep the same bound); and at most half the cores, so
+    // that in a pool with more workers than cores the pollers do not take
+    // the submitter's core. A hint: the count may be stale.
     bool may_search() const noexcept {
         // relaxed: a heuristic; the protocol holds whichever way it goes.
-        return 2 * static_cast<std::size_t>(m_searching.load(std::memory_order_relaxed)) < m_workers;
+        return 2 * static_cast<std::size_t>(m_searching.load(std::memory_order_relaxed)) <
+               m_search_limit;
     }
 
     void begin_search() noexcept {
@@ -193,7 +201,7 @@ private:
         }
     }
 
-    const std::size_t m_workers;
+    const std::size_t m_search_limit;  // min(workers, cores): may_search() allows half
     event_count m_parking;
     alignas(k_cache_line) std::atomic<std::uint32_t> m_searching{0};
     alignas(k_cache_line) std::atomic<bool> m_stopping{false};

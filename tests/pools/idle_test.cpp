@@ -28,13 +28,13 @@ bool eventually(Pred pred) {
     return true;
 }
 
-TEST_CASE("at most half the workers search, and always at least one") {
-    idle one(1);
+TEST_CASE("at most half the workers, and half the cores, search; always at least one") {
+    idle one(1, 16);
     CHECK(one.may_search());
     one.begin_search();
     CHECK_FALSE(one.may_search());
 
-    idle four(4);
+    idle four(4, 16);
     CHECK(four.may_search());
     four.begin_search();
     CHECK(four.may_search());
@@ -43,17 +43,22 @@ TEST_CASE("at most half the workers search, and always at least one") {
     four.end_search_found(false, [] { return false; });
     CHECK(four.may_search());
     CHECK(four.searching() == 1);
+
+    idle oversubscribed(8, 2);  // 8 workers on 2 cores: one searcher
+    CHECK(oversubscribed.may_search());
+    oversubscribed.begin_search();
+    CHECK_FALSE(oversubscribed.may_search());
 }
 
 TEST_CASE("the last searcher does not sleep when work is visible") {
-    idle i(2);
+    idle i(2, 2);
     i.begin_search();
     CHECK(i.park([] { return true; }) == idle::parked::found_work);
     CHECK(i.searching() == 0);
 }
 
 TEST_CASE("an outside publish wakes a sleeper when nobody searches") {
-    idle i(2);
+    idle i(2, 2);
     std::atomic<bool> work{false};
     std::atomic<int> result{-1};
     std::thread worker([&] {
@@ -69,14 +74,14 @@ TEST_CASE("an outside publish wakes a sleeper when nobody searches") {
 }
 
 TEST_CASE("an outside publish wakes nobody while a worker searches") {
-    idle i(2);
+    idle i(2, 2);
     i.begin_search();
     i.after_outside_publish();
     CHECK(i.wakeups() == 0);
 }
 
 TEST_CASE("a worker parked without searching is woken, and stop() releases everyone") {
-    idle i(3);
+    idle i(3, 3);
     std::atomic<int> stopped{0};
     std::vector<std::thread> workers;
     for (int k = 0; k < 3; ++k) {
@@ -105,7 +110,7 @@ TEST_CASE("a worker parked without searching is woken, and stop() releases every
 TEST_CASE("stress: no work is left while every worker sleeps") {
     constexpr int k_workers = 4;
     constexpr int k_rounds = 20000;
-    idle i(k_workers);
+    idle i(k_workers, k_workers);
     std::atomic<std::int64_t> stock{0};
     std::atomic<std::int64_t> taken{0};
     auto take = [&] {
