@@ -19,6 +19,12 @@ namespace poolbench::detail {
 
 class idle_spin {
 public:
+    // The hardware threads the pools count with: polling budgets here, and
+    // work_stealing's bound on searching workers.
+    static std::size_t hardware_threads() noexcept {
+        return std::max(1u, std::thread::hardware_concurrency());
+    }
+
     // The budget for a pool of `workers` whose workers poll for `full` when
     // the pool has no more workers than the machine has hardware threads;
     // scaled down by hardware threads / workers when it oversubscribes the
@@ -26,7 +32,7 @@ public:
     // I/O-bound jobs).
     static std::chrono::nanoseconds budget_for(std::size_t workers,
                                                std::chrono::nanoseconds full) noexcept {
-        const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
+        const std::size_t hw = hardware_threads();
         if (workers <= hw) return full;
         return full * static_cast<std::int64_t>(hw) / static_cast<std::int64_t>(workers);
     }

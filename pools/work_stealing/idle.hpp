@@ -52,11 +52,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <thread>
 
 #include "../../base/instrument.hpp"
 #include "../config.hpp"
 #include "../detail/fence.hpp"
+#include "../detail/idle_spin.hpp"
 #include "../parking.hpp"
 
 namespace poolbench::work_stealing {
@@ -68,7 +68,7 @@ public:
 
     // cores: the hardware threads the pool's workers share.
     explicit idle(std::size_t workers,
-                  std::size_t cores = std::max(1u, std::thread::hardware_concurrency())) noexcept
+                  std::size_t cores = detail::idle_spin::hardware_threads()) noexcept
         : m_search_limit(std::min(workers, std::max<std::size_t>(1, cores))) {}
 
     // Step 1: at most half the workers (and at least one) search at once, so
