@@ -3,7 +3,8 @@
 // (compiler, flags, build type, git revision, library versions), the exact
 // command line, and the machine as Linux describes it (CPU model, threads
 // per core, physical cores, NUMA nodes, kernel, hypervisor, frequency
-// governor, steal time so far). A fact that cannot be read is "unknown".
+// governor). A fact that cannot be read is "unknown". The load and steal
+// time over the run are run-sweep's (run.json), read before and after.
 // Take command_line() before benchmark::Initialize (which removes the flags
 // it knows), then call add_build_and_machine_context() once.
 #pragma once
@@ -119,22 +120,6 @@ inline std::string kernel() {
     return std::string(u.sysname) + " " + u.release + " " + u.machine;
 }
 
-// Ticks of CPU time stolen by the hypervisor since boot (the 8th field of
-// /proc/stat's "cpu" line), and all ticks: run-sweep compares them after the
-// run; here they are the start.
-inline std::string steal_ticks() {
-    std::ifstream in("/proc/stat");
-    std::string cpu;
-    unsigned long long v[8] = {};
-    if (!(in >> cpu) || cpu != "cpu") return "unknown";
-    unsigned long long total = 0;
-    for (auto& x : v) {
-        if (!(in >> x)) return "unknown";
-        total += x;
-    }
-    return std::to_string(v[7]) + " of " + std::to_string(total);
-}
-
 }  // namespace machine
 
 inline std::string command_line(int argc, char** argv) {
@@ -165,7 +150,6 @@ inline void add_build_and_machine_context(const std::string& command_line) {
     benchmark::AddCustomContext("kernel", machine::kernel());
     benchmark::AddCustomContext(
         "cpu_governor", machine::first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
-    benchmark::AddCustomContext("steal_ticks_at_start", machine::steal_ticks());
 }
 
 }  // namespace poolbench::bench

@@ -32,17 +32,30 @@ inline double seconds_between(bench_clock::time_point from, bench_clock::time_po
     return std::chrono::duration<double>(to - from).count();
 }
 
-inline std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               bench_clock::now().time_since_epoch())
-        .count();
+inline std::int64_t ns_of(bench_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
+
+inline std::int64_t now_ns() { return ns_of(bench_clock::now()); }
 
 // CPU seconds spent by every thread of this process so far.
 inline double process_cpu_seconds() {
     timespec ts{};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// What this process spends while the calling thread sleeps for `d`.
+struct cpu_over_sleep {
+    double cpu_seconds;
+    double wall_seconds;
+};
+
+inline cpu_over_sleep cpu_while_sleeping(std::chrono::duration<double> d) {
+    const double cpu_start = process_cpu_seconds();
+    const auto start = bench_clock::now();
+    std::this_thread::sleep_for(d);
+    return {process_cpu_seconds() - cpu_start, seconds_between(start, bench_clock::now())};
 }
 
 // The process's peak resident set since the last reset_peak_rss() that

@@ -48,7 +48,6 @@
 #include "measure.hpp"
 #include "workloads.hpp"
 
-
 namespace {
 
 using namespace poolbench;

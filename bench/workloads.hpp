@@ -178,7 +178,6 @@ struct sleep_job {
     void operator()() const { std::this_thread::sleep_for(k_sleep_duration); }
 };
 
-// Records how long after its submission the job started.
 // Records how late the job started against the time it was scheduled to be
 // submitted (not the time the submit happened: a submitter held up by the
 // pool delays the jobs after it, and that lateness counts; no coordinated
@@ -594,11 +593,8 @@ template <pool P>
 void run_idle(benchmark::State& state, std::size_t workers, std::chrono::duration<double> idle) {
     // The process's own background (Google Benchmark, the allocator, the
     // kernel's accounting) over the same idle time with no pool: subtracted.
-    const double base_cpu_start = process_cpu_seconds();
-    const auto base_start = bench_clock::now();
-    std::this_thread::sleep_for(idle);
-    const double base_pct = 100.0 * (process_cpu_seconds() - base_cpu_start) /
-                            seconds_between(base_start, bench_clock::now());
+    const auto base = cpu_while_sleeping(idle);
+    const double base_pct = 100.0 * base.cpu_seconds / base.wall_seconds;
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
     const auto before = stats_of(*pool);
@@ -610,11 +606,9 @@ void run_idle(benchmark::State& state, std::size_t workers, std::chrono::duratio
         } catch (const std::exception& e) {
             return report_wait_failure(state, e);
         }
-        const double cpu_start = process_cpu_seconds();
-        const auto start = bench_clock::now();
-        std::this_thread::sleep_for(idle);
-        cpu += process_cpu_seconds() - cpu_start;
-        wall += seconds_between(start, bench_clock::now());
+        const auto idle_second = cpu_while_sleeping(idle);
+        cpu += idle_second.cpu_seconds;
+        wall += idle_second.wall_seconds;
     }
     const auto after = stats_of(*pool);
     if (!check_jobs_run(state, before, after, state.iterations())) return;
@@ -642,10 +636,7 @@ void run_latency(benchmark::State& state, std::size_t workers,
             for (std::size_t k = 0; k < count; ++k) {
                 const auto scheduled = start + static_cast<std::int64_t>(k) * k_latency_period;
                 pace_until(scheduled);
-                pool->submit(latency_job{
-                    &delay_ns[k], std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                      scheduled.time_since_epoch())
-                                      .count()});
+                pool->submit(latency_job{&delay_ns[k], ns_of(scheduled)});
             }
             pool->wait();
         } catch (const std::exception& e) {
