@@ -1,8 +1,8 @@
 // pool_bench: the canonical workloads of WORKLOADS.md, registered for every
 // pool in poolbench::all_pools by one fold over the tuple, plus the reference
 // rows the plots draw their ideals from. Rows are named
-// workload/pool/workers:W/<size> (Google Benchmark appends /iterations:K and
-// /real_time). Single-threaded driver: Google Benchmark runs one row at a time.
+// workload/pool/workers:W/<size> (Google Benchmark appends /real_time, and
+// /iterations:1 to the rows that run once). Single-threaded driver: Google Benchmark runs one row at a time.
 //
 // Environment, read once at startup (scripts/run-sweep sets them):
 //   POOLBENCH_QUICK=1          a shorter sweep: job counts only 10^3 and the
@@ -16,6 +16,13 @@
 //                              Default: 1, 2, 4, ... up to the hardware
 //                              threads, the hardware thread count itself
 //                              when it is not a power of two, and twice it.
+//   POOLBENCH_MEMORY=1         instead of the timed rows, the peak memory of
+//                              tree (depth 20) and fib (30) per pool and
+//                              worker count, each from fresh processes (see
+//                              "Memory" below); scripts/run-sweep writes
+//                              them to memory.json.
+// Timed rows last at least 50 ms (--benchmark_min_time, unless given) after
+// one untimed warm-up run; idle and latency rows are one run each.
 // A value that is not one of these (a zero, a non-number, a duplicate worker
 // count) exits with status 2, naming it, before running anything. Example:
 //   POOLBENCH_QUICK=1 POOLBENCH_WORKERS=1,2,16 pool_bench
@@ -23,6 +30,13 @@
 //       --benchmark_out_format=json
 
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -32,6 +46,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <latch>
 #include <optional>
 #include <string>
@@ -155,26 +170,27 @@ std::vector<int> tree_depths(bool quick) {
     return {10, 13, 16, k_tree_depth};
 }
 
-// Fixed iteration counts keep the sweep's length predictable (no calibration
-// runs): about `target_jobs` jobs per row, at least one run.
-// Targets: ~0.1-0.5 s per row on a 2-core machine for the cheapest pools.
-constexpr std::uint64_t k_target_empty_jobs = 300'000;   // empty, producers, tree
-constexpr std::uint64_t k_target_cpu_jobs = 30'000;      // ~3 us each
-constexpr std::uint64_t k_target_skewed_jobs = 100'000;  // ~1.2 us each on average
-
-template <class P>
-benchmark::IterationCount iterations_for(std::uint64_t jobs, std::uint64_t target_jobs) {
-    // A pool that starts a thread per job pays ~10-100 us per job: 1/100 of the jobs.
-    if constexpr (k_starts_thread_per_job<P>) target_jobs /= 100;
-    return static_cast<benchmark::IterationCount>(std::max<std::uint64_t>(1, target_jobs / jobs));
-}
+// Every timed row runs as many iterations as last at least k_min_seconds
+// (Google Benchmark finds the count on a row's first repetition and keeps it
+// for the others), after one untimed warm-up run on the same pool inside the
+// row (workloads.hpp). main() passes the time as --benchmark_min_time unless
+// the command line sets one, so row names carry no /min_time: suffix.
+constexpr double k_min_seconds = 0.05;
 
 template <class Body>
-void add(const std::string& name, benchmark::IterationCount iterations, Body body) {
+void add(const std::string& name, Body body) {
+    benchmark::RegisterBenchmark(name.c_str(), std::move(body))
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+}
+
+// A row that is one long run by definition (idle, latency): one iteration.
+template <class Body>
+void add_once(const std::string& name, Body body) {
     benchmark::RegisterBenchmark(name.c_str(), std::move(body))
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond)
-        ->Iterations(iterations);
+        ->Iterations(1);
 }
 
 template <class P>
@@ -237,23 +253,27 @@ void reference_spin_job(benchmark::State& state, std::uint32_t rounds) {
         wall * 1e9 / static_cast<double>(k_jobs * static_cast<std::uint64_t>(state.iterations()));
 }
 
-// W bare threads (no pool, no queue) that each run their share of the sleep
-// jobs back to back: ceil(N / W) sleeps of D, all released at once. What the
-// OS's timers and scheduler allow for `sleep` on this machine, the floor
-// under every pool's wall / ideal (the ideal itself counts no timer slack
-// and no wake-up latency).
+// W bare threads (no pool, no queue), all released at once, that take the
+// sleep jobs one at a time from a shared atomic index until none are left:
+// the dynamic schedule a pool provides, with nothing else. What the OS's
+// timers and scheduler allow for `sleep` on this machine, the floor under
+// every pool's wall / ideal (the ideal itself counts no timer slack and no
+// wake-up latency). Its rows run interleaved with the pool rows.
 void reference_sleep_threads(benchmark::State& state, std::size_t threads, std::size_t jobs) {
     const std::size_t share = (jobs + threads - 1) / threads;
     double wall = 0;
     for (auto _ : state) {
         std::latch start(1);
+        std::atomic<std::size_t> next{0};
         std::vector<std::thread> team;
         team.reserve(threads);
         try {
             for (std::size_t i = 0; i < threads; ++i) {
-                team.emplace_back([&start, share] {
+                team.emplace_back([&start, &next, jobs] {
                     start.wait();
-                    for (std::size_t k = 0; k < share; ++k) sleep_job{}();
+                    // relaxed: the index only hands out distinct numbers; the
+                    // jobs share no data.
+                    while (next.fetch_add(1, std::memory_order_relaxed) < jobs) sleep_job{}();
                 });
             }
         } catch (const std::system_error& e) {
@@ -272,26 +292,86 @@ void reference_sleep_threads(benchmark::State& state, std::size_t threads, std::
     state.counters["wall_over_ideal"] = wall / static_cast<double>(state.iterations()) / ideal;
 }
 
+// The floor of `latency`: no pool, one bare thread blocked in the kernel
+// (futex) that this thread wakes on the latency schedule; the woken thread
+// records, for every wake-up it finds, now minus that wake-up's scheduled
+// time. What any pool whose idle worker sleeps in the kernel pays at least:
+// the submitter's own lateness plus one futex wake-up.
+//
+// Protocol: `posted` counts the wake-ups posted so far (the waker is its only
+// writer). Waker: pace to scheduled time k, posted = k + 1 (release), then
+// FUTEX_WAKE. Sleeper: `seen` wake-ups handled; while posted == seen it
+// FUTEX_WAITs on the value seen, which the kernel compares atomically with
+// the queueing, so a post between its load and its wait makes the wait
+// return at once (no lost wake-up); otherwise it handles every wake-up up
+// to `posted` and records their delays.
+void reference_latency_futex(benchmark::State& state, std::chrono::duration<double> duration) {
+    static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+                  std::atomic<std::uint32_t>::is_always_lock_free);
+    const auto count = static_cast<std::uint32_t>(duration / k_latency_period);
+    std::vector<std::int64_t> delay_ns(count);
+    const timer_slack_scope precise_sleeps;
+    for (auto _ : state) {
+        std::atomic<std::uint32_t> posted{0};
+        auto* const word = reinterpret_cast<std::uint32_t*>(&posted);
+        bench_clock::time_point start;  // written before the first post
+        std::thread sleeper;
+        try {
+            sleeper = std::thread([&] {
+                std::uint32_t seen = 0;
+                while (seen < count) {
+                    // acquire: pairs with the waker's release store of `posted`,
+                    // so `start` is visible.
+                    const std::uint32_t now_posted = posted.load(std::memory_order_acquire);
+                    if (now_posted == seen) {
+                        syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr, 0);
+                        continue;
+                    }
+                    const auto now = now_ns();
+                    for (; seen < now_posted; ++seen) {
+                        delay_ns[seen] = now - ns_of(start + seen * k_latency_period);
+                    }
+                }
+            });
+        } catch (const std::system_error& e) {
+            return skip(state, std::string("unsupported: cannot start a thread: ") + e.what());
+        }
+        start = bench_clock::now();
+        for (std::uint32_t k = 0; k < count; ++k) {
+            pace_until(start + k * k_latency_period);
+            // release: pairs with the sleeper's acquire load of `posted`.
+            posted.store(k + 1, std::memory_order_release);
+            syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+        }
+        sleeper.join();
+    }
+    state.counters["p50_us"] = quantile_us(delay_ns, 0.50);
+    state.counters["p99_us"] = quantile_us(delay_ns, 0.99);
+    state.counters["p999_us"] = quantile_us(delay_ns, 0.999);
+}
+
 // ---------------------------------------------------------------------------
 // Registration, workload by workload so that rows of one workload run together
 
 void register_all(const sweep& s) {
-    add("reference/atomic_rmw", 20, reference_atomic_rmw);
+    add("reference/atomic_rmw", reference_atomic_rmw);
     for (const std::uint32_t rounds : {k_cpu_rounds, k_skewed_rounds}) {
-        add("reference/spin_job/rounds:" + std::to_string(rounds), 10,
+        add("reference/spin_job/rounds:" + std::to_string(rounds),
             [rounds](benchmark::State& st) { reference_spin_job(st, rounds); });
     }
     for (const auto w : s.sleep_workers) {
         add("reference/sleep_threads/workers:" + std::to_string(w) + "/jobs:" +
                 std::to_string(k_sleep_jobs),
-            1, [w](benchmark::State& st) { reference_sleep_threads(st, w, k_sleep_jobs); });
+            [w](benchmark::State& st) { reference_sleep_threads(st, w, k_sleep_jobs); });
     }
+    add_once("reference/latency_futex", [duration = s.latency](benchmark::State& st) {
+        reference_latency_futex(st, duration);
+    });
 
     for_each_pool([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const auto n : job_counts(k_empty_jobs, s.quick)) {
                 add(row<P>("empty", w) + "/jobs:" + std::to_string(n),
-                    iterations_for<P>(n, k_target_empty_jobs),
                     [w, n](benchmark::State& st) { run_empty<P>(st, w, n); });
             }
         }
@@ -300,7 +380,6 @@ void register_all(const sweep& s) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const auto n : job_counts(k_cpu_jobs, s.quick)) {
                 add(row<P>("cpu", w) + "/jobs:" + std::to_string(n),
-                    iterations_for<P>(n, k_target_cpu_jobs),
                     [w, n](benchmark::State& st) { run_spin<P>(st, w, n, k_cpu_rounds, false); });
             }
         }
@@ -309,7 +388,6 @@ void register_all(const sweep& s) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const auto n : job_counts(k_skewed_jobs, s.quick)) {
                 add(row<P>("skewed", w) + "/jobs:" + std::to_string(n),
-                    iterations_for<P>(n, k_target_skewed_jobs),
                     [w, n](benchmark::State& st) { run_spin<P>(st, w, n, k_skewed_rounds, true); });
             }
         }
@@ -318,14 +396,13 @@ void register_all(const sweep& s) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const int d : tree_depths(s.quick)) {
                 add(row<P>("tree", w) + "/depth:" + std::to_string(d),
-                    iterations_for<P>(tree_jobs(d), k_target_empty_jobs),
                     [w, d](benchmark::State& st) { run_tree<P>(st, w, d); });
             }
         }
     });
     for_each_pool([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
-            add(row<P>("fib", w) + "/n:" + std::to_string(k_fib_n), 1,
+            add(row<P>("fib", w) + "/n:" + std::to_string(k_fib_n),
                 [w](benchmark::State& st) { run_fib<P>(st, w, k_fib_n); });
         }
     });
@@ -335,7 +412,6 @@ void register_all(const sweep& s) {
                 for (const std::size_t producers : {1, 2, 4}) {
                     add(row<P>("producers", w) + "/jobs:" + std::to_string(n) +
                             "/producers:" + std::to_string(producers),
-                        iterations_for<P>(n, k_target_empty_jobs),
                         [w, n, producers](benchmark::State& st) {
                             run_producers<P>(st, w, n, producers);
                         });
@@ -348,23 +424,165 @@ void register_all(const sweep& s) {
         const std::vector<std::size_t> ws =
             k_runs_inline<P> ? std::vector<std::size_t>{1} : s.sleep_workers;
         for (const auto w : ws) {
-            add(row<P>("sleep", w) + "/jobs:" + std::to_string(k_sleep_jobs), 1,
+            add(row<P>("sleep", w) + "/jobs:" + std::to_string(k_sleep_jobs),
                 [w](benchmark::State& st) { run_sleep<P>(st, w, k_sleep_jobs); });
         }
     });
     for_each_pool([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
-            add(row<P>("idle", w), 1,
+            add_once(row<P>("idle", w),
                 [w, idle = s.idle](benchmark::State& st) { run_idle<P>(st, w, idle); });
         }
     });
     for_each_pool([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
-            add(row<P>("latency", w), 1, [w, duration = s.latency](benchmark::State& st) {
+            add_once(row<P>("latency", w), [w, duration = s.latency](benchmark::State& st) {
                 run_latency<P>(st, w, duration);
             });
         }
     });
+}
+
+// ---------------------------------------------------------------------------
+// Memory (POOLBENCH_MEMORY=1): the peak resident memory of `tree` and `fib`
+// per pool, each figure from a fresh process, so that no earlier row, no
+// allocator cache and no other pool's threads are in it. A row, named like
+// the timed row it measures, starts this program twice as a child
+// (--memory-child): once to run the workload once and once to construct the
+// same pool, run one empty job and stop; each child prints its peak
+// (getrusage maxrss, KiB). The pool's own peak is the difference.
+
+// Runs one child and returns its peak in KiB, or why it failed.
+struct child_peak {
+    long kib = 0;
+    std::string error;
+};
+
+child_peak run_memory_child(const std::vector<std::string>& args) {
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0) return {0, std::string("pipe: ") + std::strerror(errno)};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    std::vector<std::string> argv_strings{"/proc/self/exe", "--memory-child"};
+    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_strings) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    const int spawn_error =
+        posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out[1]);
+    if (spawn_error != 0) {
+        close(out[0]);
+        return {0, std::string("cannot start a child: ") + std::strerror(spawn_error)};
+    }
+    std::string text;
+    char buffer[256];
+    for (ssize_t got; (got = read(out[0], buffer, sizeof buffer)) != 0;) {
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) break;
+        text.append(buffer, static_cast<std::size_t>(got));
+    }
+    close(out[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        return {0, "the child exited with status " + std::to_string(status) + ": " + text};
+    }
+    long kib = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), kib);
+    if (error != std::errc{} || kib <= 0) return {0, "the child printed '" + text + "'"};
+    return {kib, {}};
+}
+
+template <pool P>
+void run_memory(benchmark::State& state, std::string_view workload, std::size_t workers,
+                int size) {
+    const std::string w = std::to_string(workers);
+    child_peak full, empty;
+    for (auto _ : state) {
+        full = run_memory_child({std::string(workload), std::string(P::name), w,
+                                 std::to_string(size)});
+        empty = run_memory_child({"empty", std::string(P::name), w, "0"});
+    }
+    if (!full.error.empty()) return skip(state, "wrong result: " + full.error);
+    if (!empty.error.empty()) return skip(state, "wrong result: " + empty.error);
+    state.counters["process_peak_mb"] = static_cast<double>(full.kib) / 1024.0;
+    state.counters["empty_pool_peak_mb"] = static_cast<double>(empty.kib) / 1024.0;
+    state.counters["pool_peak_mb"] = static_cast<double>(full.kib - empty.kib) / 1024.0;
+}
+
+void register_memory(const sweep& s) {
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            add_once(row<P>("tree", w) + "/depth:" + std::to_string(k_tree_depth),
+                     [w](benchmark::State& st) {
+                         if (const auto why = depth_limit<P>(k_tree_depth); !why.empty()) {
+                             return skip(st, why);
+                         }
+                         run_memory<P>(st, "tree", w, k_tree_depth);
+                     });
+            add_once(row<P>("fib", w) + "/n:" + std::to_string(k_fib_n),
+                     [w](benchmark::State& st) {
+                         if (const auto why = fib_limit<P>(k_fib_n); !why.empty()) {
+                             return skip(st, why);
+                         }
+                         run_memory<P>(st, "fib", w, k_fib_n);
+                     });
+        }
+    });
+}
+
+// The child: runs `workload` ("tree", "fib" or "empty") once on a fresh pool
+// `pool_name` with `workers` workers and prints its peak resident set (KiB).
+int memory_child(int argc, char** argv) {
+    if (argc != 6) {
+        std::fprintf(stderr, "pool_bench: usage: --memory-child tree|fib|empty POOL WORKERS SIZE\n");
+        return 2;
+    }
+    const std::string_view workload = argv[2], pool_name = argv[3];
+    const auto workers = parse_count(argv[4]);
+    const auto size = parse_count(argv[5]);
+    if (!workers || (!size && workload != "empty") ||
+        (workload != "tree" && workload != "fib" && workload != "empty")) {
+        std::fprintf(stderr, "pool_bench: --memory-child: bad arguments\n");
+        return 2;
+    }
+    bool found = false;
+    try {
+        for_each_pool([&]<class P>(std::type_identity<P>) {
+            if (P::name != pool_name) return;
+            found = true;
+            P pool(*workers);
+            if (workload == "tree") {
+                pool.submit(tree_job<P>{&pool, static_cast<int>(*size)});
+            } else if (workload == "fib") {
+#if POOLBENCH_BENCH_HAS_TASK_GROUP
+                const int n = static_cast<int>(*size);
+                pool.submit([&pool, n] {
+                    if (fib_fork_join(pool, n) != fib_value(n)) std::abort();
+                });
+#endif
+            } else {
+                pool.submit(empty_job{});
+            }
+            pool.wait();
+        });
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "pool_bench: --memory-child: %s\n", e.what());
+        return 1;
+    }
+    if (!found) {
+        std::fprintf(stderr, "pool_bench: --memory-child: no pool named '%s'\n", argv[3]);
+        return 2;
+    }
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("%ld\n", usage.ru_maxrss);
+    return 0;
 }
 
 void add_context(const sweep& s) {
@@ -374,8 +592,6 @@ void add_context(const sweep& s) {
     for (const auto w : s.workers) workers += (workers.empty() ? "" : ",") + std::to_string(w);
     benchmark::AddCustomContext("poolbench_workers", workers);
     benchmark::AddCustomContext("poolbench_workers_source", s.workers_chosen ? "chosen" : "default");
-    benchmark::AddCustomContext("peak_rss_scope",
-                                reset_peak_rss() ? "row" : "process (run order matters)");
     const auto& t = spin_timings();
     benchmark::AddCustomContext("t1_cpu_job_ns", std::to_string(t.cpu_job_ns));
     benchmark::AddCustomContext("t1_skewed_short_job_ns", std::to_string(t.short_job_ns));
@@ -385,15 +601,36 @@ void add_context(const sweep& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "--memory-child") return memory_child(argc, argv);
     const std::string command = command_line(argc, argv);
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    // The minimum time of a timed row, unless the command line sets its own.
+    std::vector<char*> args(argv, argv + argc);
+    std::string min_time = "--benchmark_min_time=" + std::to_string(k_min_seconds);
+    if (std::none_of(args.begin(), args.end(), [](const char* a) {
+            return std::string_view(a).starts_with("--benchmark_min_time");
+        })) {
+        args.insert(args.begin() + 1, min_time.data());
+    }
+    int args_count = static_cast<int>(args.size());
+    args.push_back(nullptr);
+    benchmark::Initialize(&args_count, args.data());
+    if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
     const auto s = sweep_from_environment();
     if (!s) return 2;
-    calibrate_spin();
+    const char* memory = std::getenv("POOLBENCH_MEMORY");
+    const bool memory_mode = memory && std::string_view(memory) == "1";
+    if (memory && *memory && !memory_mode && std::string_view(memory) != "0") {
+        std::fprintf(stderr, "pool_bench: POOLBENCH_MEMORY must be 0 or 1, got '%s'\n", memory);
+        return 2;
+    }
+    if (!memory_mode) calibrate_spin();
     add_build_and_machine_context(command);
     add_context(*s);
-    register_all(*s);
+    if (memory_mode) {
+        register_memory(*s);
+    } else {
+        register_all(*s);
+    }
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;

@@ -57,6 +57,7 @@ inline constexpr int k_fib_n = 30;
 inline constexpr std::size_t k_sleep_jobs = 2000;
 inline constexpr std::chrono::milliseconds k_sleep_duration{1};
 inline constexpr std::chrono::microseconds k_latency_period{20};
+inline constexpr std::size_t k_latency_warm_up = 1000;  // 20 ms of the schedule
 
 // thread_per_job starts an OS thread per job (~10 us or more each), so its
 // largest rows would take minutes; they are reported as unsupported instead.
@@ -275,21 +276,32 @@ inline void report_wait_failure(benchmark::State& state, const std::exception& e
 struct measured_stats : pool_stats {
     detail::instrument::totals shared;
     double cpu_seconds = 0;  // the whole process's, submitters included
+    kept_counters kept;      // which of pool_stats's counters mean something
 };
 
 template <pool P>
 measured_stats stats_of(const P& pool) {
-    return {pool.stats(), detail::instrument::snapshot(), process_cpu_seconds()};
+    return {pool.stats(), detail::instrument::snapshot(), process_cpu_seconds(),
+            kept_counters_of<P>};
 }
 
 inline void report_pool_stats(benchmark::State& state, const measured_stats& before,
                               const measured_stats& after) {
     const auto ran = after.jobs_run - before.jobs_run;
     const double per_job = ran == 0 ? 0.0 : 1.0 / static_cast<double>(ran);
-    state.counters["steals_per_job"] = static_cast<double>(after.steals - before.steals) * per_job;
-    state.counters["parks_per_job"] = static_cast<double>(after.parks - before.parks) * per_job;
-    state.counters["wakeups_per_job"] =
-        static_cast<double>(after.wakeups - before.wakeups) * per_job;
+    // A counter the pool does not keep is left out of the row (the report
+    // prints "n/a"), so that its 0 is never read as "none happened".
+    if (after.kept.steals) {
+        state.counters["steals_per_job"] =
+            static_cast<double>(after.steals - before.steals) * per_job;
+    }
+    if (after.kept.parks) {
+        state.counters["parks_per_job"] = static_cast<double>(after.parks - before.parks) * per_job;
+    }
+    if (after.kept.wakeups) {
+        state.counters["wakeups_per_job"] =
+            static_cast<double>(after.wakeups - before.wakeups) * per_job;
+    }
     // CPU time of the whole process (submitters, workers, idle polling) per
     // job: what the pool costs the machine, not only the wall clock.
     state.counters["cpu_ns_per_job"] = (after.cpu_seconds - before.cpu_seconds) * 1e9 * per_job;
@@ -328,12 +340,34 @@ inline void report_jobs_per_s(benchmark::State& state, std::uint64_t jobs_per_it
         benchmark::Counter::kIsRate);
 }
 
+// One untimed run of a workload on the row's pool before its timed loop, so
+// that the first timed iteration does not pay for starting threads, growing
+// queues and faulting in memory. False (the row marked) when it threw.
+template <class RunOnce>
+bool warm_up(benchmark::State& state, RunOnce run_once) {
+    try {
+        run_once();
+        return true;
+    } catch (const std::exception& e) {
+        report_wait_failure(state, e);
+        return false;
+    }
+}
+
 // The timed loop of every "one outside thread submits n jobs, then waits"
-// workload: returns the wall time summed over iterations, or nothing when a
-// job or wait() threw (the row is then marked).
+// workload, after one warm-up run: returns the wall time summed over the
+// timed iterations, or nothing when a job or wait() threw (the row is then
+// marked). The pool's statistics `before` are taken after the warm-up.
 template <pool P, class MakeJob>
 std::optional<double> submit_and_wait(benchmark::State& state, P& pool, std::size_t n,
-                                      MakeJob make_job) {
+                                      MakeJob make_job, measured_stats& before) {
+    if (!warm_up(state, [&] {
+            for (std::size_t i = 0; i < n; ++i) pool.submit(make_job(i));
+            pool.wait();
+        })) {
+        return std::nullopt;
+    }
+    before = stats_of(pool);
     double wall = 0;
     for (auto _ : state) {
         const auto start = bench_clock::now();
@@ -357,8 +391,10 @@ void run_empty(benchmark::State& state, std::size_t workers, std::size_t jobs) {
     if (const auto why = jobs_limit<P>(jobs); !why.empty()) return skip(state, why);
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
-    const auto before = stats_of(*pool);
-    if (!submit_and_wait(state, *pool, jobs, [](std::size_t) { return empty_job{}; })) return;
+    measured_stats before;
+    if (!submit_and_wait(state, *pool, jobs, [](std::size_t) { return empty_job{}; }, before)) {
+        return;
+    }
     const auto after = stats_of(*pool);
     if (!check_jobs_run(state, before, after, jobs * state.iterations())) return;
     report_jobs_per_s(state, jobs);
@@ -374,10 +410,11 @@ void run_spin(benchmark::State& state, std::size_t workers, std::size_t jobs, st
     std::vector<std::uint64_t> out(jobs);  // overwritten by every iteration
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
-    const auto before = stats_of(*pool);
-    const auto wall = submit_and_wait(state, *pool, jobs, [&](std::size_t i) {
-        return spin_job{out.data(), i, job_rounds(i, rounds, skewed)};
-    });
+    measured_stats before;
+    const auto wall = submit_and_wait(
+        state, *pool, jobs,
+        [&](std::size_t i) { return spin_job{out.data(), i, job_rounds(i, rounds, skewed)}; },
+        before);
     if (!wall) return;
     const auto after = stats_of(*pool);
     if (!check_jobs_run(state, before, after, jobs * state.iterations())) return;
@@ -400,14 +437,17 @@ void run_spin(benchmark::State& state, std::size_t workers, std::size_t jobs, st
 template <pool P>
 void run_tree(benchmark::State& state, std::size_t workers, int depth) {
     if (const auto why = depth_limit<P>(depth); !why.empty()) return skip(state, why);
-    reset_peak_rss();
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
+    const auto run_once = [&] {
+        pool->submit(tree_job<P>{&*pool, depth});
+        pool->wait();
+    };
+    if (!warm_up(state, run_once)) return;
     const auto before = stats_of(*pool);
     for (auto _ : state) {
         try {
-            pool->submit(tree_job<P>{&*pool, depth});
-            pool->wait();
+            run_once();
         } catch (const std::exception& e) {
             return report_wait_failure(state, e);
         }
@@ -415,41 +455,47 @@ void run_tree(benchmark::State& state, std::size_t workers, int depth) {
     const auto after = stats_of(*pool);
     if (!check_jobs_run(state, before, after, tree_jobs(depth) * state.iterations())) return;
     report_jobs_per_s(state, tree_jobs(depth));
-    // The high-water mark since reset_peak_rss() above: this row's pool and
-    // run, plus whatever the allocator kept from earlier rows. Where the
-    // reset is refused it is process-wide and depends on run order (the
-    // JSON context's peak_rss_scope says which).
-    state.counters["peak_rss_mb"] = peak_rss_mb();
     report_pool_stats(state, before, after);
+}
+
+// "unsupported: ..." when P cannot run fib(n) in reasonable time, else "".
+template <class P>
+std::string fib_limit(int n) {
+    if (k_starts_thread_per_job<P>) {
+        return "unsupported: thread_per_job cannot help while waiting and starts one thread "
+               "per job; fib(" +
+               std::to_string(n) + ") forks " + std::to_string(fib_runs(n)) +
+               " jobs, above its 1e5 cap";
+    }
+    return {};
 }
 
 template <pool P>
 void run_fib(benchmark::State& state, std::size_t workers, int n) {
 #if POOLBENCH_BENCH_HAS_TASK_GROUP
-    if constexpr (k_starts_thread_per_job<P>) {
+    if (const auto why = fib_limit<P>(n); !why.empty()) {
         (void)workers;
-        return skip(state,
-                    "unsupported: thread_per_job cannot help while waiting and starts one thread "
-                    "per job; fib(" +
-                        std::to_string(n) + ") forks " + std::to_string(fib_runs(n)) +
-                        " jobs, above its 1e5 cap");
+        return skip(state, why);
     } else if constexpr (!supports_task_group<P>) {
         return skip(state, "unsupported: " + std::string(P::name) +
                                " has no task_group (supports_task_group is false): it cannot "
                                "run pending jobs while waiting, so fork-join would deadlock");
     } else {
-        reset_peak_rss();
         std::optional<P> pool;
         if (!construct(state, pool, workers)) return;
-        const auto before = stats_of(*pool);
         long result = 0;
+        const auto run_once = [&] {
+            result = 0;
+            pool->submit([&pool, &result, n] { result = fib_fork_join(*pool, n); });
+            pool->wait();
+        };
+        if (!warm_up(state, run_once)) return;
+        const auto before = stats_of(*pool);
         double wall = 0;
         for (auto _ : state) {
-            result = 0;
             const auto start = bench_clock::now();
             try {
-                pool->submit([&pool, &result, n] { result = fib_fork_join(*pool, n); });
-                pool->wait();
+                run_once();
             } catch (const std::exception& e) {
                 return report_wait_failure(state, e);
             }
@@ -466,7 +512,6 @@ void run_fib(benchmark::State& state, std::size_t workers, int n) {
         report_jobs_per_s(state, jobs);
         state.counters["ns_per_job"] =
             wall * 1e9 / static_cast<double>(jobs * static_cast<std::uint64_t>(state.iterations()));
-        state.counters["peak_rss_mb"] = peak_rss_mb();  // since the reset: see run_tree
         report_pool_stats(state, before, after);
     }
 #else
@@ -549,11 +594,15 @@ void run_producers(benchmark::State& state, std::size_t workers, std::size_t job
     } catch (const std::exception& e) {
         return skip(state, std::string("unsupported: cannot start producer threads: ") + e.what());
     }
+    const auto run_once = [&] {
+        team->run_once();
+        pool->wait();
+    };
+    if (!warm_up(state, run_once)) return;
     const auto before = stats_of(*pool);
     for (auto _ : state) {
         try {
-            team->run_once();
-            pool->wait();
+            run_once();
         } catch (const std::exception& e) {
             return report_wait_failure(state, e);
         }
@@ -575,9 +624,9 @@ void run_sleep(benchmark::State& state, std::size_t workers, std::size_t jobs) {
         if (const auto why = jobs_limit<P>(jobs); !why.empty()) return skip(state, why);
         std::optional<P> pool;
         if (!construct(state, pool, workers)) return;
-        const auto before = stats_of(*pool);
+        measured_stats before;
         const auto wall =
-            submit_and_wait(state, *pool, jobs, [](std::size_t) { return sleep_job{}; });
+            submit_and_wait(state, *pool, jobs, [](std::size_t) { return sleep_job{}; }, before);
         if (!wall) return;
         const auto after = stats_of(*pool);
         if (!check_jobs_run(state, before, after, jobs * state.iterations())) return;
@@ -628,8 +677,21 @@ void run_latency(benchmark::State& state, std::size_t workers,
     std::vector<std::int64_t> delay_ns(count);
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
-    const auto before = stats_of(*pool);
     const timer_slack_scope precise_sleeps;
+    // Warm-up: the first k_latency_warm_up jobs on the same schedule, not recorded.
+    std::vector<std::int64_t> warm_up_delays(std::min(count, k_latency_warm_up));
+    if (!warm_up(state, [&] {
+            const auto start = bench_clock::now();
+            for (std::size_t k = 0; k < warm_up_delays.size(); ++k) {
+                const auto scheduled = start + static_cast<std::int64_t>(k) * k_latency_period;
+                pace_until(scheduled);
+                pool->submit(latency_job{&warm_up_delays[k], ns_of(scheduled)});
+            }
+            pool->wait();
+        })) {
+        return;
+    }
+    const auto before = stats_of(*pool);
     for (auto _ : state) {
         try {
             const auto start = bench_clock::now();

@@ -14,9 +14,11 @@
 
 namespace poolbench {
 
-// Counters a pool keeps, summed over its workers. A pool that has no notion of
-// a counter (sequential has no steals) leaves it 0. Read with stats(); the
-// figures are a snapshot and may lag jobs that are running right now.
+// Counters a pool keeps, summed over its workers. Every pool counts jobs_run
+// and exceptions; the others only where kept_counters_of<P> says so (a pool
+// that has no notion of a counter, like sequential and steals, leaves it 0,
+// and that 0 means "not counted", not "never happened"). Read with stats();
+// the figures are a snapshot and may lag jobs that are running right now.
 struct pool_stats {
     std::uint64_t jobs_run = 0;       // jobs that finished (normally or by throwing)
     std::uint64_t steals = 0;         // jobs taken from another worker's deque
@@ -35,6 +37,24 @@ struct pool_stats {
         return *this;
     }
 };
+
+// Which of pool_stats's optional counters a pool keeps. A pool declares
+//   static constexpr kept_counters k_kept_counters{.parks = true, ...};
+// one that declares nothing keeps none of them.
+struct kept_counters {
+    bool steals = false;  // steals and failed_steals
+    bool parks = false;
+    bool wakeups = false;
+};
+
+template <class P>
+inline constexpr kept_counters kept_counters_of = [] {
+    if constexpr (requires { P::k_kept_counters; }) {
+        return kept_counters{P::k_kept_counters};
+    } else {
+        return kept_counters{};
+    }
+}();
 
 // The guarantees every pool P keeps (tests/conformance checks each of them):
 //

@@ -63,6 +63,7 @@ class queue_pool {
 
 public:
     static constexpr std::string_view name = queue_pool_traits<Queue>::name;
+    static constexpr kept_counters k_kept_counters{.parks = true, .wakeups = true};
 
     explicit queue_pool(std::size_t workers)
         : m_workers(detail::checked_worker_count(workers, name.data())) {

@@ -46,6 +46,7 @@ namespace poolbench {
 class work_stealing_pool {
 public:
     static constexpr std::string_view name = "work_stealing";
+    static constexpr kept_counters k_kept_counters{.steals = true, .parks = true, .wakeups = true};
 
     explicit work_stealing_pool(std::size_t workers)
         : m_count(detail::checked_worker_count(workers, name.data())) {

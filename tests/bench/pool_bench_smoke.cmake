@@ -1,6 +1,7 @@
 # Smoke test of pool_bench, run by ctest as
 #   cmake -DPOOL_BENCH=<pool_bench> -DOUT=<json file> -P pool_bench_smoke.cmake
-# Runs the smallest rows of every workload with POOLBENCH_QUICK=1 and checks:
+# Runs the smallest rows of every workload with POOLBENCH_QUICK=1 (and the
+# shortest timed loops: this checks behaviour, not speed) and checks:
 # exit status 0, a row for every workload, and no error but "unsupported: ...".
 cmake_minimum_required(VERSION 3.25)
 
@@ -14,7 +15,7 @@ set(filter "^(reference/|(empty|cpu|skewed|producers)/[^/]+/workers:[12]/jobs:10
 file(REMOVE ${OUT})
 execute_process(
     COMMAND ${CMAKE_COMMAND} -E env POOLBENCH_QUICK=1
-            ${POOL_BENCH} --benchmark_filter=${filter}
+            ${POOL_BENCH} --benchmark_filter=${filter} --benchmark_min_time=0.001
             --benchmark_out=${OUT} --benchmark_out_format=json
     RESULT_VARIABLE rc
     OUTPUT_VARIABLE out
@@ -57,3 +58,51 @@ if(failures)
     message(FATAL_ERROR "pool_bench smoke test failed:\n${failures}")
 endif()
 message(STATUS "pool_bench smoke: ${rows} rows, ${unsupported} unsupported, all others measured")
+
+# The memory pass (POOLBENCH_MEMORY=1): every tree and fib row at one worker
+# either says "unsupported: ..." or has the three peaks, each a fresh
+# process's, with the pool's own equal to the difference of the other two.
+set(memory_out ${OUT}.memory.json)
+file(REMOVE ${memory_out})
+execute_process(
+    COMMAND ${CMAKE_COMMAND} -E env POOLBENCH_MEMORY=1 POOLBENCH_WORKERS=1
+            ${POOL_BENCH} --benchmark_out=${memory_out} --benchmark_out_format=json
+    RESULT_VARIABLE rc
+    OUTPUT_VARIABLE out
+    ERROR_VARIABLE err
+    TIMEOUT 280)
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "pool_bench (POOLBENCH_MEMORY=1) exited with '${rc}'\n${out}\n${err}")
+endif()
+file(READ ${memory_out} json)
+string(JSON rows LENGTH "${json}" benchmarks)
+set(measured 0)
+math(EXPR last "${rows} - 1")
+foreach(i RANGE ${last})
+    string(JSON name GET "${json}" benchmarks ${i} name)
+    if(NOT name MATCHES "^(tree/[^/]+/workers:1/depth:20|fib/[^/]+/workers:1/n:30)/")
+        string(APPEND failures "  memory row '${name}' is not a tree or fib row at one worker\n")
+    endif()
+    string(JSON error ERROR_VARIABLE no_error GET "${json}" benchmarks ${i} error_occurred)
+    if(NOT no_error AND error)
+        string(JSON why GET "${json}" benchmarks ${i} error_message)
+        if(NOT why MATCHES "^unsupported: ")
+            string(APPEND failures "  ${name}: ${why}\n")
+        endif()
+        continue()
+    endif()
+    foreach(counter pool_peak_mb process_peak_mb empty_pool_peak_mb)
+        string(JSON value ERROR_VARIABLE missing GET "${json}" benchmarks ${i} ${counter})
+        if(missing)
+            string(APPEND failures "  ${name}: no ${counter}\n")
+        endif()
+    endforeach()
+    math(EXPR measured "${measured} + 1")
+endforeach()
+if(measured EQUAL 0)
+    string(APPEND failures "  the memory pass measured no row\n")
+endif()
+if(failures)
+    message(FATAL_ERROR "pool_bench smoke test (memory) failed:\n${failures}")
+endif()
+message(STATUS "pool_bench smoke: ${measured} memory rows measured")
