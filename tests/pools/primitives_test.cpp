@@ -1,0 +1,309 @@
+// The three synchronisation primitives every pool is built on, each on its
+// own: event_count (idle workers' sleep), detail::completion (wait-for-all)
+// and detail::group_counter (a fork-join group's join). Each stress passes a
+// token back and forth so that sleeps and wake-ups interleave in as many ways
+// as the scheduler offers; a lost wake-up shows as a token not taken within
+// the deadline (a failure naming it, never a hang), and ThreadSanitizer
+// checks that what one side wrote is visible to the other.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <poolbench/pools/detail/completion.hpp>
+#include <poolbench/pools/detail/group_counter.hpp>
+#include <poolbench/pools/parking.hpp>
+
+namespace {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+// Rounds of each ping-pong: enough to hit the races on 2 cores, short enough
+// for the sanitizer builds.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr int k_rounds = 2'000;
+#else
+constexpr int k_rounds = 20'000;
+#endif
+constexpr auto k_deadline = 10s;  // no correct run comes near it
+
+// Waits until pred() holds or the deadline passes; returns whether it held.
+template <class Pred>
+bool eventually(Pred pred) {
+    const auto deadline = clock_type::now() + k_deadline;
+    while (!pred()) {
+        if (clock_type::now() > deadline) return false;
+        std::this_thread::yield();
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------
+// event_count
+
+// A sleeper in the event count's protocol: takes tokens from `stock` until
+// `stop`, sleeping when there are none.
+void take_tokens(poolbench::event_count& ec, std::atomic<std::int64_t>& stock,
+                 std::atomic<std::int64_t>& taken, const std::atomic<bool>& stop) {
+    for (;;) {
+        std::int64_t s = stock.load();
+        while (s > 0) {
+            if (stock.compare_exchange_weak(s, s - 1)) {
+                taken.fetch_add(1);
+                s = stock.load();
+            }
+        }
+        if (stop.load()) return;
+        const auto key = ec.prepare_wait();
+        if (stock.load() > 0 || stop.load()) {
+            ec.cancel_wait();
+        } else {
+            ec.commit_wait(key);
+        }
+    }
+}
+
+TEST_CASE("event_count: a notify with nobody waiting does nothing") {
+    poolbench::event_count ec;
+    CHECK_FALSE(ec.notify_one());
+    CHECK_FALSE(ec.notify_all());
+    CHECK(ec.approx_waiters() == 0);
+}
+
+TEST_CASE("event_count: a waiter that cancels leaves no waiter behind") {
+    poolbench::event_count ec;
+    (void)ec.prepare_wait();
+    CHECK(ec.approx_waiters() == 1);
+    ec.cancel_wait();
+    CHECK(ec.approx_waiters() == 0);
+    CHECK_FALSE(ec.notify_one());
+}
+
+TEST_CASE("event_count: a notify between prepare_wait and commit_wait is not lost") {
+    poolbench::event_count ec;
+    const auto key = ec.prepare_wait();
+    CHECK(ec.notify_one());
+    ec.commit_wait(key);  // returns at once: the epoch moved
+    CHECK(ec.approx_waiters() == 0);
+}
+
+TEST_CASE("event_count: one token at a time, never slept through (lost-wake-up hunt)") {
+    for (const int sleepers : {1, 2, 4}) {
+        CAPTURE(sleepers);
+        poolbench::event_count ec;
+        std::atomic<std::int64_t> stock{0}, taken{0};
+        std::atomic<bool> stop{false};
+        std::vector<std::thread> threads;
+        for (int i = 0; i < sleepers; ++i) {
+            threads.emplace_back([&] { take_tokens(ec, stock, taken, stop); });
+        }
+        int lost_at = -1;
+        for (int round = 0; round < k_rounds && lost_at < 0; ++round) {
+            stock.fetch_add(1);
+            ec.notify_one();
+            if (!eventually([&] { return taken.load() == round + 1; })) lost_at = round;
+        }
+        stop.store(true);
+        ec.notify_all();
+        for (auto& t : threads) t.join();
+        CHECK_MESSAGE(lost_at < 0, "token " << lost_at << " was not taken within the deadline");
+        CHECK(stock.load() == 0);
+        CHECK(ec.approx_waiters() == 0);
+    }
+}
+
+TEST_CASE("event_count: bursts from several producers are all taken") {
+    constexpr int k_producers = 3;
+    constexpr int k_sleepers = 3;
+    const std::int64_t per_producer = k_rounds;
+    poolbench::event_count ec;
+    std::atomic<std::int64_t> stock{0}, taken{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> sleepers, producers;
+    for (int i = 0; i < k_sleepers; ++i) {
+        sleepers.emplace_back([&] { take_tokens(ec, stock, taken, stop); });
+    }
+    for (int p = 0; p < k_producers; ++p) {
+        producers.emplace_back([&, p] {
+            for (std::int64_t i = 0; i < per_producer; ++i) {
+                stock.fetch_add(1);
+                if ((i + p) % 3 == 0) {
+                    ec.notify_all();
+                } else {
+                    ec.notify_one();
+                }
+                if (i % 64 == 0) std::this_thread::yield();
+            }
+        });
+    }
+    for (auto& t : producers) t.join();
+    const bool all_taken = eventually([&] { return taken.load() == k_producers * per_producer; });
+    stop.store(true);
+    ec.notify_all();
+    for (auto& t : sleepers) t.join();
+    CHECK_MESSAGE(all_taken, taken.load() << " of " << k_producers * per_producer << " taken");
+    CHECK(ec.approx_waiters() == 0);
+}
+
+// ---------------------------------------------------------------------------
+// detail::completion
+
+TEST_CASE("completion: wait returns at once when nothing is pending") {
+    poolbench::detail::completion c;
+    CHECK(c.idle());
+    c.wait();
+    c.add(3);
+    CHECK_FALSE(c.idle());
+    c.done(3);
+    CHECK(c.idle());
+    c.wait();
+}
+
+TEST_CASE("completion: wait returns only after every job's done, and sees its writes") {
+    poolbench::detail::completion c;
+    constexpr int k_jobs = 64;
+    std::vector<std::int64_t> out(k_jobs, 0);  // plain writes, published by done()
+    std::vector<std::thread> jobs;
+    c.add(k_jobs);
+    for (int i = 0; i < k_jobs; ++i) {
+        jobs.emplace_back([&, i] {
+            out[static_cast<std::size_t>(i)] = i + 1;
+            c.done();
+        });
+    }
+    c.wait();
+    std::int64_t sum = 0;
+    for (const auto v : out) sum += v;
+    CHECK(sum == k_jobs * (k_jobs + 1) / 2);
+    for (auto& t : jobs) t.join();
+}
+
+TEST_CASE("completion: a waiter racing the last done is never left asleep") {
+    poolbench::detail::completion c;
+    std::atomic<int> handed{0};
+    std::atomic<bool> stop{false};
+    std::int64_t written = 0;  // plain: done() publishes it to wait()
+    std::thread worker([&] {
+        int seen = 0;
+        while (!stop.load()) {
+            if (handed.load() == seen) {
+                std::this_thread::yield();
+                continue;
+            }
+            ++seen;
+            written = seen;
+            c.done();
+        }
+    });
+    int wrong_at = 0;
+    for (int round = 1; round <= k_rounds && wrong_at == 0; ++round) {
+        c.add();
+        handed.store(round);
+        std::atomic<bool> returned{false};
+        std::thread waiter([&] {
+            c.wait();
+            returned.store(true);
+        });
+        if (!eventually([&] { return returned.load(); })) {
+            // The waiter sleeps through done(): it cannot be joined, and
+            // waiting for it would be the hang this test exists to catch.
+            std::fprintf(stderr, "completion: wait() did not return in round %d\n", round);
+            std::abort();
+        }
+        waiter.join();
+        if (written != round) wrong_at = round;
+    }
+    stop.store(true);
+    worker.join();
+    CHECK_MESSAGE(wrong_at == 0, "wait() returned before done()'s write in round " << wrong_at);
+}
+
+TEST_CASE("completion: the first exception is rethrown once, the others dropped") {
+    poolbench::detail::completion c;
+    c.add(2);
+    c.record(std::make_exception_ptr(std::runtime_error("first")));
+    c.done();
+    c.record(std::make_exception_ptr(std::runtime_error("second")));
+    c.done();
+    CHECK_THROWS_WITH_AS(c.wait(), "first", std::runtime_error);
+    CHECK_NOTHROW(c.wait());
+    c.add();
+    c.record(std::make_exception_ptr(std::runtime_error("third")));
+    c.done();
+    CHECK_NOTHROW(c.drain());  // drain discards
+    CHECK_NOTHROW(c.wait());
+}
+
+// ---------------------------------------------------------------------------
+// detail::group_counter
+
+TEST_CASE("group_counter: done once every child has finished, with their writes visible") {
+    for (const bool sleep : {false, true}) {
+        CAPTURE(sleep);
+        constexpr int k_children = 16;
+        poolbench::detail::group_counter g;
+        std::vector<std::int64_t> out(k_children, 0);
+        std::vector<std::thread> children;
+        for (int i = 0; i < k_children; ++i) {
+            g.add();
+            children.emplace_back([&, i] {
+                out[static_cast<std::size_t>(i)] = i + 1;
+                g.finish();
+            });
+        }
+        if (sleep) {
+            g.sleep_until_zero();
+        } else {
+            g.help_until_zero([] { return false; });
+        }
+        CHECK(g.done());
+        std::int64_t sum = 0;
+        for (const auto v : out) sum += v;
+        CHECK(sum == k_children * (k_children + 1) / 2);
+        for (auto& t : children) t.join();
+    }
+}
+
+TEST_CASE("group_counter: the owner may free the group as soon as it sees zero") {
+    // finish() must not touch the group after the count reaches zero: the
+    // owner frees it at once (AddressSanitizer reports any later access).
+    for (int round = 0; round < k_rounds / 4; ++round) {
+        auto g = std::make_unique<poolbench::detail::group_counter>();
+        g->add();
+        std::thread child([group = g.get()] { group->finish(); });
+        if (round % 2 == 0) {
+            g->sleep_until_zero();
+        } else {
+            g->help_until_zero([] { return false; });
+        }
+        g.reset();
+        child.join();
+    }
+}
+
+TEST_CASE("help_until runs the helper until done, and pauses when it finds nothing") {
+    int helped = 0;
+    poolbench::detail::help_until([&] { return helped == 5; },
+                                  [&] {
+                                      ++helped;
+                                      return true;
+                                  });
+    CHECK(helped == 5);
+    int idle_calls = 0;
+    poolbench::detail::help_until([&] { return idle_calls >= 200; },
+                                  [&] {
+                                      ++idle_calls;
+                                      return false;
+                                  });
+    CHECK(idle_calls == 200);
+}
+
+}  // namespace
