@@ -2,7 +2,8 @@
 // pool in poolbench::all_pools by one fold over the tuple, plus the reference
 // rows the plots draw their ideals from. Rows are named
 // workload/pool/workers:W/<size> (Google Benchmark appends /real_time, and
-// /iterations:1 to the rows that run once). Single-threaded driver: Google Benchmark runs one row at a time.
+// /iterations:1 to the rows that run once). Single-threaded driver: Google
+// Benchmark runs one row at a time.
 //
 // Environment, read once at startup (scripts/run-sweep sets them):
 //   POOLBENCH_QUICK=1          a shorter sweep: job counts only 10^3 and the
@@ -279,16 +280,16 @@ void reference_sleep_threads(benchmark::State& state, std::size_t threads, std::
         } catch (const std::system_error& e) {
             start.count_down();
             for (auto& t : team) t.join();
-            return skip(state, std::string("unsupported: cannot start ") +
-                                   std::to_string(threads) + " threads: " + e.what());
+            return skip(state, std::string("unsupported: cannot start ") + std::to_string(threads) +
+                                   " threads: " + e.what());
         }
         const auto begin = bench_clock::now();
         start.count_down();
         for (auto& t : team) t.join();
         wall += seconds_between(begin, bench_clock::now());
     }
-    const double ideal = static_cast<double>(share) *
-                         std::chrono::duration<double>(k_sleep_duration).count();
+    const double ideal =
+        static_cast<double>(share) * std::chrono::duration<double>(k_sleep_duration).count();
     state.counters["wall_over_ideal"] = wall / static_cast<double>(state.iterations()) / ideal;
 }
 
@@ -360,8 +361,8 @@ void register_all(const sweep& s) {
             [rounds](benchmark::State& st) { reference_spin_job(st, rounds); });
     }
     for (const auto w : s.sleep_workers) {
-        add("reference/sleep_threads/workers:" + std::to_string(w) + "/jobs:" +
-                std::to_string(k_sleep_jobs),
+        add("reference/sleep_threads/workers:" + std::to_string(w) +
+                "/jobs:" + std::to_string(k_sleep_jobs),
             [w](benchmark::State& st) { reference_sleep_threads(st, w, k_sleep_jobs); });
     }
     add_once("reference/latency_futex", [duration = s.latency](benchmark::State& st) {
@@ -431,7 +432,7 @@ void register_all(const sweep& s) {
     for_each_pool([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             add_once(row<P>("idle", w),
-                [w, idle = s.idle](benchmark::State& st) { run_idle<P>(st, w, idle); });
+                     [w, idle = s.idle](benchmark::State& st) { run_idle<P>(st, w, idle); });
         }
     });
     for_each_pool([&]<class P>(std::type_identity<P>) {
@@ -470,8 +471,7 @@ child_peak run_memory_child(const std::vector<std::string>& args) {
     for (auto& a : argv_strings) argv.push_back(a.data());
     argv.push_back(nullptr);
     pid_t pid = 0;
-    const int spawn_error =
-        posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    const int spawn_error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     close(out[1]);
     if (spawn_error != 0) {
@@ -499,13 +499,12 @@ child_peak run_memory_child(const std::vector<std::string>& args) {
 }
 
 template <pool P>
-void run_memory(benchmark::State& state, std::string_view workload, std::size_t workers,
-                int size) {
+void run_memory(benchmark::State& state, std::string_view workload, std::size_t workers, int size) {
     const std::string w = std::to_string(workers);
     child_peak full, empty;
     for (auto _ : state) {
-        full = run_memory_child({std::string(workload), std::string(P::name), w,
-                                 std::to_string(size)});
+        full = run_memory_child(
+            {std::string(workload), std::string(P::name), w, std::to_string(size)});
         empty = run_memory_child({"empty", std::string(P::name), w, "0"});
     }
     if (!full.error.empty()) return skip(state, "wrong result: " + full.error);
@@ -525,13 +524,12 @@ void register_memory(const sweep& s) {
                          }
                          run_memory<P>(st, "tree", w, k_tree_depth);
                      });
-            add_once(row<P>("fib", w) + "/n:" + std::to_string(k_fib_n),
-                     [w](benchmark::State& st) {
-                         if (const auto why = fib_limit<P>(k_fib_n); !why.empty()) {
-                             return skip(st, why);
-                         }
-                         run_memory<P>(st, "fib", w, k_fib_n);
-                     });
+            add_once(row<P>("fib", w) + "/n:" + std::to_string(k_fib_n), [w](benchmark::State& st) {
+                if (const auto why = fib_limit<P>(k_fib_n); !why.empty()) {
+                    return skip(st, why);
+                }
+                run_memory<P>(st, "fib", w, k_fib_n);
+            });
         }
     });
 }
@@ -540,7 +538,8 @@ void register_memory(const sweep& s) {
 // `pool_name` with `workers` workers and prints its peak resident set (KiB).
 int memory_child(int argc, char** argv) {
     if (argc != 6) {
-        std::fprintf(stderr, "pool_bench: usage: --memory-child tree|fib|empty POOL WORKERS SIZE\n");
+        std::fprintf(stderr,
+                     "pool_bench: usage: --memory-child tree|fib|empty POOL WORKERS SIZE\n");
         return 2;
     }
     const std::string_view workload = argv[2], pool_name = argv[3];
@@ -560,12 +559,10 @@ int memory_child(int argc, char** argv) {
             if (workload == "tree") {
                 pool.submit(tree_job<P>{&pool, static_cast<int>(*size)});
             } else if (workload == "fib") {
-#if POOLBENCH_BENCH_HAS_TASK_GROUP
                 const int n = static_cast<int>(*size);
                 pool.submit([&pool, n] {
                     if (fib_fork_join(pool, n) != fib_value(n)) std::abort();
                 });
-#endif
             } else {
                 pool.submit(empty_job{});
             }
@@ -591,7 +588,8 @@ void add_context(const sweep& s) {
     std::string workers;
     for (const auto w : s.workers) workers += (workers.empty() ? "" : ",") + std::to_string(w);
     benchmark::AddCustomContext("poolbench_workers", workers);
-    benchmark::AddCustomContext("poolbench_workers_source", s.workers_chosen ? "chosen" : "default");
+    benchmark::AddCustomContext("poolbench_workers_source",
+                                s.workers_chosen ? "chosen" : "default");
     const auto& t = spin_timings();
     benchmark::AddCustomContext("t1_cpu_job_ns", std::to_string(t.cpu_job_ns));
     benchmark::AddCustomContext("t1_skewed_short_job_ns", std::to_string(t.short_job_ns));

@@ -29,15 +29,9 @@
 
 #include <poolbench/base/instrument.hpp>
 #include <poolbench/pools/pool.hpp>
+#include <poolbench/pools/task_group.hpp>
 
 #include "measure.hpp"
-
-#if __has_include(<poolbench/pools/task_group.hpp>)
-#include <poolbench/pools/task_group.hpp>
-#define POOLBENCH_BENCH_HAS_TASK_GROUP 1
-#else
-#define POOLBENCH_BENCH_HAS_TASK_GROUP 0
-#endif
 
 namespace poolbench::bench {
 
@@ -65,15 +59,16 @@ inline constexpr std::size_t k_thread_per_job_max_jobs = 100'000;
 inline constexpr int k_thread_per_job_max_depth = 16;
 
 // ---------------------------------------------------------------------------
-// Traits: the only places a pool is told apart, by its stable name.
+// Traits: the only places a pool is told apart, by its execution model.
 
 // The pool runs every job inline on the submitting thread (worker_count() is
 // 1 whatever it was constructed with): registered at workers:1 only.
 template <class P>
-inline constexpr bool k_runs_inline = P::name == std::string_view("sequential");
+inline constexpr bool k_runs_inline = execution_model_of<P> == execution_model::inline_on_submitter;
 
 template <class P>
-inline constexpr bool k_starts_thread_per_job = P::name == std::string_view("thread_per_job");
+inline constexpr bool k_starts_thread_per_job =
+    execution_model_of<P> == execution_model::thread_per_job;
 
 template <class P>
 constexpr bool registers_at_workers(std::size_t workers) {
@@ -219,7 +214,6 @@ constexpr std::uint64_t fib_runs(int n) {
 }
 static_assert(fib_value(30) == 832040 && fib_runs(2) == 1 && fib_runs(4) == 4);
 
-#if POOLBENCH_BENCH_HAS_TASK_GROUP
 template <pool P>
 long fib_fork_join(P& pool, int n) {
     if (n < 2) return n;
@@ -230,7 +224,6 @@ long fib_fork_join(P& pool, int n) {
     g.wait();
     return a + b;
 }
-#endif
 
 // ---------------------------------------------------------------------------
 // Shared pieces of every benchmark body
@@ -392,7 +385,8 @@ void run_empty(benchmark::State& state, std::size_t workers, std::size_t jobs) {
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
     measured_stats before;
-    if (!submit_and_wait(state, *pool, jobs, [](std::size_t) { return empty_job{}; }, before)) {
+    if (!submit_and_wait(
+            state, *pool, jobs, [](std::size_t) { return empty_job{}; }, before)) {
         return;
     }
     const auto after = stats_of(*pool);
@@ -413,7 +407,9 @@ void run_spin(benchmark::State& state, std::size_t workers, std::size_t jobs, st
     measured_stats before;
     const auto wall = submit_and_wait(
         state, *pool, jobs,
-        [&](std::size_t i) { return spin_job{out.data(), i, job_rounds(i, rounds, skewed)}; },
+        [&](std::size_t i) {
+            return spin_job{out.data(), i, job_rounds(i, rounds, skewed)};
+        },
         before);
     if (!wall) return;
     const auto after = stats_of(*pool);
@@ -472,52 +468,39 @@ std::string fib_limit(int n) {
 
 template <pool P>
 void run_fib(benchmark::State& state, std::size_t workers, int n) {
-#if POOLBENCH_BENCH_HAS_TASK_GROUP
-    if (const auto why = fib_limit<P>(n); !why.empty()) {
-        (void)workers;
-        return skip(state, why);
-    } else if constexpr (!supports_task_group<P>) {
-        return skip(state, "unsupported: " + std::string(P::name) +
-                               " has no task_group (supports_task_group is false): it cannot "
-                               "run pending jobs while waiting, so fork-join would deadlock");
-    } else {
-        std::optional<P> pool;
-        if (!construct(state, pool, workers)) return;
-        long result = 0;
-        const auto run_once = [&] {
-            result = 0;
-            pool->submit([&pool, &result, n] { result = fib_fork_join(*pool, n); });
-            pool->wait();
-        };
-        if (!warm_up(state, run_once)) return;
-        const auto before = stats_of(*pool);
-        double wall = 0;
-        for (auto _ : state) {
-            const auto start = bench_clock::now();
-            try {
-                run_once();
-            } catch (const std::exception& e) {
-                return report_wait_failure(state, e);
-            }
-            wall += seconds_between(start, bench_clock::now());
+    if (const auto why = fib_limit<P>(n); !why.empty()) return skip(state, why);
+    std::optional<P> pool;
+    if (!construct(state, pool, workers)) return;
+    long result = 0;
+    const auto run_once = [&] {
+        result = 0;
+        pool->submit([&pool, &result, n] { result = fib_fork_join(*pool, n); });
+        pool->wait();
+    };
+    if (!warm_up(state, run_once)) return;
+    const auto before = stats_of(*pool);
+    double wall = 0;
+    for (auto _ : state) {
+        const auto start = bench_clock::now();
+        try {
+            run_once();
+        } catch (const std::exception& e) {
+            return report_wait_failure(state, e);
         }
-        const auto after = stats_of(*pool);
-        if (result != fib_value(n)) {
-            return skip(state, "wrong result: fib(" + std::to_string(n) +
-                                   ") = " + std::to_string(result) + ", expected " +
-                                   std::to_string(fib_value(n)));
-        }
-        // Jobs = task_group::run calls; the root job is not counted.
-        const std::uint64_t jobs = fib_runs(n);
-        report_jobs_per_s(state, jobs);
-        state.counters["ns_per_job"] =
-            wall * 1e9 / static_cast<double>(jobs * static_cast<std::uint64_t>(state.iterations()));
-        report_pool_stats(state, before, after);
+        wall += seconds_between(start, bench_clock::now());
     }
-#else
-    (void)workers, (void)n;
-    skip(state, "unsupported: this build has no <poolbench/pools/task_group.hpp>");
-#endif
+    const auto after = stats_of(*pool);
+    if (result != fib_value(n)) {
+        return skip(state, "wrong result: fib(" + std::to_string(n) +
+                               ") = " + std::to_string(result) + ", expected " +
+                               std::to_string(fib_value(n)));
+    }
+    // Jobs = task_group::run calls; the root job is not counted.
+    const std::uint64_t jobs = fib_runs(n);
+    report_jobs_per_s(state, jobs);
+    state.counters["ns_per_job"] =
+        wall * 1e9 / static_cast<double>(jobs * static_cast<std::uint64_t>(state.iterations()));
+    report_pool_stats(state, before, after);
 }
 
 // P persistent outside threads that, on each run_once(), all start together
@@ -525,7 +508,7 @@ void run_fib(benchmark::State& state, std::size_t workers, int n) {
 // the timed loop. run_once() and the destructor: owning thread only.
 template <pool P>
 class producer_team {
-  public:
+public:
     producer_team(P& pool, std::size_t producers, std::size_t jobs)
         : m_pool(pool),
           m_producers(producers),
@@ -556,7 +539,7 @@ class producer_team {
         m_done.arrive_and_wait();
     }
 
-  private:
+private:
     void produce(std::size_t k) {
         const std::size_t share = m_jobs / m_producers + (k < m_jobs % m_producers ? 1 : 0);
         for (;;) {
@@ -625,8 +608,8 @@ void run_sleep(benchmark::State& state, std::size_t workers, std::size_t jobs) {
         std::optional<P> pool;
         if (!construct(state, pool, workers)) return;
         measured_stats before;
-        const auto wall =
-            submit_and_wait(state, *pool, jobs, [](std::size_t) { return sleep_job{}; }, before);
+        const auto wall = submit_and_wait(
+            state, *pool, jobs, [](std::size_t) { return sleep_job{}; }, before);
         if (!wall) return;
         const auto after = stats_of(*pool);
         if (!check_jobs_run(state, before, after, jobs * state.iterations())) return;

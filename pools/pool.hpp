@@ -56,6 +56,25 @@ inline constexpr kept_counters kept_counters_of = [] {
     }
 }();
 
+// How a pool runs jobs, for generic code (the benchmark, the tests) that must
+// size or skip work by it. A pool declares
+//   static constexpr execution_model k_execution_model = ...;
+// only when it is not worker_threads.
+enum class execution_model {
+    worker_threads,       // a fixed set of worker threads takes submitted jobs
+    inline_on_submitter,  // every job runs on the thread that submits it (one "worker")
+    thread_per_job,       // every job starts an operating-system thread of its own
+};
+
+template <class P>
+inline constexpr execution_model execution_model_of = [] {
+    if constexpr (requires { P::k_execution_model; }) {
+        return execution_model{P::k_execution_model};
+    } else {
+        return execution_model::worker_threads;
+    }
+}();
+
 // The guarantees every pool P keeps (tests/conformance checks each of them):
 //
 //  * P p(workers): starts `workers` worker threads. workers == 0 or above

@@ -25,6 +25,7 @@ namespace poolbench {
 class sequential_pool {
 public:
     static constexpr std::string_view name = "sequential";
+    static constexpr execution_model k_execution_model = execution_model::inline_on_submitter;
 
     // The count is checked like every pool's, but no thread is started:
     // worker_count() is 1, the calling thread.

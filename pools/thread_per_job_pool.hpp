@@ -2,8 +2,10 @@
 // job gets a thread of its own, started for it and ended after it; at most
 // `max_threads` (the constructor argument) run at once, and jobs beyond that
 // wait in a list until a running thread ends and starts the next one.
-// It cannot help while waiting, so a task_group wait from inside one of its
-// jobs is an error. submit(), wait(), stats(), worker_count() are thread-safe.
+// It cannot run other jobs while one of its jobs waits: a task_group wait
+// inside its jobs runs the group's unstarted children itself and then waits
+// for the started ones (task_group.hpp). submit(), wait(), stats(),
+// worker_count() are thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -26,6 +28,7 @@ namespace poolbench {
 class thread_per_job_pool {
 public:
     static constexpr std::string_view name = "thread_per_job";
+    static constexpr execution_model k_execution_model = execution_model::thread_per_job;
 
     explicit thread_per_job_pool(std::size_t max_threads)
         : m_cap(detail::checked_worker_count(max_threads, name.data())) {}

@@ -48,7 +48,8 @@ private:
 // 10^5 threads per case would dominate the run, and ThreadSanitizer allows a
 // process 8128 threads in all.
 template <class P>
-constexpr bool k_thread_per_job = P::name == std::string_view("thread_per_job");
+constexpr bool k_thread_per_job =
+    poolbench::execution_model_of<P> == poolbench::execution_model::thread_per_job;
 
 template <class P>
 constexpr std::size_t jobs(std::size_t n) {

@@ -27,7 +27,8 @@ int soak() {
 }
 
 template <class P>
-constexpr bool k_thread_per_job = P::name == std::string_view("thread_per_job");
+constexpr bool k_thread_per_job =
+    poolbench::execution_model_of<P> == poolbench::execution_model::thread_per_job;
 
 struct counts {
     std::atomic<std::uint64_t> ran{0};
