@@ -22,7 +22,9 @@
 
 #include "detail/completion.hpp"
 #include "detail/counters.hpp"
+#include "detail/current_pool.hpp"
 #include "detail/run_job.hpp"
+#include "detail/worker_count.hpp"
 #include "job.hpp"
 #include "pool.hpp"
 

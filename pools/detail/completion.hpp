@@ -10,53 +10,12 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
-#include <stdexcept>
-#include <string>
 #include <utility>
 
 #include "../../base/instrument.hpp"
 #include "../config.hpp"
 
 namespace poolbench::detail {
-
-// The pool whose job the current thread is running, if any: set by a worker
-// for its lifetime and by the sequential pool around an inline job. Used to
-// detect wait() from inside a job and to route nested submissions.
-inline thread_local const void* tl_current_pool = nullptr;
-
-// Sets tl_current_pool for a scope and restores the previous value (pools can
-// nest: a job of pool A may run a job of sequential pool B inline).
-class current_pool_scope {
-public:
-    explicit current_pool_scope(const void* pool) noexcept
-        : m_previous(std::exchange(tl_current_pool, pool)) {}
-    ~current_pool_scope() { tl_current_pool = m_previous; }
-    current_pool_scope(const current_pool_scope&) = delete;
-    current_pool_scope& operator=(const current_pool_scope&) = delete;
-
-private:
-    const void* m_previous;
-};
-
-// Returns workers when it is a count a pool may start; throws otherwise.
-inline std::size_t checked_worker_count(std::size_t workers, const char* pool_name) {
-    if (workers == 0 || workers > k_max_workers) {
-        throw std::invalid_argument(std::string("poolbench: ") + pool_name +
-                                    " pool: worker count must be between 1 and " +
-                                    std::to_string(k_max_workers) + ", got " +
-                                    std::to_string(workers));
-    }
-    return workers;
-}
-
-// wait() from inside a job of the same pool would wait for itself.
-inline void check_not_in_own_job(const void* pool, const char* pool_name) {
-    if (tl_current_pool == pool) {
-        throw std::logic_error(std::string("poolbench: ") + pool_name +
-                               " pool: wait() called from inside one of its own jobs would "
-                               "deadlock; use a task_group to join jobs from inside a job");
-    }
-}
 
 // Protocol (wait vs done), invariant: a waiter is never left asleep while the
 // pending count is zero.

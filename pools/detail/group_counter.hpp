@@ -13,28 +13,11 @@
 
 #include <atomic>
 #include <cstdint>
-#include <thread>
 #include <utility>
 
-#include "spin.hpp"
+#include "help_until.hpp"
 
 namespace poolbench::detail {
-
-// Calls try_help() (runs some other job, returns whether it did) until
-// done() is true, pausing and then yielding while it finds nothing to do.
-template <class Done, class Help>
-void help_until(Done&& done, Help&& try_help) {
-    int idle_rounds = 0;
-    while (!done()) {
-        if (try_help()) {
-            idle_rounds = 0;
-        } else if (++idle_rounds < 64) {
-            cpu_relax();
-        } else {
-            std::this_thread::yield();
-        }
-    }
-}
 
 class group_counter {
 public:

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../detail/help_until.hpp"
 #include "pool.hpp"
 
 namespace poolbench {

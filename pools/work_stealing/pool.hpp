@@ -23,11 +23,13 @@
 
 #include "../detail/completion.hpp"
 #include "../detail/counters.hpp"
+#include "../detail/current_pool.hpp"
 #include "../detail/group_counter.hpp"
 #include "../detail/idle_spin.hpp"
 #include "../detail/producer_tokens.hpp"
 #include "../detail/run_job.hpp"
 #include "../detail/spin.hpp"
+#include "../detail/worker_count.hpp"
 #include "../job.hpp"
 #include "../pool.hpp"
 #include "idle.hpp"

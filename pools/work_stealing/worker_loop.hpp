@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "../detail/current_pool.hpp"
 #include "pool.hpp"
 
 namespace poolbench {
