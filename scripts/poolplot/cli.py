@@ -35,6 +35,7 @@ def parse_args(argv):
                          "machine, 'host, N hardware threads', when the folders come from "
                          "different machines, else the folder names)")
     ap.add_argument("--dpi", type=int, default=110, help="PNG resolution (default: %(default)s)")
+    ap.add_argument("--no-plots", action="store_true", help="write REPORT.md only, no PNGs")
     args = ap.parse_args(argv)
     if len(args.folders) > 1 and not args.out:
         ap.error("several result folders are overlaid into one place: give --out DIR")
@@ -102,13 +103,16 @@ def main(argv=None):
         print(f"{PROG}: error: {e.path}: {e.what}", file=sys.stderr)
         return 2
 
-    try:
-        plotter = Plotter(runs, out, args.dpi)
-    except ImportError as e:
-        print(f"{PROG}: error: cannot import matplotlib ({e}); writing REPORT.md without plots "
-              "(apt-get install python3-matplotlib)", file=sys.stderr)
+    if args.no_plots:
         plotter = NoPlotter()
-    draw(plotter, runs)
+    else:
+        try:
+            plotter = Plotter(runs, out, args.dpi)
+        except ImportError as e:
+            print(f"{PROG}: error: cannot import matplotlib ({e}); writing REPORT.md without plots "
+                  "(apt-get install python3-matplotlib)", file=sys.stderr)
+            plotter = NoPlotter()
+        draw(plotter, runs)
     text = Report(runs, plotter.written, plotter.failed, out).build()
     report = os.path.join(out, "REPORT.md")
     try:

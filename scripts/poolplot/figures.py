@@ -146,9 +146,12 @@ class Plotter:
     def finish_axes(ax, xs, values, xlabel, ylabel, log2x=True, linear_y=False):
         if log2x and xs and all(isinstance(x, (int, float)) and x > 0 for x in xs):
             ax.set_xscale("log", base=2)
-            ax.set_xticks(sorted(set(xs)))
+            ticks = sorted(set(xs))
+            ax.set_xticks(ticks)
             ax.set_xticklabels([str(int(x)) if float(x).is_integer() and x < 1e5 else fmt_num(x)
-                                for x in sorted(set(xs))])
+                                for x in ticks])
+            if any(b / a < 1.5 for a, b in zip(ticks, ticks[1:])):   # 100 beside 128
+                ax.tick_params(axis="x", labelrotation=45, labelsize="small")
             ax.minorticks_off()
         pos = [v for v in values if v is not None and v > 0]
         if (not linear_y and pos and len(pos) == len([v for v in values if v is not None])
@@ -284,7 +287,9 @@ class Plotter:
             icolor = self.ideal_colors[ri % len(self.ideal_colors)]
             suffix = "" if len(self.runs) == 1 else f" @ {self.runs[ri].label}"
             if xmode == "x":
-                ix = [x for x in v.xs if isinstance(x, (int, float))]
+                # over the workers this panel has data for (sleep starts at 8)
+                ix = [x for x in v.xs if isinstance(x, (int, float))
+                      and (not allx or min(allx) <= x <= max(allx))]
                 iy = [v.ideal(x, facet) for x in ix]
                 if ix and all(y is not None for y in iy):
                     ax.plot(ix, iy, linestyle="--", color=icolor, linewidth=1.2, label="ideal" + suffix)
@@ -358,6 +363,7 @@ class Plotter:
         first = next(v for v in views if v)
         drawn = set()
         bases = set()
+        every_y = [1.0]
         for ax, facet in zip(axes, facets):
             allx, ally = [], []
             for ri, v in enumerate(views):
@@ -389,15 +395,16 @@ class Plotter:
             ax.set_title(", ".join(t for t in (sub, facet_text(facet)) if t), fontsize="medium")
             self.finish_axes(ax, allx, [], "workers (log2)",
                              "speedup (higher is better)" if ax is axes[0] else "")
-            pos = [y for y in ally if y > 0]
-            if pos:
-                ax.set_yscale("log", base=2)
-                ax.set_ylim(min(pos) / 1.3, max(pos) * 1.3)
-                from matplotlib.ticker import FuncFormatter
-                ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+            every_y += [y for y in ally if y > 0]
             ax.axhline(1.0, color=self.colors.get(SERIAL, "0.4") if "serial" in bases else "0.6",
                        linewidth=1.0, linestyle=(0, (4, 2)) if "serial" in bases else "-",
                        label="serial = 1" if "serial" in bases else None)
+        # the panels share the y axis: one range for all of them
+        from matplotlib.ticker import FuncFormatter
+        for ax in axes:
+            ax.set_yscale("log", base=2)
+            ax.set_ylim(min(every_y) / 1.3, max(every_y) * 1.3)
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
         if bases == {"serial"}:
             what = "speedup = T_serial / T at W (the serial row's median time over the row's)"
         elif bases == {"W = 1"}:
