@@ -9,7 +9,7 @@ from . import stats
 from .fmt import (NA, facet_text, fmt_ci, fmt_p, fmt_ratio, fmt_rel, fmt_val, md_escape)
 from .load import TIME
 from .names import BASELINES, SERIAL, error_kind, is_baseline, sort_key, to_num
-from .views import FLOOR_REFERENCE, IDEAL_TEXT, SCORE_FLOOR, pool_order
+from .views import FLOOR_REFERENCE, IDEAL_TEXT, SCORE_FLOOR, pool_order, workload_order
 
 MEMORY_COUNTERS = ("pool_peak_mb", "process_peak_mb", "empty_pool_peak_mb")
 
@@ -60,7 +60,7 @@ def overview_tables(runs):
             continue
         pools = sorted({p for _, v, _, _ in rows for p in v.pools}, key=pool_order)
         workloads = [w for w, _, _, _ in rows]
-        cells = []
+        cells, kept = [], []
         for pool in pools:
             row = []
             for w, v, sc, rk in rows:
@@ -72,7 +72,11 @@ def overview_tables(runs):
                     row.append((NA, None, False))
                 else:
                     row.append(("–", None, False))
+            if is_baseline(pool) and all(c[1] is None for c in row):
+                continue   # serial exists at W = 1 only: no cell at any column's W
             cells.append(row)
+            kept.append(pool)
+        pools = kept
         columns = {w: {"x": v.rep_x, "verdict": verdict_text(rk), "n": v.reps()}
                    for w, v, _, rk in rows}
         tables.append((r, workloads, pools, cells, columns))
@@ -394,7 +398,7 @@ class Report:
         by_workload = {}
         for s in r.memory.values():
             by_workload.setdefault(s.workload, []).append(s)
-        for w in sorted(by_workload, key=lambda w: (w not in ("tree", "fib"), w)):
+        for w in sorted(by_workload, key=workload_order):
             ss = by_workload[w]
             xs = sorted({s.params.get("workers") for s in ss if s.params.get("workers") is not None},
                         key=sort_key)
@@ -406,15 +410,18 @@ class Report:
                      "pool's own peak (`pool_peak_mb`), by workers:", "")
             self.add("| pool | " + " | ".join(f"W={x}" for x in xs) + " |", "|---" * (len(xs) + 1) + "|")
             for p in pools:
-                self.add(f"| {p} | " + " | ".join(self.cell(index.get((p, x)), "pool_peak_mb")
-                                                  for x in xs) + " |")
+                name = f"{p} (baseline)" if is_baseline(p) else p
+                self.add(f"| {name} | " + " | ".join(self.cell(index.get((p, x)), "pool_peak_mb")
+                                                     for x in xs) + " |")
             rep = max([x for x in xs if isinstance(x, int) and x <= r.hw] or xs[:1] or [None])
             if rep is not None:
                 self.add("", f"At workers:{rep}, all three figures:", "")
                 self.add("| pool | pool's own peak | process peak | empty-pool peak |", "|---|---|---|---|")
                 for p in pools:
-                    s = index.get((p, rep))
-                    self.add(f"| {p} | " + " | ".join(self.cell(s, c) for c in MEMORY_COUNTERS) + " |")
+                    s = index.get((p, 1 if p == SERIAL else rep))
+                    name = f"{p} (baseline, W=1)" if p == SERIAL else (
+                        f"{p} (baseline)" if is_baseline(p) else p)
+                    self.add(f"| {name} | " + " | ".join(self.cell(s, c) for c in MEMORY_COUNTERS) + " |")
 
     # ---------------------------------------------------------------- workloads
 
