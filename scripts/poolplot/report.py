@@ -481,7 +481,7 @@ class Report:
             add(f"Ideal: {IDEAL_TEXT[w]}.")
         if w in FLOOR_REFERENCE and any(v.floor(x) is not None for x in v.xs):
             add(f"*{FLOOR_REFERENCE[w][1]}*: {FLOOR_REFERENCE[w][2]}.")
-        if w == "tbb" or any(p == "native_tbb" for p in v.pools):
+        if "native_tbb" in v.pools:
             add("`tbb` is oneTBB behind poolbench's pool interface; `native_tbb` is the workload "
                 "written the way oneTBB's users write it (a baseline).")
         links = [self.link(f"{w}.png"), self.link(f"{w}_jobs.png"), self.link(f"{w}_speedup.png")]
