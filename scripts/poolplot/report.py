@@ -266,7 +266,8 @@ class Report:
             elif rk.verdict == "alone":
                 first = f"**{best}** (the only pool with a figure)"
             elif rk.verdict == "tie":
-                first = f"tie (p = {fmt_p(rk.p)}): {', '.join(rk.tied)}"
+                first = f"tie (p = {fmt_p(rk.p)}): {', '.join(rk.tied)}" + (
+                    f" (n = {st.n} cannot reach p < {stats.ALPHA})" if rk.too_few_to_win else "")
             else:
                 first = f"n < 3: no test (best median: {best})"
             add(f"| {w} | {first} | {fmt_ci(st, v.counter)} | {v.where()} | {second} | {fmt_p(rk.p)} |")
@@ -469,7 +470,9 @@ class Report:
             return f"Only {best} has a figure at {where} ({fmt_ci(st, v.counter)})."
         if rk.verdict == "tie":
             return (f"Tie at {where} (p = {fmt_p(rk.p)}, best vs runner-up): "
-                    f"{', '.join(rk.tied)} are not told apart; best median {best} "
+                    f"{', '.join(rk.tied)} are not told apart"
+                    + (f" (with n = {st.n} repetitions no test can reach p < {stats.ALPHA})"
+                       if rk.too_few_to_win else "") + f"; best median {best} "
                     f"({fmt_ci(st, v.counter)}){then}.")
         return (f"n < 3: no test at {where}; best median {best} ({fmt_ci(st, v.counter)}){then}.")
 

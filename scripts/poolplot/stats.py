@@ -109,6 +109,15 @@ class Ranking:
     def significant(self):
         return self.verdict in ("win", "alone")
 
+    @property
+    def too_few_to_win(self):
+        """A tie whose repetitions could not have given p < ALPHA whatever the data
+        (3 against 3: the smallest two-sided p is 0.1)."""
+        if self.verdict != "tie" or len(self.order) < 2:
+            return False
+        n = min(self.order[0][1].n, self.order[1][1].n)
+        return smallest_p(n) >= ALPHA
+
 
 def rank(samples, higher, floor=None):
     """samples: {pool: [values]} (baselines already left out); higher: whether a

@@ -249,3 +249,10 @@ def test_every_plot_of_the_new_workloads_is_drawn(tmp_path):
         assert (tmp_path / f"{png}.png").stat().st_size > 1000, png
     text = (tmp_path / "REPORT.md").read_text()
     assert "`parallel_for` (n:1000000, grain:1), `elements_per_s`, speedup over `serial`" in text
+
+
+def test_three_repetitions_say_why_they_tie(tmp_path):
+    rc, text = report(write(tmp_path, pools(reps=[0.99, 1.0, 1.01])))
+    assert rc == 0
+    assert fastest_cell(text, "empty").endswith("(n = 3 cannot reach p < 0.05)")
+    assert "the smallest p the test can give is 0.1" in text
