@@ -237,19 +237,27 @@ class Plotter:
                                       squeeze=False, sharey="row" if same_counter else False,
                                       sharex="col", constrained_layout=True)
         all_axes = []
-        for col, (facet, c) in enumerate(panels):
-            for row in range(nrows):
+        for row in range(nrows):
+            row_data, row_far = [], []
+            for col, (facet, c) in enumerate(panels):
                 ax = axes[row][col]
                 all_axes.append(ax)
                 if row == 0:
                     keep = lambda p: p not in outliers
                 else:
                     keep = lambda p: p in outliers
-                self.line_panel(ax, views, first, facet, c, xmode, keep, ideals=(row == 0),
-                                ylabel=(col == 0 or not same_counter), bottom=(row == nrows - 1))
+                data, far = self.line_panel(ax, views, first, facet, c, xmode, keep,
+                                            ideals=(row == 0), ylabel=(col == 0 or not same_counter),
+                                            bottom=(row == nrows - 1))
                 if row == 1:
                     ax.set_title("far above the others, own scale: " + ", ".join(sorted(outliers)),
                                  fontsize="small")
+                if not same_counter and far:
+                    self.fit_to_data([ax], data)
+                row_data += data
+                row_far.append(far)
+            if same_counter and any(row_far):
+                self.fit_to_data(list(axes[row]), row_data)
         what = "vs workers" if xmode == "x" else "vs job count"
         ylabel = first.ylabel if (xmode == "x" or counter == first.counter) else (
             "jobs/s" if counter == "jobs_per_s" else counter)
@@ -333,12 +341,6 @@ class Plotter:
         self.finish_axes(ax, allx, data + ([] if far else ideals_v), xlabel if bottom else "", ylab,
                          linear_y=counter in RATIO_COUNTERS)
         if far:
-            lo, hi = min(data), max(data)
-            if ax.get_yscale() == "log":
-                ax.set_ylim(lo / 1.5, hi * 1.5)
-            else:
-                pad = 0.08 * (hi - lo if hi > lo else abs(hi) or 1.0)
-                ax.set_ylim(lo - pad, hi + pad)
             ax.text(0.02, 0.98, f"ideal off the axis: {fmt_num(max(ideals_v))} at most",
                     transform=ax.transAxes, va="top", fontsize="x-small", color="0.3")
         if xmode == "size" and allx:
@@ -347,6 +349,23 @@ class Plotter:
             ticks = sorted(set(allx))
             ax.set_xticks(ticks)
             ax.set_xticklabels([fmt_num(t) for t in ticks])
+        return data, far
+
+    @staticmethod
+    def fit_to_data(axes, data):
+        """y range of the data alone (an ideal far off is named, not drawn to); axes
+        that share their y axis get one range for all of them."""
+        data = [y for y in data if y is not None]
+        if not data:
+            return
+        lo, hi = min(data), max(data)
+        for ax in axes:
+            if ax.get_yscale() == "log":
+                lo_pos = min([y for y in data if y > 0] or [hi])
+                ax.set_ylim(lo_pos / 1.5, hi * 1.5)
+            else:
+                pad = 0.08 * (hi - lo if hi > lo else abs(hi) or 1.0)
+                ax.set_ylim(lo - pad, hi + pad)
 
     # ---------------------------------------------------------------- speedup
 
