@@ -261,7 +261,7 @@ class Plotter:
         what = "vs workers" if xmode == "x" else "vs job count"
         ylabel = first.ylabel if (xmode == "x" or counter == first.counter) else (
             "jobs/s" if counter == "jobs_per_s" else counter)
-        fig.suptitle(f"{workload}: {ylabel} {what} (median; {CI_TEXT}; "
+        fig.suptitle(f"{workload}: {ylabel} {what}\n(median; {CI_TEXT}; "
                      f"{repetitions_text(views, counter)})", fontsize="medium")
         self.legend(fig, [a for a in all_axes], sorted({p for v in views if v for p in v.pools}))
         self.save(fig, f"{workload}.png" if xmode == "x" else f"{workload}_jobs.png")
@@ -431,7 +431,7 @@ class Plotter:
         else:
             what = "speedup = T_serial / T where a serial row exists, else T at W = 1 / T"
         times = repetitions_text(views, "_time_ns")
-        fig.suptitle(f"{workload}: {what} (median; {CI_TEXT}; {times})", fontsize="medium")
+        fig.suptitle(f"{workload}: {what}\n(median; {CI_TEXT}; {times})", fontsize="medium")
         self.legend(fig, axes, sorted(drawn))
         self.save(fig, f"{workload}_speedup.png")
 
@@ -505,7 +505,7 @@ class Plotter:
         ax2.set_title("p99 vs workers", fontsize="medium")
         self.legend(fig, [ax2], sorted({p for _, _, p in groups}))
         lat_views = [r.view("latency") for r in self.runs if "latency" in r.workloads()]
-        fig.suptitle("latency: one job every 20 us, scheduled submit to start (median; "
+        fig.suptitle("latency: one job every 20 us, scheduled submit to start\n(median; "
                      f"{CI_TEXT}; {repetitions_text(lat_views, 'p99_us')})", fontsize="medium")
         self.save(fig, "latency.png")
 
