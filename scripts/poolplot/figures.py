@@ -447,32 +447,38 @@ class Plotter:
         fig, (ax, ax2) = plt.subplots(1, 2, figsize=(max(12.0, 0.5 * ngroups + 9.0), 4.8),
                                       constrained_layout=True,
                                       gridspec_kw={"width_ratios": [max(1.4, 0.25 * ngroups), 1]})
-        pct = [("p50_us", "p50", 0.45, ""), ("p99_us", "p99", 0.9, ""), ("p999_us", "p99.9", 0.9, "//")]
+        # points, not bars: the range of percentiles needs a log axis, where a
+        # bar's length means nothing. p50 hollow circle, p99 filled, p99.9 triangle.
+        pct = [("p50_us", "p50", "o", "white"), ("p99_us", "p99", "o", None),
+               ("p999_us", "p99.9", "^", None)]
         width = 0.8 / len(pct)
         values = []
         reps = set()
-        bars = [(ri, v, pool, v.get(pool, v.main_facet, v.main_size, v.rep_x), self.colors[pool])
-                for ri, v, pool in groups]
-        bars += [(ri, v, "bare thread (futex)", v.floor_series(v.rep_x), "0.6") for ri, v in floors]
-        for gi, (ri, v, name, s, color) in enumerate(bars):
+        groups_drawn = [(ri, v, pool, v.get(pool, v.main_facet, v.main_size, v.rep_x), self.colors[pool])
+                        for ri, v, pool in groups]
+        groups_drawn += [(ri, v, "bare thread (futex)", v.floor_series(v.rep_x), "0.45")
+                         for ri, v in floors]
+        for gi, (ri, v, name, s, color) in enumerate(groups_drawn):
             reps.add(v.rep_x)
-            for pi, (c, _, alpha, hatch) in enumerate(pct):
+            for pi, (c, _, marker, face) in enumerate(pct):
                 st = s.stat(c) if s else None
                 xpos = gi + (pi - 1) * width
                 if not st:  # n/a: unsupported, failed or not kept; -: not measured here
                     ax.text(xpos, 0.02, "n/a" if s else "–", transform=ax.get_xaxis_transform(),
                             ha="center", fontsize="x-small", rotation=90, color="0.4")
                     continue
-                ax.bar(xpos, st.median, width, color=color, alpha=alpha, hatch=hatch,
-                       edgecolor="0.2", linewidth=0.5,
-                       yerr=[[st.median - st.lo], [st.hi - st.median]], capsize=2, ecolor="0.3")
+                ax.errorbar([xpos], [st.median], yerr=[[st.median - st.lo], [st.hi - st.median]],
+                            color=color, marker=marker, markersize=7, linestyle="none", capsize=2,
+                            markerfacecolor=face or color, markeredgecolor=color)
                 values += [st.lo, st.hi]
-        ax.set_xticks(range(len(bars)))
-        ax.set_xticklabels([b[2] if len(self.runs) == 1 else f"{b[2]} @ {self.runs[b[0]].label}"
-                            for b in bars], rotation=30, ha="right", fontsize="small")
-        from matplotlib.patches import Patch
-        ax.legend([Patch(facecolor="0.5", alpha=a, hatch=h, edgecolor="0.2") for _, _, a, h in pct],
-                  [n for _, n, _, _ in pct], fontsize="small", title="percentile")
+        ax.set_xticks(range(len(groups_drawn)))
+        ax.set_xticklabels([g[2] if len(self.runs) == 1 else f"{g[2]} @ {self.runs[g[0]].label}"
+                            for g in groups_drawn], rotation=30, ha="right", fontsize="small")
+        ax.set_xlim(-0.6, len(groups_drawn) - 0.4)
+        from matplotlib.lines import Line2D
+        ax.legend([Line2D([], [], color="0.3", marker=m, markerfacecolor=f or "0.3", linestyle="none")
+                   for _, _, m, f in pct], [n for _, n, _, _ in pct], fontsize="small", title="percentile",
+                  loc="best")
         pos = [x for x in values if x > 0]
         if pos and max(pos) / min(pos) > 30:
             ax.set_yscale("log")
@@ -480,6 +486,8 @@ class Plotter:
         ax.set_title("percentiles at workers:" + ",".join(str(x) for x in sorted(reps, key=sort_key))
                      + " (ideal 0)", fontsize="medium")
         ax.grid(True, axis="y", alpha=0.3)
+        for gi in range(1, len(groups_drawn)):
+            ax.axvline(gi - 0.5, color="0.85", linewidth=0.8)
         # right: p99 against workers, the futex floor as a dotted line
         allx, ally = [], []
         for ri, r in enumerate(self.runs):
