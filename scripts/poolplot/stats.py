@@ -139,6 +139,8 @@ def rank(samples, higher, floor=None):
     order.sort(key=key)
     if len(order) == 1:
         return Ranking(order, "alone", None, [order[0][0]])
+    if floor is not None:   # the test sees what the ranking sees: nothing below the floor
+        samples = {pool: [max(v, floor) for v in vals] for pool, vals in samples.items()}
     best, second = order[0][0], order[1][0]
     p = mann_whitney_p(samples[best], samples[second])
     if p is None:

@@ -83,6 +83,15 @@ def test_rank_clear_winner_tie_and_too_few():
     assert lower.best == "b" and lower.verdict == "win"
 
 
+def test_values_below_the_floor_tie():
+    rk = stats.rank({"a": [0.01 * f for f in FIVE], "b": [0.05 * f for f in FIVE]}, higher=False,
+                    floor=0.1)
+    assert rk.verdict == "tie" and rk.p == 1.0 and set(rk.tied) == {"a", "b"}
+    rk = stats.rank({"a": [0.01 * f for f in FIVE], "b": [5.0 * f for f in FIVE]}, higher=False,
+                    floor=0.1)
+    assert rk.verdict == "win" and rk.best == "a"
+
+
 def test_ratio_ci_of_a_speedup():
     st = stats.ratio_ci([100.0] * 5, [50.0 * f for f in FIVE])
     assert st.median == pytest.approx(2.0)
