@@ -10,7 +10,7 @@ not drawn to.
 
 import os
 
-from .fmt import facet_text, fmt_num, fmt_rel, reps_text, size_as_jobs
+from .fmt import facet_text, fmt_num, reps_text, size_as_jobs
 from .load import warn
 from .names import SERIAL, is_baseline, sort_key
 from .views import SCORE_FLOOR

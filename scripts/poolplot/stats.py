@@ -106,10 +106,6 @@ class Ranking:
         return self.order[0][0] if self.order else None
 
     @property
-    def significant(self):
-        return self.verdict in ("win", "alone")
-
-    @property
     def too_few_to_win(self):
         """A tie whose repetitions could not have given p < ALPHA whatever the data
         (3 against 3: the smallest two-sided p is 0.1)."""

@@ -9,7 +9,7 @@ import math
 
 from . import stats
 from .load import TIME
-from .names import BASELINES, REFERENCE, SERIAL, SIZE_KEYS, is_baseline, sort_key
+from .names import BASELINES, SERIAL, SIZE_KEYS, is_baseline, sort_key
 
 # workload -> (counter plotted and ranked, higher is better, axis label)
 FIGURES = {

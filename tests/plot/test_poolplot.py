@@ -16,7 +16,6 @@ sys.path.insert(0, HERE)
 
 from poolplot import cli, stats  # noqa: E402
 from poolplot.figures import POOL_STYLES, split_outliers, styles_for  # noqa: E402
-from poolplot.load import Run  # noqa: E402
 from poolplot.names import BASELINES, error_kind, parse_name  # noqa: E402
 from synth import FIVE, rows, write  # noqa: E402
 
