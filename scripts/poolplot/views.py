@@ -128,8 +128,8 @@ class View:
         else:
             below = [x for x in num_xs if x <= run.hw]
             self.rep_x = below[-1] if below else num_xs[0]
-        self.rate = next((c for c in RATE_COUNTERS
-                          if c == self.counter or any(c in s.values for s in self.series)), None)
+        self.rate = self.counter if self.counter in RATE_COUNTERS else next(
+            (c for c in RATE_COUNTERS if any(c in s.values for s in self.series)), None)
 
     def facet(self, s):
         return tuple((k, s.params.get(k)) for k in self.facet_keys)
