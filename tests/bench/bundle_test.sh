@@ -28,7 +28,7 @@ fi
 mkdir "$tmp/target"
 tar -C "$tmp/target" -xf "$tmp/poolbench-bundle-test.tar.gz"
 b="$tmp/target/poolbench-bundle"
-for f in run-sweep plot MANIFEST bin/pool_bench bin/queue_bench; do
+for f in run-sweep plot poolplot/cli.py MANIFEST bin/pool_bench bin/queue_bench; do
     [ -e "$b/$f" ] && pass "the bundle holds $f" || fail "the bundle holds $f"
 done
 grep -qE '^git_revision: ' "$b/MANIFEST" && grep -qE '^glibc_required: [0-9]' "$b/MANIFEST" &&

@@ -1,0 +1,608 @@
+"""REPORT.md: the machine, the ranking per workload with its test, the overall
+winner over the significant rankings, scaling and work overhead against
+`serial`, peak memory, one section per workload, errors, queues."""
+
+import math
+import os
+
+from . import stats
+from .fmt import (NA, facet_text, fmt_ci, fmt_p, fmt_ratio, fmt_rel, fmt_val, md_escape)
+from .load import TIME
+from .names import BASELINES, SERIAL, error_kind, is_baseline, sort_key, to_num
+from .views import FLOOR_REFERENCE, IDEAL_TEXT, SCORE_FLOOR, pool_order, workload_order
+
+MEMORY_COUNTERS = ("pool_peak_mb", "process_peak_mb", "empty_pool_peak_mb")
+
+
+def run_summary(run):
+    """[(workload, view, scores, ranking)] at each workload's representative point."""
+    rows = []
+    for w in run.workloads():
+        v = run.view(w)
+        rows.append((w, v, v.scores(), v.ranking()))
+    return rows
+
+
+def overall(rows):
+    """Geometric mean of relative scores over the workloads whose ranking is a
+    significant win, pools only: [(pool, score, workloads)] best first."""
+    per_pool = {}
+    for w, v, sc, rk in rows:
+        if rk.verdict != "win":
+            continue
+        for pool, res in sc.items():
+            if res[0] == "ok" and not is_baseline(pool):
+                per_pool.setdefault(pool, []).append(max(res[2], 1e-3))
+    result = []
+    for pool, rels in per_pool.items():
+        g = math.exp(sum(math.log(r) for r in rels) / len(rels))
+        result.append((pool, g, len(rels)))
+    result.sort(key=lambda t: (-t[1], -t[2], t[0]))
+    return result
+
+
+def verdict_text(rk):
+    if rk.verdict == "win":
+        return "win"
+    if rk.verdict == "tie":
+        return f"tie p={fmt_p(rk.p)}"
+    if rk.verdict == "n<3":
+        return "n < 3"
+    return ""
+
+
+def overview_tables(runs):
+    """Per run: (run, workloads, pools, cells [(text, value, tied)], columns)."""
+    tables = []
+    for r in runs:
+        rows = run_summary(r)
+        if not rows:
+            continue
+        pools = sorted({p for _, v, _, _ in rows for p in v.pools}, key=pool_order)
+        workloads = [w for w, _, _, _ in rows]
+        cells, kept = [], []
+        for pool in pools:
+            row = []
+            for w, v, sc, rk in rows:
+                res = sc.get(pool)
+                tie = rk.verdict == "tie" and pool in rk.tied
+                if res and res[0] == "ok" and not math.isnan(res[2]):
+                    row.append((fmt_rel(res[2]), res[2], tie))
+                elif res and res[0] in ("unsupported", "failed", "wrong result"):
+                    row.append((NA, None, False))
+                else:
+                    row.append(("–", None, False))
+            if is_baseline(pool) and all(c[1] is None for c in row):
+                continue   # serial exists at W = 1 only: no cell at any column's W
+            cells.append(row)
+            kept.append(pool)
+        pools = kept
+        columns = {w: {"x": v.rep_x, "verdict": verdict_text(rk), "n": v.reps()}
+                   for w, v, _, rk in rows}
+        tables.append((r, workloads, pools, cells, columns))
+    return tables
+
+
+class Report:
+    def __init__(self, runs, plotter_written, plot_failures, out):
+        self.runs = runs
+        self.written = list(plotter_written)
+        self.failures = plot_failures
+        self.lines = []
+        self.out = out
+
+    def where(self, run):
+        """The run's folder relative to the report, so a committed report names no local paths
+        (and stays right when the folder is renamed, as scripts/sweep does)."""
+        rel = os.path.relpath(os.path.abspath(run.folder), os.path.abspath(self.out))
+        return "this folder" if rel == "." else f"`{rel}`"
+
+    def add(self, *lines):
+        self.lines.extend(lines)
+
+    def h(self, level, text):
+        multi = len(self.runs) > 1
+        self.add("", "#" * (level + (1 if multi else 0)) + " " + text, "")
+
+    def link(self, name):
+        return f"[{name}]({name})" if name in self.written else None
+
+    def build(self):
+        add = self.add
+        add("# poolbench report", "")
+        if len(self.runs) == 1:
+            r = self.runs[0]
+            files = ["`pools.json`"] + (["`queues.json`"] if r.has_queues else []) + (
+                ["`memory.json`"] if r.has_memory else [])
+            add(f"Data: {', '.join(files[:-1]) + ' and ' + files[-1] if len(files) > 1 else files[0]} "
+                f"in {self.where(r)}.")
+        else:
+            add("Result folders overlaid (one section each below; in the PNGs colour = pool and "
+                "line style = folder):", "")
+            for r in self.runs:
+                add(f"- `{r.label}`: {self.where(r)}")
+        add("")
+        if "overview.png" in self.written:
+            add("![overview: each pool relative to the best pool per workload](overview.png)", "")
+        pngs = [self.link(n) for n in self.written if n != "overview.png"]
+        if pngs:
+            add("Plots: " + " · ".join(pngs), "")
+        add("How to read it: every figure is the median over repetitions (Google Benchmark's "
+            "iteration rows) with its 95 % confidence interval in brackets, from a percentile "
+            f"bootstrap ({stats.N_RESAMPLES} resamples, fixed seed); the plots draw the interval as "
+            "the error bar. A pool is named fastest only when a two-sided Mann-Whitney U test of "
+            f"its repetitions against the runner-up's gives p < {stats.ALPHA}; otherwise the "
+            "ranking is a tie and names the pools not told apart from the best, and with fewer "
+            f"than {stats.MIN_TEST_N} repetitions there is no test (n < 3). Baselines "
+            f"({', '.join(f'`{b}`' for b in BASELINES)}) are drawn dashed and tabled but never win. "
+            "The representative worker count of a workload is the largest one measured that is <= "
+            "the machine's hardware threads (for `sleep`: 128 workers, or the largest measured). "
+            "Ideals are those of WORKLOADS.md; n/a = the row is unsupported or failed, or does "
+            "not keep that counter; – = not measured.")
+        for r in self.runs:
+            self.run_section(r)
+        if self.failures:
+            add("", "## Plots that could not be drawn", "")
+            for name, why in self.failures:
+                add(f"- {name}: {md_escape(why)}")
+        return "\n".join(self.lines).rstrip() + "\n"
+
+    # ---------------------------------------------------------------- machine
+
+    def machine(self, r):
+        c = r.context
+        caches = []
+        for cache in c.get("caches") or []:
+            if isinstance(cache, dict):
+                size = cache.get("size", 0)
+                size_t = f"{size // 1024} KiB" if isinstance(size, int) and size < 1 << 20 else (
+                    f"{size / (1 << 20):.3g} MiB" if isinstance(size, (int, float)) else str(size))
+                caches.append(f"L{cache.get('level', '?')} {cache.get('type', '')} {size_t}"
+                              f" (shared by {cache.get('num_sharing', '?')})")
+        info = r.run_info
+
+        def load(v):
+            return ", ".join(f"{x:.2f}" if isinstance(x, (int, float)) else str(x)
+                             for x in v or []) or None
+
+        steal = info.get("steal_percent")
+        gb = " ".join(str(x) for x in (c.get("benchmark_version"),
+                                       f"({c.get('library_build_type')} build)"
+                                       if c.get("library_build_type") else None) if x) or None
+        rows = [
+            ("host", c.get("host_name")), ("date", c.get("date")),
+            ("CPU model", c.get("cpu_model")),
+            ("CPUs (logical)", c.get("num_cpus")), ("hardware threads", c.get("hardware_threads")),
+            ("physical cores", c.get("physical_cores")), ("threads per core", c.get("threads_per_core")),
+            ("NUMA nodes", c.get("numa_nodes")),
+            ("MHz per CPU", c.get("mhz_per_cpu")), ("CPU frequency scaling", c.get("cpu_scaling_enabled")),
+            ("frequency governor", c.get("cpu_governor")),
+            ("caches", "; ".join(caches) if caches else None),
+            ("kernel", c.get("kernel")), ("hypervisor", c.get("hypervisor")),
+            ("steal time during the run", f"{steal:.2f} % of all CPU time"
+             if isinstance(steal, (int, float)) else None),
+            ("load average (1, 5, 15 min)", load(c.get("load_avg"))),
+            ("load before / after the run", " / ".join(x for x in (load(info.get("load_before")),
+                                                                   load(info.get("load_after"))) if x) or None),
+            ("compiler", c.get("compiler")), ("flags", c.get("cxx_flags")),
+            ("build type", c.get("build_type")),
+            ("Google Benchmark", gb),
+            ("oneTBB", c.get("onetbb_version")), ("moodycamel", c.get("moodycamel_version")),
+            ("Boost", c.get("boost_version")),
+            ("git revision", c.get("git_revision")), ("executable", c.get("executable")),
+            ("command line", info.get("command_line") or c.get("command_line")),
+            ("sweep", ", ".join(f"{k} {info[k]}" for k in ("mode", "repetitions", "workers", "filter")
+                                if k in info) or None),
+        ]
+        self.add("| | |", "|---|---|")
+        for k, v in rows:
+            if k == "Boost" and v in (None, ""):
+                continue
+            self.add(f"| {k} | {md_escape(v) if v not in (None, '') else 'unknown'} |")
+        warnings = []
+        cores = r.hw if r.hw_known else None
+        la = c.get("load_avg") or []
+        if cores and la and isinstance(la[0], (int, float)) and la[0] / cores > 0.2:
+            warnings.append(f"the load average was {la[0]:.2f} on {cores} hardware threads when the "
+                            "run began (more than 0.2 per thread): other work shared the machine")
+        if str(c.get("library_build_type", "")).lower() == "debug":
+            warnings.append("the Google Benchmark library is a debug build (Debian's package is); "
+                            "its per-iteration overhead is small against these rows' milliseconds, "
+                            "but say so when citing")
+        if str(c.get("poolbench_quick", "")) == "1" or info.get("mode") == "quick":
+            warnings.append("quick: idle 0.25 s, latency 0.2 s (instead of 1 s and 0.5 s), two job "
+                            "counts per workload (WORKLOADS.md's full sweep: --full)")
+        if isinstance(steal, (int, float)) and steal > 1.0:
+            warnings.append(f"the hypervisor stole {steal:.1f} % of the CPU time during the run")
+        for w in warnings:
+            self.add("", f"**Warning:** {w}.")
+        ops = r.reference("atomic_rmw", "ops_per_s")
+        refs = [f"one uncontended atomic RMW: {fmt_val(ops, 'ops_per_s')}" if ops
+                else "no `reference/atomic_rmw` row, so the jobs/s ideal is not drawn"]
+        for s in sorted((s for s in r.series.values() if s.workload == "reference"
+                         and s.pool == "spin_job" and s.stat("ns_per_job")),
+                        key=lambda s: sort_key(s.params.get("rounds"))):
+            refs.append(f"spin job with {s.param_text()}: {fmt_val(s.stat('ns_per_job').median, 'ns_per_job')}")
+        for w in (100, 128):
+            floor = r.reference("sleep_threads", "wall_over_ideal", workers=w)
+            if floor is not None:
+                refs.append(f"{w} bare threads taking `sleep`'s jobs, no pool: "
+                            f"{fmt_val(floor, 'wall_over_ideal')} the ideal")
+        fut = r.reference_series("latency_futex", "p99_us")
+        if fut is not None:
+            refs.append("a bare thread woken through a futex (the floor of `latency`): p50 "
+                        + ", p99 ".join(self.cell(fut, c) for c in ("p50_us", "p99_us"))
+                        + ", p99.9 " + self.cell(fut, "p999_us"))
+        self.add("", "Reference rows: " + "; ".join(refs) + ".")
+
+    # ---------------------------------------------------------------- summary
+
+    def run_section(self, r):
+        add = self.add
+        if len(self.runs) > 1:
+            add("", f"## {r.label}", "", f"Folder: {self.where(r)}")
+        self.h(2, "Machine")
+        self.machine(r)
+        rows = run_summary(r)
+        self.h(2, "Fastest pool per workload")
+        hw = (str(r.hw) if r.hw_known else
+              f"unknown in the JSON context, assuming {r.hw} like the machine that plotted it")
+        add(f"At the representative worker count (hardware threads: {hw}), largest job "
+            "count, largest producer count. Median [95 % CI]; p = two-sided Mann-Whitney U, "
+            "best vs runner-up; baselines are not ranked.", "")
+        add("| workload | fastest | median [95 % CI] | at | runner-up | p |", "|---|---|---|---|---|---|")
+        for w, v, sc, rk in rows:
+            if not rk.order:
+                add(f"| {w} | n/a (no pool produced a figure) | | {v.where()} | | |")
+                continue
+            best, st = rk.order[0]
+            second = ""
+            if len(rk.order) > 1:
+                q = rk.order[1][0]
+                rel = sc[q][2] if sc.get(q, ("",))[0] == "ok" else None
+                second = f"{q} ({fmt_rel(rel)}x of best)" if rel is not None else q
+            if rk.verdict == "win":
+                first = f"**{best}**"
+            elif rk.verdict == "alone":
+                first = f"**{best}** (the only pool with a figure)"
+            elif rk.verdict == "tie":
+                first = f"tie (p = {fmt_p(rk.p)}): {', '.join(rk.tied)}" + (
+                    f" (n = {st.n} cannot reach p < {stats.ALPHA})" if rk.too_few_to_win else "")
+            else:
+                first = f"n < 3: no test (best median: {best})"
+            add(f"| {w} | {first} | {fmt_ci(st, v.counter)} | {v.where()} | {second} | {fmt_p(rk.p)} |")
+        self.overall_section(r, rows)
+        self.scaling_section(r)
+        self.overhead_section(r)
+        self.memory_section(r)
+        for w, v, _, _ in rows:
+            self.workload_section(r, w, v)
+        self.errors_section(r)
+        if r.has_queues:
+            self.queue_section(r)
+
+    def overall_section(self, r, rows):
+        add = self.add
+        ranking = overall(rows)
+        self.h(2, "Overall winner")
+        verdicts = [rk.verdict for _, _, _, rk in rows if rk.order]
+        wins, ties, untested = (verdicts.count("win"), verdicts.count("tie"), verdicts.count("n<3"))
+        alone = verdicts.count("alone")
+        counted = (f"{wins} of {len(verdicts)} workloads have a significant ranking; "
+                   f"{ties} {'were ties' if ties != 1 else 'was a tie'} (p >= {stats.ALPHA})"
+                   + (f", {untested} had fewer than {stats.MIN_TEST_N} repetitions (no test)"
+                      if untested else "")
+                   + (f", {alone} had a single pool" if alone else "") + ".")
+        reps = sorted({n for _, v, _, _ in rows for n in v.reps()})
+        if reps and reps[-1] >= 1 and stats.smallest_p(reps[-1]) >= stats.ALPHA:
+            counted += (f" With {reps[-1]} repetitions per row the smallest p the test can give is "
+                        f"{stats.smallest_p(reps[-1]):.2g}, so no ranking can be significant: run at "
+                        "least 4 repetitions (5 or more to be useful).")
+        if ranking:
+            win = ranking[0]
+            add(f"Overall winner: **{win[0]}** (geometric mean of relative scores {win[1]:.2f} "
+                f"over {win[2]} workload{'s' if win[2] != 1 else ''} with a significant ranking). "
+                + counted, "")
+            add("How it is computed: for each workload whose ranking is significant, at the "
+                "representative worker count, each pool's median figure is divided by the best "
+                "pool's (value / best when higher is better, best / value when lower is better; "
+                f"idle CPU below {SCORE_FLOOR['idle_cpu_pct']} % counts as "
+                f"{SCORE_FLOOR['idle_cpu_pct']} %), so the best pool scores 1.0. A pool's overall "
+                "score is the geometric mean of its scores over those workloads (ties, "
+                "unsupported, failed or unmeasured workloads are left out, so compare the workload "
+                "counts too). Baselines are not scored.", "")
+            add("| pool | geometric mean | workloads |", "|---|---|---|")
+            for pool, g, k in ranking:
+                add(f"| {pool} | {g:.3f} | {k} of {wins} |")
+        elif verdicts:
+            add("No overall winner: no workload's ranking is significant. " + counted)
+        else:
+            add("No pool produced a figure for any workload.")
+
+    # ---------------------------------------------------------------- scaling
+
+    @staticmethod
+    def report_facets(v):
+        return v.facets if v.workload == "parallel_for" else [v.main_facet]
+
+    def scaling_section(self, r):
+        """Per workload and pool: the rate at W = 1, at the hardware threads and at
+        twice that, and the speedups T_serial / T there."""
+        views = [r.view(w) for w in r.workloads() if r.view(w).scales()]
+        if not views:
+            return
+        hw = r.hw
+        self.h(2, "Scaling")
+        self.add(f"The rate at W = 1, at W = {hw} (the hardware threads) and at W = {2 * hw} "
+                 "(twice that), and the speedup = T_serial / T: the `serial` row's median time "
+                 "over the row's, with its 95 % bootstrap interval (a workload without a `serial` "
+                 "row divides each pool's own time at W = 1 instead, and says so). Linear scaling "
+                 f"is a speedup of {hw} at W = {hw}. At each workload's largest job count and "
+                 "producer count; – = not measured at that W.")
+        for v in views:
+            for facet in self.report_facets(v):
+                base = v.speedup_base(facet)
+                caption = ", ".join(t for t in (
+                    f"{v.size_key}:{v.main_size}" if v.size_key else "", facet_text(facet)) if t)
+                plot = self.link(f"{v.workload}_speedup.png")
+                over = "over `serial`" if base == "serial" else "over each pool's own W = 1 (no `serial` row)"
+                self.add("", f"`{v.workload}`" + (f" ({caption})" if caption else "")
+                         + f", `{v.rate}`, speedup {over}" + (f", plot: {plot}" if plot else "") + ":", "")
+                self.add(f"| pool | W=1 | W={hw} | W={2 * hw} | speedup at {hw} | speedup at {2 * hw} |",
+                         "|---|---|---|---|---|---|")
+                for pool in v.pools:
+                    ups = {p[0]: stats.Stat(p[1], p[2], p[3], 0) for p in v.speedups(pool, facet)}
+                    if not ups and pool != SERIAL:
+                        continue
+                    if pool == SERIAL and base != "serial":
+                        continue
+                    pts = {p[0]: p[1] for p in v.points(pool, facet, v.main_size, v.rate)}
+                    cells = [fmt_val(pts[x], v.rate) if x in pts else "–" for x in (1, hw, 2 * hw)]
+                    cells += [fmt_ratio(ups.get(x)) for x in (hw, 2 * hw)]
+                    name = f"{pool} (baseline)" if is_baseline(pool) else pool
+                    self.add(f"| {name} | " + " | ".join(cells) + " |")
+
+    def overhead_section(self, r):
+        cols = []
+        for w in r.workloads():
+            v = r.view(w)
+            for facet in self.report_facets(v):
+                if any(v.overhead(p, facet) for p in v.pools):
+                    cols.append((v, facet))
+        if not cols:
+            return
+        self.h(2, "Work overhead")
+        self.add("T1 / T_serial: a pool's median time at W = 1 over the `serial` row's (the same "
+                 "work with no pool), with its 95 % bootstrap interval; 1.00x = no overhead. At "
+                 "each workload's largest size; – = no row at W = 1.", "")
+        heads = [f"{v.workload}" + (f" ({facet_text(f)})" if f else "") for v, f in cols]
+        self.add("| pool | " + " | ".join(heads) + " |", "|---" * (len(cols) + 1) + "|")
+        pools = sorted({p for v, _ in cols for p in v.pools if p != SERIAL}, key=pool_order)
+        for pool in pools:
+            cells = []
+            for v, f in cols:
+                s = v.get(pool, f, v.main_size, 1)
+                if s is not None and not s.values.get(TIME) and s.errors:
+                    cells.append(NA)
+                else:
+                    cells.append(fmt_ratio(v.overhead(pool, f)))
+            name = f"{pool} (baseline)" if is_baseline(pool) else pool
+            self.add(f"| {name} | " + " | ".join(cells) + " |")
+
+    def memory_section(self, r):
+        if not r.has_memory:
+            return
+        self.h(2, "Peak memory")
+        self.add("From `memory.json`: each row measured alone in a fresh process. The pool's own "
+                 "peak = the process's peak resident memory running the row minus the same "
+                 "process's peak with an empty pool of the same workers; one measurement per row.")
+        by_workload = {}
+        for s in r.memory.values():
+            by_workload.setdefault(s.workload, []).append(s)
+        for w in sorted(by_workload, key=workload_order):
+            ss = by_workload[w]
+            xs = sorted({s.params.get("workers") for s in ss if s.params.get("workers") is not None},
+                        key=sort_key)
+            pools = sorted({s.pool for s in ss}, key=pool_order)
+            index = {(s.pool, s.params.get("workers")): s for s in ss}
+            params = sorted({", ".join(f"{k}:{v}" for k, v in s.params.items() if k != "workers")
+                             for s in ss})
+            self.add("", f"`{w}` ({'; '.join(p for p in params if p) or 'no parameters'}): the "
+                     "pool's own peak (`pool_peak_mb`), by workers:", "")
+            self.add("| pool | " + " | ".join(f"W={x}" for x in xs) + " |", "|---" * (len(xs) + 1) + "|")
+            for p in pools:
+                name = f"{p} (baseline)" if is_baseline(p) else p
+                self.add(f"| {name} | " + " | ".join(self.cell(index.get((p, x)), "pool_peak_mb")
+                                                     for x in xs) + " |")
+            rep = max([x for x in xs if isinstance(x, int) and x <= r.hw] or xs[:1] or [None])
+            if rep is not None:
+                self.add("", f"At workers:{rep}, all three figures:", "")
+                self.add("| pool | pool's own peak | process peak | empty-pool peak |", "|---|---|---|---|")
+                for p in pools:
+                    s = index.get((p, 1 if p == SERIAL else rep))
+                    name = f"{p} (baseline, W=1)" if p == SERIAL else (
+                        f"{p} (baseline)" if is_baseline(p) else p)
+                    self.add(f"| {name} | " + " | ".join(self.cell(s, c) for c in MEMORY_COUNTERS) + " |")
+
+    # ---------------------------------------------------------------- workloads
+
+    def table(self, pools, cols, cell, header_first="pool"):
+        self.add("| " + header_first + " | " + " | ".join(str(c) for c in cols) + " |",
+                 "|---" * (len(cols) + 1) + "|")
+        for p in pools:
+            name = f"{p} (baseline)" if is_baseline(p) else p
+            self.add(f"| {name} | " + " | ".join(cell(p, c) for c in cols) + " |")
+
+    @staticmethod
+    def cell(s, counter, ci=False):
+        """A table cell: median (and interval), n/a when the row has no such counter
+        or failed, – when there is no row."""
+        if s is None:
+            return "–"
+        st = s.stat(counter)
+        if st:
+            text = fmt_ci(st, counter) if ci else fmt_val(st.median, counter)
+            return text + (" (some reps failed)" if s.errors else "")
+        if s.errors:
+            return s.error_kind()
+        return NA
+
+    def ranking_line(self, v, facet):
+        rk = v.ranking(facet)
+        where = v.where(facet=facet)
+        if not rk.order:
+            return f"No pool produced a figure at {where}."
+        best, st = rk.order[0]
+        rest = [(p, s) for p, s in rk.order[1:]]
+
+        def rel(s):
+            if v.higher:
+                return s.median / st.median if st.median else 0.0
+            floor = SCORE_FLOOR.get(v.counter, 1e-12)
+            return max(st.median, floor) / max(s.median, floor)
+
+        then = (", then " + ", ".join(f"{p} {fmt_rel(rel(s))}x" for p, s in rest)
+                + " (relative to the best)") if rest else ""
+        if rk.verdict == "win":
+            return (f"Fastest at {where}: **{best}** ({fmt_ci(st, v.counter)}; Mann-Whitney "
+                    f"p = {fmt_p(rk.p)} against {rest[0][0]}){then}.")
+        if rk.verdict == "alone":
+            return f"Only {best} has a figure at {where} ({fmt_ci(st, v.counter)})."
+        if rk.verdict == "tie":
+            return (f"Tie at {where} (p = {fmt_p(rk.p)}, best vs runner-up): "
+                    f"{', '.join(rk.tied)} are not told apart"
+                    + (f" (with n = {st.n} repetitions no test can reach p < {stats.ALPHA})"
+                       if rk.too_few_to_win else "") + f"; best median {best} "
+                    f"({fmt_ci(st, v.counter)}){then}.")
+        return (f"n < 3: no test at {where}; best median {best} ({fmt_ci(st, v.counter)}){then}.")
+
+    def workload_section(self, r, w, v):
+        add = self.add
+        better = "higher" if v.higher else "lower"
+        self.h(2, f"{w}: {v.ylabel} ({better} is better)")
+        if w in IDEAL_TEXT:
+            add(f"Ideal: {IDEAL_TEXT[w]}.")
+        if w in FLOOR_REFERENCE and any(v.floor(x) is not None for x in v.xs):
+            add(f"*{FLOOR_REFERENCE[w][1]}*: {FLOOR_REFERENCE[w][2]}.")
+        if "native_tbb" in v.pools:
+            add("`tbb` is oneTBB behind poolbench's pool interface; `native_tbb` is the workload "
+                "written the way oneTBB's users write it (a baseline).")
+        links = [self.link(f"{w}.png"), self.link(f"{w}_jobs.png"), self.link(f"{w}_speedup.png")]
+        if v.all_failed():
+            add(f"No plot: no row of this workload has a `{v.counter}` value "
+                "(every row is unsupported, failed or lacks the counter).")
+        elif any(links):
+            add("Plots: " + ", ".join(l for l in links if l) + ".")
+        facets = v.facets or [()]
+        for facet in facets:
+            caption = ", ".join(t for t in (
+                f"{v.size_key}:{v.main_size}" if v.size_key else "", facet_text(facet)) if t)
+            add("", f"Median `{v.counter}` [95 % CI]" + (f" at {caption}" if caption else "")
+                + f", by {v.xkey}:", "")
+            xs = v.xs
+            self.table(v.pools, [f"{v.xkey[0].upper()}={x}" for x in xs],
+                       lambda p, c: self.cell(v.get(p, facet, v.main_size, to_num(c.split("=", 1)[1])),
+                                              v.counter, ci=True))
+            ideals = [v.ideal(x, facet) for x in xs]
+            if xs and all(i is not None for i in ideals):
+                add("| *ideal* | " + " | ".join(fmt_val(i, v.counter) for i in ideals) + " |")
+            if w in FLOOR_REFERENCE:
+                floors = [v.floor_series(x) for x in xs]
+                if any(f is not None for f in floors):
+                    add(f"| *{FLOOR_REFERENCE[w][1]}* | " + " | ".join(
+                        self.cell(f, v.counter, ci=True) if f is not None else "–" for f in floors) + " |")
+            add("", self.ranking_line(v, facet))
+        if len(v.sizes) > 1:
+            counter = "jobs_per_s" if any("jobs_per_s" in s.values for s in v.series) else v.counter
+            for facet in facets:
+                caption = ", ".join(t for t in (f"{v.xkey}:{v.rep_x}", facet_text(facet)) if t)
+                add("", f"Median `{counter}` at {caption} (serial: W=1), by {v.size_key}:"
+                    if SERIAL in v.pools else f"Median `{counter}` at {caption}, by {v.size_key}:", "")
+                self.table(v.pools, [f"{v.size_key}={n}" for n in v.sizes],
+                           lambda p, c: self.cell(v.get(p, facet, to_num(c.split("=", 1)[1]),
+                                                        1 if p == SERIAL else v.rep_x), counter))
+        # every counter at the representative point
+        extra = sorted({c for s in v.series for c in s.counters()} - {v.counter})
+        if extra:
+            cols = [v.counter] + extra
+            add("", f"All counters at {v.where()} (median; n/a = the row does not keep it):", "")
+            self.table(v.pools, cols,
+                       lambda p, c: self.cell(v.get(p, v.main_facet, v.main_size,
+                                                    1 if p == SERIAL else v.rep_x), c))
+        errs = [s for s in v.series if s.errors]
+        if errs:
+            add("", "Unsupported or failed here:", "")
+            for line in self.error_lines(errs):
+                add(line)
+        silent = [s for s in v.series if not s.errors and not s.stat(v.counter)]
+        if silent:
+            add("", f"Rows without an error but also without a `{v.counter}` value (not plotted):", "")
+            for s in silent:
+                name = f"{s.workload}/{s.pool}" if s.pool else s.workload
+                counters = ", ".join(f"`{c}`" for c in sorted(s.counters())) or "none"
+                add(f"- `{name}` ({s.param_text() or 'no parameters'}): counters {counters}")
+
+    @staticmethod
+    def error_lines(series):
+        """Group error rows by (workload, pool, reason), collapsing parameter values."""
+        groups = {}
+        for s in series:
+            groups.setdefault((s.workload, s.pool, s.errors[0]), []).append(s)
+        lines = []
+        for (w, pool, reason), ss in sorted(groups.items()):
+            keys = []
+            for s in ss:
+                keys += [k for k in s.params if k not in keys]
+            params = "; ".join(
+                f"{k} " + ", ".join(str(x) for x in sorted({s.params.get(k) for s in ss if k in s.params},
+                                                           key=sort_key))
+                for k in keys)
+            kind = error_kind(reason)
+            what = reason if kind != "failed" else f"failed: {reason}"
+            count = f"{len(ss)} instances: " if len(ss) > 1 else ""
+            bad = sum(len(s.errors) for s in ss)
+            good = sum(max((len(x) for c, x in s.values.items() if not c.startswith("_")), default=0)
+                       for s in ss)
+            note = (f" (in {bad} of {bad + good} repetitions; the successful ones are used)"
+                    if good else "")
+            name = f"{w}/{pool}" if pool else w
+            lines.append(f"- `{name}` ({count}{params}){note}: {md_escape(what)}")
+        return lines
+
+    def errors_section(self, r):
+        self.h(2, "Unsupported and failed rows")
+        errs = [s for s in list(r.series.values()) + list(r.memory.values()) if s.errors]
+        if not errs:
+            self.add("None: every row produced a figure.")
+            return
+        self.add(f"{len(errs)} benchmark instance(s) reported an error instead of a figure "
+                 "(`unsupported` = the pool cannot run that workload, by design; `wrong result` = "
+                 "the row's self-check failed; `failed` = any other error):", "")
+        for line in self.error_lines(errs):
+            self.add(line)
+
+    def queue_section(self, r):
+        add = self.add
+        self.h(2, "Queues")
+        if "queues.png" in self.written:
+            add("Plot: [queues.png](queues.png).")
+        for w in sorted(r.workloads(queue=True), key=lambda w: (w != "queue_throughput", w)):
+            v = r.view(w)
+            better = "higher" if v.higher else "lower"
+            add("", f"`{w}`: median `{v.counter}` [95 % CI] ({better} is better)"
+                + (f" at {v.size_key}:{v.main_size}" if v.size_key else "") + ":", "")
+            if v.xs:
+                self.table(v.pools, [f"{v.xkey}={x}" for x in v.xs],
+                           lambda p, c: self.cell(v.get(p, v.main_facet, v.main_size,
+                                                        to_num(c.split("=", 1)[1])), v.counter, ci=True),
+                           header_first="queue")
+            elif v.sizes:
+                self.table(v.pools, [f"{v.size_key}={n}" for n in v.sizes],
+                           lambda p, c: self.cell(v.get(p, v.main_facet, to_num(c.split("=", 1)[1]),
+                                                        v.rep_x), v.counter, ci=True),
+                           header_first="queue")
+            else:
+                self.table(v.pools, [v.counter],
+                           lambda p, c: self.cell(v.get(p, v.main_facet, None, None), v.counter, ci=True),
+                           header_first="queue")
+            add("", self.ranking_line(v, v.main_facet))
