@@ -196,7 +196,8 @@ check "usage: --workers abc" usage_case "--workers wants a whole number, got 'ab
 check "usage: --workers 5000" usage_case "got 5000" --workers 5000 --csv one.csv -- true
 check "usage: --timeout -1" usage_case "--timeout wants a number of seconds" --timeout -1 --csv one.csv -- true
 check "usage: unreadable CSV" usage_case "cannot open CSV file 'missing.csv'" --csv missing.csv -- true
-check "usage: bad placeholder" usage_case "unknown placeholder {x}" --csv one.csv -- echo '{x}'
+check "usage: bad placeholder" usage_case "unmatched '{'" --csv one.csv -- echo '{x'
+check "usage: {name} without --header" usage_case "{x} names a column by its header, which needs --header" --csv one.csv -- echo '{x}'
 check "usage: --help exits 0" "$poolrun" --help > /dev/null
 
 echo "$passed passed, $failed failed"
