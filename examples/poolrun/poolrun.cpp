@@ -1200,7 +1200,10 @@ private:
                                               100.0 * static_cast<double>(m_failed) >=
                                                   h.percent * static_cast<double>(finished)
                                         : m_failed >= h.failures;
-        if (halt) set_stop(stop_reason::halt, h.mode == halt_rule::when::now);
+        if (halt) {
+            m_halt_failures = m_failed;
+            set_stop(stop_reason::halt, h.mode == halt_rule::when::now);
+        }
     }
 
     // Requires m_mutex. The first reason is the one reported.
@@ -1311,10 +1314,12 @@ private:
         if (sig != 0) m_stop = stop_reason::signal;
         char wall_text[32];
         std::snprintf(wall_text, sizeof wall_text, "%.3f", wall);
-        std::string s = "poolrun: " + std::string(m_opt.dry_run ? "would run " : "ran ") +
-                        std::to_string(m_ran) + ", succeeded " + std::to_string(m_succeeded) +
-                        ", failed " + std::to_string(m_failed) + ", skipped " +
-                        std::to_string(m_skipped);
+        std::string s = m_opt.dry_run ? "poolrun: dry run: " + std::to_string(m_ran) +
+                                            " commands shown, skipped " + std::to_string(m_skipped)
+                                      : "poolrun: ran " + std::to_string(m_ran) + ", succeeded " +
+                                            std::to_string(m_succeeded) + ", failed " +
+                                            std::to_string(m_failed) + ", skipped " +
+                                            std::to_string(m_skipped);
         if (m_opt.resume) s += ", already done " + std::to_string(m_resumed);
         s += ", wall " + std::string(wall_text) + " s\n";
         std::string why;
@@ -1330,8 +1335,7 @@ private:
                 break;
             case stop_reason::halt:
                 why =
-                    std::string("halted after ") + std::to_string(m_failed) +
-                    " failed rows (--halt): " +
+                    "halted after " + std::to_string(m_halt_failures) + " failed rows (--halt): " +
                     (m_opt.halt.mode == halt_rule::when::now ? "running commands were terminated"
                                                              : "running commands were let finish");
                 break;
@@ -1399,6 +1403,7 @@ private:
     std::uint64_t m_resumed = 0;
     std::uint64_t m_not_started = 0;
     std::uint64_t m_mismatch_row = 0;
+    std::uint64_t m_halt_failures = 0;  // m_failed when --halt fired
     stop_reason m_stop = stop_reason::none;
     bool m_unread_left = false;
     bool m_unread_kept = false;
