@@ -1464,8 +1464,7 @@ int run_main(int argc, char** argv) {
     f.csv = csv.get();
     struct stat st = {};
     f.csv_is_regular = ::fstat(csv.get(), &st) == 0 && S_ISREG(st.st_mode);
-    if (f.csv_is_regular && (opt.progress || !opt.dry_run))
-        f.total_rows = count_rows(opt.csv_path, opt.header);
+    if (f.csv_is_regular && opt.progress) f.total_rows = count_rows(opt.csv_path, opt.header);
     unique_fd failed;
     if (!opt.failed_out.empty()) failed = open_failed_out(opt.failed_out, csv.get());
     f.failed_out = failed.get();
