@@ -748,6 +748,7 @@ public:
         int joblog = -1;      // -1 without --joblog
         bool csv_is_regular = false;
         std::optional<std::uint64_t> total_rows;  // data rows, when counted
+        std::size_t pool_size = 0;                // 0: --workers
     };
 
     runner(const options& opt, files f, joblog_index log, std::string self_exe)
@@ -973,7 +974,7 @@ private:
             not_started(task);
             return;
         }
-        m_running.fetch_add(1);  // relaxed would do: only the progress line reads it
+        m_running.fetch_add(1);
         timespec wall{};
         ::clock_gettime(CLOCK_REALTIME, &wall);
         child_outcome outcome;
@@ -998,7 +999,7 @@ private:
         } catch (const std::exception& e) {
             internal_error = e.what();
         }
-        m_running.fetch_sub(1);  // relaxed would do: only the progress line reads it
+        m_running.fetch_sub(1);
         try {
             if (attempts == 0 && internal_error.empty()) {
                 not_started(task);
@@ -1416,16 +1417,16 @@ private:
     std::thread m_progress;
 };
 
-// Data rows in the CSV at `path` (records, less the header), without
-// holding them; nothing when it is not a regular file.
-std::optional<std::uint64_t> count_rows(const std::string& path, bool header) {
-    if (path == "-") return std::nullopt;
+// Data rows in the CSV file at `path` (records, less the header), without
+// holding them, counting no further than `limit`.
+std::uint64_t count_rows(const std::string& path, bool header, std::uint64_t limit) {
     std::filebuf in;
-    if (in.open(path, std::ios::in | std::ios::binary) == nullptr) return std::nullopt;
+    if (in.open(path, std::ios::in | std::ios::binary) == nullptr) return limit;
     csv_reader reader(in);
     csv_record rec;
     std::uint64_t n = 0;
-    while (reader.next(rec)) ++n;
+    const std::uint64_t records = limit + (header ? 1 : 0);
+    while (n < records && reader.next(rec)) ++n;
     return header && n > 0 ? n - 1 : n;
 }
 
@@ -1464,7 +1465,14 @@ int run_main(int argc, char** argv) {
     f.csv = csv.get();
     struct stat st = {};
     f.csv_is_regular = ::fstat(csv.get(), &st) == 0 && S_ISREG(st.st_mode);
-    if (f.csv_is_regular && opt.progress) f.total_rows = count_rows(opt.csv_path, opt.header);
+    // A regular file is counted first: in full for the progress line, else
+    // only as far as --workers, so a short file starts no idle threads.
+    if (f.csv_is_regular) {
+        const std::uint64_t limit = opt.progress ? UINT64_MAX : opt.workers;
+        const std::uint64_t rows = count_rows(opt.csv_path, opt.header, limit);
+        f.pool_size = std::clamp<std::uint64_t>(rows, 1, opt.workers);
+        if (opt.progress) f.total_rows = rows;
+    }
     unique_fd failed;
     if (!opt.failed_out.empty()) failed = open_failed_out(opt.failed_out, csv.get());
     f.failed_out = failed.get();

@@ -65,7 +65,7 @@ for sig in INT KILL TERM KILL INT TERM; do
         [[ $(wc -l < runs.log) -gt $before ]] && break
         sleep 0.02
     done
-    sleep "0.$((RANDOM % 40))"
+    sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
     kill "-$sig" "$bg_pid" 2> /dev/null || true
     rc=0
     wait "$bg_pid" || rc=$?
