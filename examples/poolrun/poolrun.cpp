@@ -783,10 +783,9 @@ public:
         } else {
             // Workers block on their child, so a pool whose idle workers
             // sleep on one condition variable (mutex) serves best: stealing
-            // gains nothing here, and 4096 idle searching workers would cost.
-            std::size_t workers = m_opt.workers;
-            if (m_files.total_rows)
-                workers = std::clamp<std::size_t>(*m_files.total_rows, 1, workers);
+            // gains nothing here, and thousands of idle workers searching
+            // each other's deques made start-up and shutdown quadratic.
+            const std::size_t workers = m_files.pool_size != 0 ? m_files.pool_size : m_opt.workers;
             poolbench::mutex_pool pool(workers);
             // At most 2 x workers rows are queued or running; the reader
             // blocks on this before each submission, which bounds memory.
