@@ -400,6 +400,7 @@ options parse_options(int argc, char** argv) {
     opt.workers = default_workers();
     bool saw_csv = false;
     bool saw_separator = false;
+    bool saw_output_name = false;
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (arg == "--") {
@@ -473,6 +474,7 @@ options parse_options(int argc, char** argv) {
             path(opt.output_dir, "a directory");
         } else if (name == "--output-name") {
             path(opt.output_name, "a template");
+            saw_output_name = true;
         } else if (name == "--failed-out") {
             path(opt.failed_out, "a file name or -");
         } else if (name == "--joblog") {
@@ -488,6 +490,9 @@ options parse_options(int argc, char** argv) {
     if (!saw_csv) throw usage_error("missing --csv FILE (use --csv - for stdin)");
     if (!saw_separator || opt.command.empty()) {
         throw usage_error("missing command: put it after --, e.g. -- echo {1}");
+    }
+    if (saw_output_name && opt.output_dir.empty()) {
+        throw usage_error("--output-name needs --output-dir DIR");
     }
     if (opt.resume && opt.joblog.empty()) {
         throw usage_error("--resume and --resume-failed need --joblog FILE");
@@ -1162,7 +1167,6 @@ private:
         std::lock_guard lock(m_mutex);
         ++m_ran;
         ++(ok ? m_succeeded : m_failed);
-        if (outcome.how == child_outcome::kind::interrupted) ++m_interrupted;
         if (!log_line.empty()) {
             if (const int err = write_all(m_files.joblog, log_line);
                 err != 0 && m_joblog_error == 0) {
@@ -1398,7 +1402,6 @@ private:
     std::uint64_t m_ran = 0;
     std::uint64_t m_succeeded = 0;
     std::uint64_t m_failed = 0;
-    std::uint64_t m_interrupted = 0;
     std::uint64_t m_skipped = 0;
     std::uint64_t m_resumed = 0;
     std::uint64_t m_not_started = 0;

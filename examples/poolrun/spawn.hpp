@@ -3,7 +3,9 @@
 // its own with stdin on /dev/null, and waits for it without spinning: poll()
 // on a pidfd (Linux 5.3+), else poll() sleeps of a few ms between waitid()
 // checks. A timeout or a readable stop fd ends the whole group: SIGTERM, then
-// SIGKILL after a grace period. Thread-safe: many threads may run children.
+// SIGKILL after a grace period. The caller may hand the child extra
+// descriptors (the job log watcher's, in poolrun.cpp). Thread-safe: many
+// threads may run children.
 #pragma once
 
 #include <fcntl.h>

@@ -332,6 +332,7 @@ sed -i 's/^T-2,1$/T-2,0/' again.csv
 check "output-name: the re-run rewrote its own row" contains logs/T-2.out "T-2 again"
 check "output-name: the re-run left the other rows' files alone" \
     test "$(md5sum logs/T-1.out logs/T-3.out logs/T-1-2.out)" = "$sums_before"
+check "usage: --output-name without --output-dir" usage_case "--output-name needs --output-dir" --csv one.csv --output-name '{1}' -- true
 check "usage: --output-name with a bad placeholder" usage_case "--output-name: " --csv one.csv --output-dir d --output-name '{x' -- true
 
 # 20. --delay spaces starts; --retry-delay doubles; hopeless errors are not
