@@ -382,7 +382,8 @@ commands (SIGTERM to each process group, SIGKILL 1 s later) and prints the
 summary. A closed or failing stdout (a pipe to `head`, a full disk) starts
 no more rows and lets running ones finish.
 
-Exit status: 0 every row succeeded; 1 a row failed or was skipped, --halt
+Exit status: 0 every row succeeded; 1 a row failed or was skipped (or, with
+--resume, is logged as failed), --halt
 stopped the run, or writing stdout, the job log or --failed-out failed;
 2 bad usage (also: a command not found in PATH, an unknown {name}, a CSV
 that is not the one the job log was written for); 141 stdout was a closed
@@ -730,12 +731,20 @@ int run_row_watcher(int argc, char** argv) {
             return 127;
         }
     }
+    // Logged here: a success, and a final failure the command brought on
+    // itself. SIGTERM and SIGKILL may be poolrun's own (a timeout, a stop),
+    // which only poolrun can tell apart: those it logs itself.
+    const bool final = std::string_view(argv[5]) == "1";
+    const bool exited = WIFEXITED(status);
+    const bool crashed =
+        WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM && WTERMSIG(status) != SIGKILL;
     bool logged = false;
-    if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || std::string_view(argv[5]) == "1")) {
+    if ((exited && WEXITSTATUS(status) == 0) || (final && (exited || crashed))) {
         const double seconds = std::chrono::duration<double>(steady::now() - start).count();
-        const std::string line = joblog_line(std::strtoull(argv[2], nullptr, 10), argv[3], wall,
-                                             seconds, joblog_status_exit(WEXITSTATUS(status)),
-                                             std::strtoull(argv[4], nullptr, 10));
+        const std::string line = joblog_line(
+            std::strtoull(argv[2], nullptr, 10), argv[3], wall, seconds,
+            exited ? joblog_status_exit(WEXITSTATUS(status)) : signal_name(WTERMSIG(status)),
+            std::strtoull(argv[4], nullptr, 10));
         logged = write_all(k_watch_log_fd, line) == 0;
     }
     write_all(k_watch_report_fd, "S " + std::to_string(status) + " " + (logged ? "1" : "0") + "\n");
@@ -906,8 +915,12 @@ private:
             if (state == joblog_index::state::succeeded ||
                 (state == joblog_index::state::failed && !m_opt.resume_failed)) {
                 std::lock_guard lock(m_mutex);
-                ++m_resumed;
-                if (state == joblog_index::state::failed) write_failed(task->raw);
+                if (state == joblog_index::state::failed) {
+                    ++m_resumed_failed;
+                    write_failed(task->raw);
+                } else {
+                    ++m_resumed;
+                }
                 return nullptr;
             }
         }
@@ -1283,7 +1296,8 @@ private:
     // Requires m_mutex.
     void draw_progress() {
         const double secs = std::chrono::duration<double>(steady::now() - m_start).count();
-        const std::uint64_t done = m_succeeded + m_failed + m_skipped + m_resumed;
+        const std::uint64_t done =
+            m_succeeded + m_failed + m_skipped + m_resumed + m_resumed_failed;
         const double rate = secs > 0 ? static_cast<double>(m_succeeded + m_failed) / secs : 0;
         char text[256];
         int n = 0;
@@ -1324,7 +1338,10 @@ private:
                                             std::to_string(m_succeeded) + ", failed " +
                                             std::to_string(m_failed) + ", skipped " +
                                             std::to_string(m_skipped);
-        if (m_opt.resume) s += ", already done " + std::to_string(m_resumed);
+        if (m_opt.resume) {
+            s += ", already succeeded " + std::to_string(m_resumed) + ", already failed " +
+                 std::to_string(m_resumed_failed);
+        }
         s += ", wall " + std::string(wall_text) + " s\n";
         std::string why;
         switch (m_stop) {
@@ -1376,9 +1393,9 @@ private:
         if (sig != 0) return 128 + sig;
         if (m_stop == stop_reason::log_mismatch) return 2;
         if (m_output_error == EPIPE) return 128 + SIGPIPE;
-        const bool all_ok = m_failed == 0 && m_skipped == 0 && !m_input_failed &&
-                            m_failed_out_error == 0 && m_joblog_error == 0 && m_output_error == 0 &&
-                            m_stop == stop_reason::none;
+        const bool all_ok = m_failed == 0 && m_skipped == 0 && m_resumed_failed == 0 &&
+                            !m_input_failed && m_failed_out_error == 0 && m_joblog_error == 0 &&
+                            m_output_error == 0 && m_stop == stop_reason::none;
         return all_ok ? 0 : 1;
     }
 
@@ -1403,7 +1420,8 @@ private:
     std::uint64_t m_succeeded = 0;
     std::uint64_t m_failed = 0;
     std::uint64_t m_skipped = 0;
-    std::uint64_t m_resumed = 0;
+    std::uint64_t m_resumed = 0;         // skipped by --resume: logged as succeeded
+    std::uint64_t m_resumed_failed = 0;  // skipped by --resume: logged as failed
     std::uint64_t m_not_started = 0;
     std::uint64_t m_mismatch_row = 0;
     std::uint64_t m_halt_failures = 0;  // m_failed when --halt fired
