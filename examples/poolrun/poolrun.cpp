@@ -363,7 +363,8 @@ Results:
                      rows queued or never read (with the header if --header);
                      ready to be run again with --csv FILE. - is stdout (the
                      per-row report then goes to stderr)
-  --progress         draw a status line on stderr when it is a terminal
+  --progress         draw a status line on stderr (done/total, failed,
+                     running, rows per second, ETA) when it is a terminal
   -q, --quiet        report only rows that failed or were skipped
   -h, --help         show this help
   --version          show the version
@@ -383,8 +384,8 @@ summary. A closed or failing stdout (a pipe to `head`, a full disk) starts
 no more rows and lets running ones finish.
 
 Exit status: 0 every row succeeded; 1 a row failed or was skipped (or, with
---resume, is logged as failed), --halt
-stopped the run, or writing stdout, the job log or --failed-out failed;
+--resume, is logged as failed), --halt stopped the run, or writing stdout,
+the job log or --failed-out failed;
 2 bad usage (also: a command not found in PATH, an unknown {name}, a CSV
 that is not the one the job log was written for); 141 stdout was a closed
 pipe; 128+N stopped by signal N (130 for SIGINT).
