@@ -541,12 +541,17 @@ unique_fd open_csv(const std::string& path) {
     return fd;
 }
 
+// Whether `path` names the file open as `fd`.
+bool same_file(const std::string& path, int fd) {
+    struct stat a = {};
+    struct stat b = {};
+    return ::stat(path.c_str(), &a) == 0 && ::fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
 unique_fd open_failed_out(const std::string& path, int csv_fd) {
     if (path == "-") return unique_fd(STDOUT_FILENO);
-    struct stat out_st = {};
-    struct stat in_st = {};
-    if (::stat(path.c_str(), &out_st) == 0 && ::fstat(csv_fd, &in_st) == 0 &&
-        out_st.st_dev == in_st.st_dev && out_st.st_ino == in_st.st_ino) {
+    if (same_file(path, csv_fd)) {
         throw usage_error("--failed-out '" + path + "' is the CSV being read");
     }
     unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
@@ -1499,6 +1504,10 @@ int run_main(int argc, char** argv) {
     f.failed_out = failed.get();
     if (!opt.output_dir.empty() && !opt.dry_run) prepare_output_dir(opt.output_dir);
     unique_fd joblog;
+    if (!opt.joblog.empty() && (same_file(opt.joblog, csv.get()) ||
+                                (failed.get() >= 0 && same_file(opt.joblog, failed.get())))) {
+        throw usage_error("--joblog '" + opt.joblog + "' is the CSV or the --failed-out file");
+    }
     if (!opt.joblog.empty() && !opt.dry_run) joblog = open_joblog(opt.joblog);
     f.joblog = joblog.get();
     joblog_index log;

@@ -228,6 +228,7 @@ rc=0
 "$poolrun" --csv jl2.csv --joblog jl.log --resume -- true > out12d.txt 2> err12d.txt || rc=$?
 check "resume: another CSV than the logged one is refused (exit 2)" test "$rc" -eq 2
 check "resume: the refusal names the row" contains err12d.txt "row 2 of the CSV is not the row the job log has"
+check "usage: --joblog is the CSV" usage_case "--joblog 'one.csv' is the CSV" --joblog one.csv --csv one.csv -- true
 check "usage: --resume needs --joblog" usage_case "--resume and --resume-failed need --joblog" --resume --csv one.csv -- true
 
 # 13. After SIGINT, --failed-out holds the interrupted, queued and unread
