@@ -646,6 +646,14 @@ public:
 
     int read_error() const noexcept { return m_error; }
 
+    // Whether a read would return at once: bytes are buffered, or the fd is
+    // readable (or at its end) within `timeout_ms`.
+    bool ready(int timeout_ms) {
+        if (gptr() < egptr()) return true;
+        pollfd fd = {m_fd, POLLIN, 0};
+        return ::poll(&fd, 1, timeout_ms) > 0;
+    }
+
     // Copies what is left of the input, buffered bytes first, to `out`
     // verbatim, ignoring the stop fd. Returns false if a read or write failed.
     bool drain_to(int out, std::size_t& copied) {
@@ -768,7 +776,6 @@ public:
         int joblog = -1;      // -1 without --joblog
         bool csv_is_regular = false;
         std::optional<std::uint64_t> total_rows;  // data rows, when counted
-        std::size_t pool_size = 0;                // 0: --workers
     };
 
     runner(const options& opt, files f, joblog_index log, std::string self_exe)
@@ -801,16 +808,41 @@ public:
         if (m_opt.dry_run) {
             for (; have && !stop_requested(); have = reader.next(rec)) dry_run_row(++row, rec);
         } else {
+            // Up to --workers records are read first, as long as they come
+            // without a wait: an input that ends within them (a short file,
+            // a short pipe) gets no more workers than it has rows.
+            std::vector<csv_record> ahead;
+            bool at_end = !have;
+            if (have) {
+                constexpr int k_read_ahead_wait_ms = 50;
+                ahead.push_back(std::move(rec));
+                while (ahead.size() < m_opt.workers && input.ready(k_read_ahead_wait_ms)) {
+                    if (!reader.next(rec)) {
+                        at_end = true;
+                        break;
+                    }
+                    ahead.push_back(std::move(rec));
+                }
+            }
+            std::size_t next_ahead = 0;
+            const auto next_record = [&](csv_record& r) {
+                if (next_ahead < ahead.size()) {
+                    r = std::move(ahead[next_ahead++]);
+                    return true;
+                }
+                return !at_end && reader.next(r);
+            };
             // Workers block on their child, so a pool whose idle workers
             // sleep on one condition variable (mutex) serves best: stealing
             // gains nothing here, and thousands of idle workers searching
             // each other's deques made start-up and shutdown quadratic.
-            const std::size_t workers = m_files.pool_size != 0 ? m_files.pool_size : m_opt.workers;
+            const std::size_t workers =
+                at_end ? std::max<std::size_t>(ahead.size(), 1) : m_opt.workers;
             poolbench::mutex_pool pool(workers);
             // At most 2 x workers rows are queued or running; the reader
             // blocks on this before each submission, which bounds memory.
             std::counting_semaphore<> slots(static_cast<std::ptrdiff_t>(2 * workers));
-            for (; have; have = reader.next(rec)) {
+            for (have = next_record(rec); have; have = next_record(rec)) {
                 // A record read after (or cut short by) a stop is not run:
                 // it goes to --failed-out verbatim with the rest of the input.
                 if (stop_requested() || report_output_dead()) break;
@@ -820,7 +852,7 @@ public:
                 if (stop_requested()) {
                     slots.release();
                     not_started(*task);
-                    have = reader.next(rec);
+                    have = next_record(rec);
                     break;
                 }
                 pool.submit([this, &slots, task = std::move(task)] {
@@ -828,7 +860,12 @@ public:
                     slots.release();
                 });
             }
-            if (have || stop_requested()) keep_unread(have ? &rec : nullptr, input);
+            if (have || stop_requested()) {
+                std::vector<const csv_record*> unread;
+                if (have) unread.push_back(&rec);
+                for (std::size_t i = next_ahead; i < ahead.size(); ++i) unread.push_back(&ahead[i]);
+                keep_unread(unread, input, at_end);
+            }
             pool.wait();
         }
         stop_progress();
@@ -964,21 +1001,24 @@ private:
         return {};
     }
 
-    // After a stop: the record in hand and the rest of the input, verbatim,
-    // go to --failed-out (when the input can be read to its end without
-    // waiting: a regular file).
-    void keep_unread(const csv_record* rec, fd_streambuf& input) {
+    // After a stop: the records read but not run and the rest of the input,
+    // verbatim, go to --failed-out. The rest only when it can be read to
+    // its end without waiting (a regular file): reading on a pipe or a
+    // terminal might wait forever.
+    void keep_unread(const std::vector<const csv_record*>& read, fd_streambuf& input, bool at_end) {
         std::lock_guard lock(m_mutex);
-        if (m_files.failed_out < 0 || !m_files.csv_is_regular) {
-            m_unread_left = true;  // a pipe or terminal: reading on might wait forever
+        if (m_files.failed_out < 0) {
+            m_unread_left = !read.empty() || !at_end;
             return;
         }
-        if (rec != nullptr) write_failed(rec->raw);
+        for (const csv_record* r : read) write_failed(line_of(r->raw));
         std::size_t copied = 0;
-        if (!input.drain_to(m_files.failed_out, copied) && m_failed_out_error == 0) {
+        if (!at_end && m_files.csv_is_regular && !input.drain_to(m_files.failed_out, copied) &&
+            m_failed_out_error == 0) {
             m_failed_out_error = errno == 0 ? EIO : errno;
         }
-        m_unread_left = m_unread_kept = rec != nullptr || copied > 0;
+        m_unread_left = !read.empty() || copied > 0 || (!at_end && !m_files.csv_is_regular);
+        m_unread_kept = m_unread_left && (at_end || m_files.csv_is_regular);
     }
 
     void dry_run_row(std::uint64_t row, const csv_record& rec) {
@@ -1444,15 +1484,14 @@ private:
 };
 
 // Data rows in the CSV file at `path` (records, less the header), without
-// holding them, counting no further than `limit`.
-std::uint64_t count_rows(const std::string& path, bool header, std::uint64_t limit) {
+// holding them; nothing if it cannot be read.
+std::optional<std::uint64_t> count_rows(const std::string& path, bool header) {
     std::filebuf in;
-    if (in.open(path, std::ios::in | std::ios::binary) == nullptr) return limit;
+    if (in.open(path, std::ios::in | std::ios::binary) == nullptr) return std::nullopt;
     csv_reader reader(in);
     csv_record rec;
     std::uint64_t n = 0;
-    const std::uint64_t records = limit + (header ? 1 : 0);
-    while (n < records && reader.next(rec)) ++n;
+    while (reader.next(rec)) ++n;
     return header && n > 0 ? n - 1 : n;
 }
 
@@ -1491,13 +1530,9 @@ int run_main(int argc, char** argv) {
     f.csv = csv.get();
     struct stat st = {};
     f.csv_is_regular = ::fstat(csv.get(), &st) == 0 && S_ISREG(st.st_mode);
-    // A regular file is counted first: in full for the progress line, else
-    // only as far as --workers, so a short file starts no idle threads.
-    if (f.csv_is_regular) {
-        const std::uint64_t limit = opt.progress ? UINT64_MAX : opt.workers;
-        const std::uint64_t rows = count_rows(opt.csv_path, opt.header, limit);
-        f.pool_size = std::clamp<std::uint64_t>(rows, 1, opt.workers);
-        if (opt.progress) f.total_rows = rows;
+    // For the progress line, a regular file is counted first.
+    if (f.csv_is_regular && opt.progress) {
+        f.total_rows = count_rows(opt.csv_path, opt.header);
     }
     unique_fd failed;
     if (!opt.failed_out.empty()) failed = open_failed_out(opt.failed_out, csv.get());
