@@ -1,14 +1,17 @@
 // poolrun's command template: the argument vector given after `--`, in which
-// {N} stands for column N (1-based) of the current CSV row, {row} for the row
-// number, and {{ / }} for literal braces. Parsed once (a malformed template is
-// a usage error), then expanded per row into the argv a child is started with.
-// Also shell_quote(), which renders an argv element for display only.
-// command_template is immutable after construction: expand() is thread-safe.
+// {N} stands for column N (1-based) of the current CSV row, {name} for the
+// column whose header is `name`, {row} for the row number, and {{ / }} for
+// literal braces. Parsed once (a malformed template is a usage error), names
+// bound to columns once the header is read (bind_header), then expanded per
+// row into the argv a child is started with. Also shell_quote(), which renders
+// an argv element for display only. Construction and bind_header() are not
+// thread-safe; after them the template is immutable and expand() is.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -18,7 +21,7 @@
 namespace poolrun {
 
 class command_template {
-  public:
+public:
     // Columns beyond this are surely a typo; it also keeps {N} from overflowing.
     static constexpr std::size_t k_max_column = 1'000'000;
 
@@ -30,6 +33,49 @@ class command_template {
 
     // The highest column any {N} uses; 0 when the template uses none.
     std::size_t columns_needed() const noexcept { return m_columns_needed; }
+
+    // The {name} placeholders not yet bound to a column, in order of use.
+    std::vector<std::string> unbound_names() const {
+        std::vector<std::string> out;
+        for (const auto& arg : m_args) {
+            for (const auto& p : arg) {
+                if (p.kind == piece_kind::name) out.push_back(p.text);
+            }
+        }
+        return out;
+    }
+
+    // Binds every {name} to the first column of `header` holding `name`.
+    // Throws std::invalid_argument for a name the header lacks, listing the
+    // header's names. Not thread-safe.
+    void bind_header(const std::vector<std::string>& header) {
+        for (auto& arg : m_args) {
+            for (auto& p : arg) {
+                if (p.kind != piece_kind::name) continue;
+                const auto it = std::find(header.begin(), header.end(), p.text);
+                if (it == header.end()) {
+                    std::string names;
+                    for (const auto& h : header) names += (names.empty() ? "" : ", ") + h;
+                    throw std::invalid_argument(
+                        "{" + p.text + "} is not a column of the header; its names are: " + names);
+                }
+                p.kind = piece_kind::column;
+                p.column = static_cast<std::size_t>(it - header.begin()) + 1;
+                m_columns_needed = std::max(m_columns_needed, p.column);
+            }
+        }
+    }
+
+    // Argument `index` (0-based) when it holds no placeholder, else nothing.
+    std::optional<std::string> constant_argument(std::size_t index) const {
+        if (index >= m_args.size()) return std::nullopt;
+        std::string out;
+        for (const auto& p : m_args[index]) {
+            if (p.kind != piece_kind::text) return std::nullopt;
+            out += p.text;
+        }
+        return out;
+    }
 
     // Why `fields` cannot fill this template (too few columns, or a NUL byte,
     // which no argv element can hold), or an empty string when it can.
@@ -51,7 +97,8 @@ class command_template {
     }
 
     // The argv for one row. Throws std::out_of_range when row_problem(fields)
-    // would have reported too few columns.
+    // would have reported too few columns, std::logic_error while a {name}
+    // is unbound.
     std::vector<std::string> expand(const std::vector<std::string>& fields,
                                     std::uint64_t row) const {
         std::vector<std::string> argv;
@@ -69,6 +116,8 @@ class command_template {
                     case piece_kind::row:
                         out += std::to_string(row);
                         break;
+                    case piece_kind::name:
+                        throw std::logic_error("{" + p.text + "} used before bind_header()");
                 }
             }
             argv.push_back(std::move(out));
@@ -76,11 +125,11 @@ class command_template {
         return argv;
     }
 
-  private:
-    enum class piece_kind { text, column, row };
+private:
+    enum class piece_kind { text, column, row, name };
     struct piece {
         piece_kind kind;
-        std::string text;        // piece_kind::text
+        std::string text;        // piece_kind::text, or the header name of piece_kind::name
         std::size_t column = 0;  // piece_kind::column, 1-based
     };
 
@@ -88,8 +137,8 @@ class command_template {
         const auto fail = [&](const std::string& what) {
             return std::invalid_argument("command argument " + std::to_string(index) + " '" +
                                          std::string(arg) + "': " + what +
-                                         " (use {N} for column N, {row} for the row number, "
-                                         "{{ and }} for literal braces)");
+                                         " (use {N} for column N, {name} for a header's column, "
+                                         "{row} for the row number, {{ and }} for literal braces)");
         };
         std::vector<piece> pieces;
         std::string text;
@@ -119,6 +168,11 @@ class command_template {
             flush_text();
             if (name == "row") {
                 pieces.push_back({piece_kind::row, {}});
+            } else if (!name.empty() &&
+                       name.find_first_not_of("0123456789") != std::string_view::npos) {
+                if (name.find('{') != std::string_view::npos)
+                    throw fail("'{' inside a placeholder");
+                pieces.push_back({piece_kind::name, std::string(name)});
             } else {
                 pieces.push_back({piece_kind::column, {}, parse_column(name, fail)});
                 m_columns_needed = std::max(m_columns_needed, pieces.back().column);
@@ -209,11 +263,20 @@ inline std::string shell_quote(std::string_view arg) {
 }
 
 // The argv joined with spaces, each element shell-quoted: for display only.
-inline std::string shell_join(const std::vector<std::string>& argv) {
+// An element longer than `cut` bytes (0: no limit) is shown by its first
+// `cut` bytes (not splitting a UTF-8 character), then "...(N bytes)".
+inline std::string shell_join(const std::vector<std::string>& argv, std::size_t cut = 0) {
     std::string out;
     for (const auto& a : argv) {
         if (!out.empty()) out.push_back(' ');
-        out += shell_quote(a);
+        if (cut == 0 || a.size() <= cut) {
+            out += shell_quote(a);
+            continue;
+        }
+        std::size_t keep = cut;
+        while (keep > 0 && (static_cast<unsigned char>(a[keep]) & 0xC0) == 0x80) --keep;
+        out += shell_quote(std::string_view(a).substr(0, keep));
+        out += "...(" + std::to_string(a.size()) + " bytes)";
     }
     return out;
 }

@@ -1,13 +1,19 @@
 // poolrun: runs a command once per row of a CSV file on a poolbench pool, at
-// most --workers at a time, substituting {N}/{row} into its arguments. The
-// main thread streams the CSV and submits one job per row, never more than
-// 2 x workers at once; each job spawns its child and blocks until it ends.
-// SIGINT/SIGTERM (self-pipe) stop the reading, end every running child's
-// process group and print the summary. Usage: poolrun --help, or README.md.
+// most --workers at a time, substituting {N}/{name}/{row} into its arguments.
+// The main thread streams the CSV and submits one job per row, never more
+// than 2 x workers at once; each job spawns its child and blocks until it
+// ends. Stops come in two strengths: a soft one (a dead stdout, --halt soon,
+// a failing job log) starts no more rows and lets running ones finish; a hard
+// one (SIGINT/SIGTERM/SIGHUP, --halt now) also ends every running child's
+// process group. Either way the rows not run go to --failed-out and the job
+// log says which rows succeeded. Usage: poolrun --help, or README.md.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,9 +21,14 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <climits>
+#include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -28,14 +39,16 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include <poolbench/pools/config.hpp>
-#include <poolbench/pools/default_pool.hpp>
+#include <poolbench/pools/mutex_pool.hpp>
 
 #include "command_template.hpp"
 #include "csv.hpp"
+#include "joblog.hpp"
 #include "spawn.hpp"
 
 #ifndef POOLRUN_VERSION
@@ -48,27 +61,72 @@ namespace {
 // ---------------------------------------------------------------------------
 // Stop requests. SIGINT, SIGTERM and SIGHUP are blocked in every thread
 // (the mask is set before any other thread starts, and threads inherit it)
-// and taken by one thread in sigwait(), which records the first and writes
-// one byte to a pipe whose read end is never drained: from then on the read
-// end stays readable, so every poll() on it (each waiting job, the CSV
-// reader) wakes at once and keeps seeing the request. A thread in sigwait()
-// takes the signal wherever the others are blocked (a futex, a poll), which a
-// handler cannot promise: under ThreadSanitizer, for one, a handler runs only
-// when its thread next enters the runtime. Children get an empty mask and
-// default dispositions back (spawn.hpp).
+// and taken by one thread in sigwait(), which records the first and makes a
+// hard stop. A stop writes one byte to a pipe whose read end is never
+// drained: from then on the read end stays readable, so every poll() on it
+// wakes at once and keeps seeing the request. Two pipes: `any` (readable on
+// every stop: the CSV reader and the waits between starts poll it) and
+// `hard` (readable only on a hard stop: each waiting child polls it and is
+// ended). A thread in sigwait() takes the signal wherever the others are
+// blocked (a futex, a poll), which a handler cannot promise: under
+// ThreadSanitizer, for one, a handler runs only when its thread next enters
+// the runtime. Children get an empty mask and default dispositions back
+// (spawn.hpp).
 
-std::atomic<int> g_stop_signal{0};  // the first SIGINT/SIGTERM/SIGHUP, 0 if none
+struct stop_pipes {
+    int any_read = -1;
+    int any_write = -1;
+    int hard_read = -1;
+    int hard_write = -1;
+};
+
+stop_pipes g_stop;                     // set before any thread starts, then read-only
+std::atomic<int> g_stop_signal{0};     // the first SIGINT/SIGTERM/SIGHUP, 0 if none
+std::atomic<bool> g_stop_any{false};   // a soft or hard stop was requested
+std::atomic<bool> g_stop_hard{false};  // a hard stop was requested
 
 bool stop_requested() {
-    return g_stop_signal.load() != 0;
+    return g_stop_any.load();
 }
 
-// Returns the read end of the stop pipe. Call before starting any thread.
-int install_stop_handlers() {
+// Both flags are set before either pipe is written, so a thread woken by
+// the hard pipe already sees stop_requested().
+void request_stop(bool hard) {
+    const bool first_hard = hard && !g_stop_hard.exchange(true);
+    const bool first_any = !g_stop_any.exchange(true);
+    const auto poke = [](int fd) {
+        const char byte = 1;
+        [[maybe_unused]] const ssize_t n = ::write(fd, &byte, 1);
+    };
+    if (first_hard) poke(g_stop.hard_write);
+    if (first_any) poke(g_stop.any_write);
+}
+
+// Sleeps until `until`; returns false at once, or as soon as, a stop is
+// requested. Thread-safe.
+bool sleep_unless_stopped(steady::time_point until) {
+    for (;;) {
+        if (stop_requested()) return false;
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - steady::now());
+        if (left.count() <= 0) return true;
+        pollfd fd = {g_stop.any_read, POLLIN, 0};
+        ::poll(&fd, 1, static_cast<int>(std::min<long long>(left.count(), INT_MAX)));
+    }
+}
+
+void make_pipe(int& read_end, int& write_end) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
         throw std::system_error(errno, std::generic_category(), "pipe2");
     }
+    read_end = fds[0];
+    write_end = fds[1];
+}
+
+// Call before starting any thread.
+void install_stop_handlers() {
+    make_pipe(g_stop.any_read, g_stop.any_write);
+    make_pipe(g_stop.hard_read, g_stop.hard_write);
     // SIGINT is taken even when inherited as ignored (a background job of a
     // script), so that `kill -INT` still stops poolrun cleanly. SIGHUP is left
     // alone when ignored (nohup).
@@ -84,38 +142,39 @@ int install_stop_handlers() {
     if (const int rc = ::pthread_sigmask(SIG_BLOCK, &stop_set, nullptr); rc != 0) {
         throw std::system_error(rc, std::generic_category(), "pthread_sigmask");
     }
-    // A closed stdout must not kill poolrun with its children still running;
-    // children get SIGPIPE back by default (spawn.hpp). An inherited ignored
+    // A closed stdout must not kill poolrun with its children still running:
+    // the failed write() says EPIPE instead, and the run stops (runner).
+    // Children get SIGPIPE back by default (spawn.hpp). An inherited ignored
     // SIGCHLD would make the kernel reap children before waitpid() sees them.
     ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGCHLD, SIG_DFL);
     // Lives until the process exits; it only ever waits for a signal.
-    std::thread([stop_set, write_fd = fds[1]] {
+    std::thread([stop_set] {
         for (;;) {
             int sig = 0;
             if (::sigwait(&stop_set, &sig) != 0) continue;
             int none = 0;
             g_stop_signal.compare_exchange_strong(none, sig);
-            const char byte = 1;
-            [[maybe_unused]] const ssize_t n = ::write(write_fd, &byte, 1);
+            request_stop(true);
         }
     }).detach();
-    return fds[0];
 }
 
 // ---------------------------------------------------------------------------
 // Output helpers.
 
-void write_all(int fd, std::string_view s, bool* failed = nullptr) {
+// Returns 0, or the errno of the write that failed (and sets *failed).
+int write_all(int fd, std::string_view s, bool* failed = nullptr) {
     while (!s.empty()) {
         const ssize_t n = ::write(fd, s.data(), s.size());
         if (n < 0) {
             if (errno == EINTR) continue;
             if (failed != nullptr) *failed = true;
-            return;
+            return errno;
         }
         s.remove_prefix(static_cast<std::size_t>(n));
     }
+    return 0;
 }
 
 std::string errno_text(int err) {
@@ -142,6 +201,13 @@ struct usage_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+struct halt_rule {
+    enum class when { never, soon, now };
+    when mode = when::never;
+    std::uint64_t failures = 0;  // fail=N
+    double percent = 0;          // fail=P%, when above 0
+};
+
 struct options {
     std::size_t workers = 0;
     std::string csv_path;
@@ -150,8 +216,17 @@ struct options {
     std::optional<std::chrono::nanoseconds> timeout;
     std::string timeout_text;  // as given, for reports
     std::size_t retries = 0;
+    std::chrono::nanoseconds retry_delay{0};
+    std::chrono::nanoseconds delay{0};
     std::string output_dir;
+    std::string output_name = "{row}";
     std::string failed_out;
+    std::string joblog;
+    bool resume = false;
+    bool resume_failed = false;
+    halt_rule halt;
+    bool progress = false;
+    bool dry_run = false;
     std::vector<std::string> command;
     bool help = false;
     bool version = false;
@@ -177,63 +252,149 @@ std::size_t parse_count(std::string_view option, std::string_view text, std::siz
     return n;
 }
 
-std::chrono::nanoseconds parse_seconds(std::string_view option, std::string_view text) {
+std::chrono::nanoseconds parse_seconds(std::string_view option, std::string_view text,
+                                       bool zero_ok = false) {
     constexpr double k_max_seconds = 1e9;  // ~31 years; keeps the nanosecond count in range
     double s = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), s);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || !(s > 0) ||
-        s > k_max_seconds) {
-        throw usage_error(std::string(option) + " wants a number of seconds above 0, got '" +
-                          std::string(text) + "'");
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() ||
+        !(zero_ok ? s >= 0 : s > 0) || s > k_max_seconds) {
+        throw usage_error(std::string(option) + " wants a number of seconds " +
+                          (zero_ok ? "from 0" : "above 0") + ", got '" + std::string(text) + "'");
     }
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
+}
+
+// never | [soon,|now,]fail=N | [soon,|now,]fail=P%
+halt_rule parse_halt(std::string_view text) {
+    const auto bad = [&] {
+        return usage_error(
+            "--halt wants never, soon,fail=N, now,fail=N or a percentage "
+            "(soon,fail=10%), got '" +
+            std::string(text) + "'");
+    };
+    halt_rule rule;
+    if (text == "never") return rule;
+    std::string_view rest = text;
+    rule.mode = halt_rule::when::soon;
+    if (rest.starts_with("soon,")) {
+        rest.remove_prefix(5);
+    } else if (rest.starts_with("now,")) {
+        rule.mode = halt_rule::when::now;
+        rest.remove_prefix(4);
+    }
+    if (!rest.starts_with("fail=")) throw bad();
+    rest.remove_prefix(5);
+    if (rest.ends_with('%')) {
+        rest.remove_suffix(1);
+        double p = 0;
+        const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), p);
+        if (rest.empty() || ec != std::errc{} || end != rest.data() + rest.size() || !(p > 0) ||
+            p > 100) {
+            throw bad();
+        }
+        rule.percent = p;
+        return rule;
+    }
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), n);
+    if (rest.empty() || ec != std::errc{} || end != rest.data() + rest.size() || n == 0) {
+        throw bad();
+    }
+    rule.failures = n;
+    return rule;
 }
 
 constexpr std::string_view k_help = R"(Usage: poolrun [OPTIONS] --csv FILE -- COMMAND [ARG...]
 
 Run COMMAND once per row of a CSV file, at most --workers at a time.
-In COMMAND and its arguments {N} becomes column N (1-based) of the row, {row}
-the row number, and {{ and }} literal braces. The command is executed directly
-(PATH lookup as execvp does), never through a shell: a field holding
-'; rm -rf ~' reaches the command as one ordinary argument.
+In COMMAND and its arguments {N} becomes column N (1-based) of the row,
+{name} the column whose header is `name` (needs --header), {row} the row
+number, and {{ and }} literal braces. The command is executed directly (PATH
+lookup as execvp does), never through a shell: a field holding '; rm -rf ~'
+reaches the command as one ordinary argument.
 
-Options:
-  --csv FILE         the CSV file (RFC 4180) to read, - for stdin (required)
+Input:
+  --csv FILE         the CSV file (RFC 4180) to read, - for stdin (required);
+                     a leading UTF-8 byte-order mark is ignored
   --header           the first record is a header and is not run; rows are
                      counted from the record after it, so {row} is 1 on the
-                     file's second line
+                     file's second line; {name} picks a column by its header
+
+Running:
   -w, --workers N    run at most N commands at once, 1 to 4096
                      (default: the number of hardware threads)
   --timeout SECONDS  end a command running longer than this (decimals
                      allowed): SIGTERM to its process group, SIGKILL 1 s
                      later; the row is reported failed ("timeout")
-  --retries N        run a failed row up to N more times (default 0)
-  --output-dir DIR   write each row's stdout and stderr to DIR/<row>.out and
-                     DIR/<row>.err (DIR is created if missing); by default
+  --retries N        run a failed row up to N more times (default 0); a
+                     command that cannot be run (not found, not executable,
+                     argument list too long) is never retried
+  --retry-delay SECS wait this long before the first retry of a row, twice
+                     as long before the second, and so on (default 0)
+  --delay SECONDS    start commands at least this far apart (default 0)
+  --halt RULE        stop on a storm of failures: soon,fail=N (start no more
+                     rows once N rows failed; running ones finish),
+                     now,fail=N (also terminate the running ones, as
+                     --timeout does), fail=P% (P percent of the rows finished
+                     so far, judged once 10 have finished); never (default)
+  --dry-run          print each row's command, shell-quoted, and run nothing
+
+Results:
+  --joblog FILE      append one CSV line per finished row: row, hash of its
+                     fields, start (UTC), seconds, status (0 is success; an
+                     exit status, a signal name, timeout, interrupted or
+                     cannot-run:ERRNO), attempts. Written even if poolrun
+                     itself is killed: each command is then watched by a
+                     small poolrun process that logs its end
+  --resume           with --joblog: skip the rows the log has as finished
+                     (succeeded or failed) and run the rest, including rows
+                     interrupted by a stop; the CSV must be the one logged
+  --resume-failed    as --resume, but run the logged failures again too
+  --output-dir DIR   write each row's stdout and stderr to DIR/NAME.out and
+                     DIR/NAME.err (DIR is created if missing); by default
                      commands inherit poolrun's stdout and stderr
-  --failed-out FILE  write the rows that failed, or were skipped for too few
-                     columns, to FILE as CSV (with the header if --header),
-                     ready to be run again with --csv FILE
+  --output-name TPL  NAME above, a template like the command's (default
+                     {row}; {4} or {ticket} keeps a re-run's files apart);
+                     a name with '/' or that is '.' or '..' skips the row,
+                     a name already used in this run gets -2, -3, ...
+  --failed-out FILE  write, as CSV, every row that did not succeed: failed,
+                     skipped, malformed (verbatim) and, after a stop, the
+                     rows queued or never read (with the header if --header);
+                     ready to be run again with --csv FILE. - is stdout (the
+                     per-row report then goes to stderr)
+  --progress         draw a status line on stderr (done/total, failed,
+                     running, rows per second, ETA) when it is a terminal
   -q, --quiet        report only rows that failed or were skipped
   -h, --help         show this help
   --version          show the version
 
-As each row finishes, one line goes to stdout:
+As each row finishes, one line goes to stdout (fields over 200 bytes are cut
+and shown with their length):
   row 7 ok: exit 0, 153 ms: python3 migrator.py C48 T-1007 'Jane Doe'
   row 8 FAILED: exit 1, 98 ms: python3 migrator.py C48 T-1008 Bob
   row 9 SKIPPED: line 10: row has 2 columns, the command uses {4}
 and a summary goes to stderr at the end. Rows are numbered in file order,
 malformed ones included; empty lines are ignored. Commands get /dev/null as
-stdin. A malformed or too short row is reported and skipped; the rest still run.
+stdin. A malformed or too short row is reported and skipped; the rest run.
 
-SIGINT or SIGTERM stops reading, terminates the running commands (SIGTERM to
-each process group, SIGKILL 1 s later) and prints the summary.
+Stops. SIGINT, SIGTERM or SIGHUP stops reading, terminates the running
+commands (SIGTERM to each process group, SIGKILL 1 s later) and prints the
+summary. A closed or failing stdout (a pipe to `head`, a full disk) starts
+no more rows and lets running ones finish.
 
-Exit status: 0 every row succeeded; 1 a row failed or was skipped; 2 bad
-usage; 128+N stopped by signal N (130 for SIGINT).
+Exit status: 0 every row succeeded; 1 a row failed or was skipped (or, with
+--resume, is logged as failed), --halt stopped the run, or writing stdout,
+the job log or --failed-out failed;
+2 bad usage (also: a command not found in PATH, an unknown {name}, a CSV
+that is not the one the job log was written for); 141 stdout was a closed
+pipe; 128+N stopped by signal N (130 for SIGINT).
 
-Example:
-  poolrun --workers 100 --csv tickets.csv --header -- python3 migrator.py C48 {4} {1}
+Example: migrate tickets 100 at a time, resumable, failures kept apart:
+  poolrun --workers 100 --csv tickets.csv --header --joblog mig.log \
+      --output-dir logs --output-name {ticket} --failed-out left.csv \
+      -- python3 migrator.py C48 {ticket} {customer}
+and after a stop, the same command with --resume added.
 )";
 
 options parse_options(int argc, char** argv) {
@@ -241,6 +402,7 @@ options parse_options(int argc, char** argv) {
     opt.workers = default_workers();
     bool saw_csv = false;
     bool saw_separator = false;
+    bool saw_output_name = false;
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         if (arg == "--") {
@@ -264,6 +426,10 @@ options parse_options(int argc, char** argv) {
         const auto flag = [&] {
             if (inline_value) throw usage_error("option " + std::string(name) + " takes no value");
         };
+        const auto path = [&](std::string& out, const char* what) {
+            out = value();
+            if (out.empty()) throw usage_error(std::string(name) + " needs " + what);
+        };
         if (name == "-h" || name == "--help") {
             flag();
             opt.help = true;
@@ -276,24 +442,45 @@ options parse_options(int argc, char** argv) {
         } else if (name == "-q" || name == "--quiet") {
             flag();
             opt.quiet = true;
+        } else if (name == "--progress") {
+            flag();
+            opt.progress = true;
+        } else if (name == "--dry-run") {
+            flag();
+            opt.dry_run = true;
+        } else if (name == "--resume") {
+            flag();
+            opt.resume = true;
+        } else if (name == "--resume-failed") {
+            flag();
+            opt.resume = true;
+            opt.resume_failed = true;
         } else if (name == "-w" || name == "--workers") {
             opt.workers = parse_count("--workers", value(), 1, poolbench::k_max_workers);
         } else if (name == "--csv") {
-            opt.csv_path = value();
+            path(opt.csv_path, "a file name or -");
             saw_csv = true;
-            if (opt.csv_path.empty()) throw usage_error("--csv needs a file name or -");
         } else if (name == "--timeout") {
             opt.timeout_text = value();
             opt.timeout = parse_seconds("--timeout", opt.timeout_text);
         } else if (name == "--retries") {
             constexpr std::size_t k_max_retries = 1000;
             opt.retries = parse_count("--retries", value(), 0, k_max_retries);
+        } else if (name == "--retry-delay") {
+            opt.retry_delay = parse_seconds("--retry-delay", value(), true);
+        } else if (name == "--delay") {
+            opt.delay = parse_seconds("--delay", value(), true);
+        } else if (name == "--halt") {
+            opt.halt = parse_halt(value());
         } else if (name == "--output-dir") {
-            opt.output_dir = value();
-            if (opt.output_dir.empty()) throw usage_error("--output-dir needs a directory");
+            path(opt.output_dir, "a directory");
+        } else if (name == "--output-name") {
+            path(opt.output_name, "a template");
+            saw_output_name = true;
         } else if (name == "--failed-out") {
-            opt.failed_out = value();
-            if (opt.failed_out.empty()) throw usage_error("--failed-out needs a file name");
+            path(opt.failed_out, "a file name or -");
+        } else if (name == "--joblog") {
+            path(opt.joblog, "a file name");
         } else if (arg.starts_with("-") && arg != "-") {
             throw usage_error("unknown option '" + std::string(arg) + "' (see poolrun --help)");
         } else {
@@ -306,6 +493,12 @@ options parse_options(int argc, char** argv) {
     if (!saw_separator || opt.command.empty()) {
         throw usage_error("missing command: put it after --, e.g. -- echo {1}");
     }
+    if (saw_output_name && opt.output_dir.empty()) {
+        throw usage_error("--output-name needs --output-dir DIR");
+    }
+    if (opt.resume && opt.joblog.empty()) {
+        throw usage_error("--resume and --resume-failed need --joblog FILE");
+    }
     return opt;
 }
 
@@ -314,7 +507,7 @@ options parse_options(int argc, char** argv) {
 
 // Owns a file descriptor; never closes the standard streams (--csv - is stdin).
 class unique_fd {
-  public:
+public:
     explicit unique_fd(int fd = -1) noexcept : m_fd(fd) {}
     unique_fd(unique_fd&& o) noexcept : m_fd(std::exchange(o.m_fd, -1)) {}
     unique_fd& operator=(unique_fd&& o) noexcept {
@@ -331,7 +524,7 @@ class unique_fd {
         m_fd = -1;
     }
 
-  private:
+private:
     int m_fd;
 };
 
@@ -348,11 +541,17 @@ unique_fd open_csv(const std::string& path) {
     return fd;
 }
 
+// Whether `path` names the file open as `fd`.
+bool same_file(const std::string& path, int fd) {
+    struct stat a = {};
+    struct stat b = {};
+    return ::stat(path.c_str(), &a) == 0 && ::fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
 unique_fd open_failed_out(const std::string& path, int csv_fd) {
-    struct stat out_st = {};
-    struct stat in_st = {};
-    if (::stat(path.c_str(), &out_st) == 0 && ::fstat(csv_fd, &in_st) == 0 &&
-        out_st.st_dev == in_st.st_dev && out_st.st_ino == in_st.st_ino) {
+    if (path == "-") return unique_fd(STDOUT_FILENO);
+    if (same_file(path, csv_fd)) {
         throw usage_error("--failed-out '" + path + "' is the CSV being read");
     }
     unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
@@ -375,25 +574,110 @@ void prepare_output_dir(const std::string& dir) {
     }
 }
 
+// The job log, opened for appending and locked (flock, exclusive) for the
+// whole run. Every process that writes it holds that lock through the same
+// open file: poolrun and the row watchers it starts (run_row_watcher), which
+// outlive a killed poolrun. So a second run on the same log, a --resume
+// above all, waits until the last watcher of a killed run has logged its row.
+unique_fd open_joblog(const std::string& path) {
+    unique_fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666));
+    if (fd.get() < 0) {
+        throw usage_error("cannot write --joblog '" + path + "': " + errno_text(errno));
+    }
+    // Above the numbers the watchers get it as (3, 4), so the dup2 that hands
+    // it over always copies and clears close-on-exec.
+    unique_fd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 10));
+    if (high.get() < 0) throw std::system_error(errno, std::generic_category(), "fcntl");
+    if (::flock(high.get(), LOCK_EX | LOCK_NB) != 0) {
+        write_all(STDERR_FILENO, "poolrun: waiting for the job log '" + path +
+                                     "': another poolrun, or commands of an earlier run that was "
+                                     "killed, are still writing it\n");
+        while (::flock(high.get(), LOCK_EX) != 0) {
+            if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "flock");
+        }
+    }
+    struct stat st = {};
+    if (::fstat(high.get(), &st) == 0 && st.st_size == 0) {
+        bool failed = false;
+        write_all(high.get(), k_joblog_header, &failed);
+        if (failed) throw usage_error("cannot write --joblog '" + path + "': " + errno_text(errno));
+    }
+    return high;
+}
+
+joblog_index read_joblog(const std::string& path) {
+    joblog_index index;
+    std::filebuf in;
+    if (in.open(path, std::ios::in | std::ios::binary) != nullptr) index.read(in);
+    return index;
+}
+
+// Where execvp would find `name`, or why it would not: an empty string when
+// found. Only checks; the spawn decides.
+std::string command_problem(const std::string& name) {
+    const auto runnable = [](const std::string& p) {
+        struct stat st = {};
+        return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+    };
+    if (name.empty()) return "the command is empty";
+    if (name.find('/') != std::string::npos) {
+        return runnable(name) ? "" : "command '" + name + "' is not an executable file";
+    }
+    const char* env_path = std::getenv("PATH");
+    const std::string search = env_path != nullptr ? env_path : "/bin:/usr/bin";
+    std::size_t begin = 0;
+    for (;;) {
+        const std::size_t end = search.find(':', begin);
+        std::string dir = search.substr(begin, end == std::string::npos ? end : end - begin);
+        if (dir.empty()) dir = ".";
+        if (runnable(dir + "/" + name)) return "";
+        if (end == std::string::npos) break;
+        begin = end + 1;
+    }
+    return "command '" + name + "' not found in PATH";
+}
+
 // A read-only streambuf over a file descriptor that reports end of input as
 // soon as the stop fd becomes readable, so a stop interrupts a blocked read
-// of stdin. Not thread-safe.
+// of stdin; drain_to() then copies the unread rest. Not thread-safe.
 class fd_streambuf : public std::streambuf {
-  public:
+public:
     fd_streambuf(int fd, int stop_fd) : m_fd(fd), m_stop_fd(stop_fd) {}
 
     int read_error() const noexcept { return m_error; }
 
-  protected:
+    // Whether a read would return at once: bytes are buffered, or the fd is
+    // readable (or at its end) within `timeout_ms`.
+    bool ready(int timeout_ms) {
+        if (gptr() < egptr()) return true;
+        pollfd fd = {m_fd, POLLIN, 0};
+        return ::poll(&fd, 1, timeout_ms) > 0;
+    }
+
+    // Copies what is left of the input, buffered bytes first, to `out`
+    // verbatim, ignoring the stop fd. Returns false if a read or write failed.
+    bool drain_to(int out, std::size_t& copied) {
+        m_stop_fd = -1;
+        bool failed = false;
+        while (!failed && sgetc() != traits_type::eof()) {
+            const std::string_view chunk(gptr(), static_cast<std::size_t>(egptr() - gptr()));
+            write_all(out, chunk, &failed);
+            copied += chunk.size();
+            setg(m_buffer.data(), m_buffer.data(), m_buffer.data());
+        }
+        return !failed && m_error == 0;
+    }
+
+protected:
     int_type underflow() override {
         for (;;) {
             pollfd fds[2] = {{m_fd, POLLIN, 0}, {m_stop_fd, POLLIN, 0}};
-            if (::poll(fds, 2, -1) < 0) {
+            if (::poll(fds, m_stop_fd >= 0 ? 2 : 1, -1) < 0) {
                 if (errno == EINTR) continue;
                 m_error = errno;
                 return traits_type::eof();
             }
-            if (fds[1].revents != 0) return traits_type::eof();
+            if (m_stop_fd >= 0 && fds[1].revents != 0) return traits_type::eof();
             const ssize_t n = ::read(m_fd, m_buffer.data(), m_buffer.size());
             if (n < 0) {
                 if (errno == EINTR || errno == EAGAIN) continue;
@@ -406,7 +690,7 @@ class fd_streambuf : public std::streambuf {
         }
     }
 
-  private:
+private:
     static constexpr std::size_t k_buffer_size = 64 * 1024;
     int m_fd;
     int m_stop_fd;
@@ -415,53 +699,160 @@ class fd_streambuf : public std::streambuf {
 };
 
 // ---------------------------------------------------------------------------
+// The row watcher. With --joblog each command is started through a copy of
+// poolrun (`poolrun --internal-watch-row ...`, run_row_watcher below): it
+// starts the command in its own process group, waits for it and, when the
+// command exits on its own, appends the row's job-log line itself before it
+// tells poolrun what happened (one line on a pipe). So a row whose command
+// finished is logged even if poolrun was killed (-9) in the meantime, and a
+// resume does not run it again. The watcher ignores SIGINT, SIGTERM and
+// SIGPIPE: a stop's SIGTERM to the group ends the command, and the watcher
+// still reports truthfully whether the command had finished first. The
+// watcher gets the job log as fd 3 and the report pipe as fd 4.
+
+constexpr std::string_view k_watch_flag = "--internal-watch-row";
+constexpr int k_watch_log_fd = 3;
+constexpr int k_watch_report_fd = 4;
+
+// argv: poolrun --internal-watch-row ROW HASH ATTEMPTS FINAL -- COMMAND...
+// FINAL is 1 when a failure of this attempt ends the row (no retry follows).
+int run_row_watcher(int argc, char** argv) {
+    if (argc < 8 || std::string_view(argv[6]) != "--") return 127;
+    for (int sig : {SIGINT, SIGTERM, SIGPIPE}) ::signal(sig, SIG_IGN);
+    for (int fd : {k_watch_log_fd, k_watch_report_fd}) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    timespec wall{};
+    ::clock_gettime(CLOCK_REALTIME, &wall);
+    const auto start = steady::now();
+    std::vector<std::string> command(argv + 7, argv + argc);
+    child_options c;
+    c.new_process_group = false;
+    c.stdin_null = false;
+    pid_t pid = 0;
+    int err = 0;
+    try {
+        err = detail::spawn(command, c, pid);
+    } catch (const std::system_error& e) {
+        err = e.code().value();
+    }
+    if (err != 0) {
+        write_all(k_watch_report_fd, "E " + std::to_string(err) + "\n");
+        return 127;
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            write_all(k_watch_report_fd, "E " + std::to_string(errno) + "\n");
+            return 127;
+        }
+    }
+    // Logged here: a success, and a final failure the command brought on
+    // itself. SIGTERM and SIGKILL may be poolrun's own (a timeout, a stop),
+    // which only poolrun can tell apart: those it logs itself.
+    const bool final = std::string_view(argv[5]) == "1";
+    const bool exited = WIFEXITED(status);
+    const bool crashed =
+        WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM && WTERMSIG(status) != SIGKILL;
+    bool logged = false;
+    if ((exited && WEXITSTATUS(status) == 0) || (final && (exited || crashed))) {
+        const double seconds = std::chrono::duration<double>(steady::now() - start).count();
+        const std::string line = joblog_line(
+            std::strtoull(argv[2], nullptr, 10), argv[3], wall, seconds,
+            exited ? joblog_status_exit(WEXITSTATUS(status)) : signal_name(WTERMSIG(status)),
+            std::strtoull(argv[4], nullptr, 10));
+        logged = write_all(k_watch_log_fd, line) == 0;
+    }
+    write_all(k_watch_report_fd, "S " + std::to_string(status) + " " + (logged ? "1" : "0") + "\n");
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
 // The run.
 
 class runner {
-  public:
-    runner(const options& opt, int csv_fd, int failed_fd, int stop_fd)
+public:
+    struct files {
+        int csv = -1;
+        int failed_out = -1;  // -1 without --failed-out
+        int joblog = -1;      // -1 without --joblog
+        bool csv_is_regular = false;
+        std::optional<std::uint64_t> total_rows;  // data rows, when counted
+    };
+
+    runner(const options& opt, files f, joblog_index log, std::string self_exe)
         : m_opt(opt),
           m_template(opt.command),
-          m_csv_fd(csv_fd),
-          m_failed_fd(failed_fd),
-          m_stop_fd(stop_fd) {}
+          m_name_template(std::vector<std::string>{opt.output_name}),
+          m_files(f),
+          m_log(std::move(log)),
+          m_self_exe(std::move(self_exe)),
+          m_report_fd(opt.failed_out == "-" ? STDERR_FILENO : STDOUT_FILENO) {
+        struct stat st = {};
+        m_report_is_pipe =
+            ::fstat(m_report_fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    }
 
-    // Runs every row; returns poolrun's exit status. Not thread-safe.
+    // Runs every row; returns poolrun's exit status. Throws usage_error for a
+    // problem found before any row runs. Not thread-safe.
     int run() {
-        const auto start = steady::now();
-        fd_streambuf input(m_csv_fd, m_stop_fd);
+        m_start = steady::now();
+        fd_streambuf input(m_files.csv, g_stop.any_read);
         csv_reader reader(input);
-        // At most 2 x workers rows are queued or running; the reader blocks
-        // on this before each submission, which bounds memory.
-        std::counting_semaphore<> slots(static_cast<std::ptrdiff_t>(2 * m_opt.workers));
-        {
-            poolbench::default_pool pool(m_opt.workers);
-            csv_record rec;
-            bool header_pending = m_opt.header;
-            std::uint64_t row = 0;
-            // A record whose reading a stop cut short is dropped, not run.
-            while (reader.next(rec) && !stop_requested()) {
-                if (std::exchange(header_pending, false)) {
-                    take_header(rec);
-                    continue;
+        csv_record rec;
+        bool have = reader.next(rec);
+        if (m_opt.header) {
+            take_header(have ? &rec : nullptr);
+            if (have) have = reader.next(rec);
+        }
+        if (m_opt.progress && ::isatty(STDERR_FILENO) == 1) start_progress();
+        std::uint64_t row = 0;
+        if (m_opt.dry_run) {
+            for (; have && !stop_requested(); have = reader.next(rec)) dry_run_row(++row, rec);
+        } else {
+            // Up to --workers records are read first, as long as they come
+            // without a wait: an input that ends within them (a short file,
+            // a short pipe) gets no more workers than it has rows.
+            std::vector<csv_record> ahead;
+            bool at_end = !have;
+            if (have) {
+                constexpr int k_read_ahead_wait_ms = 50;
+                ahead.push_back(std::move(rec));
+                while (ahead.size() < m_opt.workers && input.ready(k_read_ahead_wait_ms)) {
+                    if (!reader.next(rec)) {
+                        at_end = true;
+                        break;
+                    }
+                    ahead.push_back(std::move(rec));
                 }
-                ++row;
-                if (!rec.error.empty()) {
-                    skip_row(row, rec.line, rec.error, nullptr);
-                    continue;
+            }
+            std::size_t next_ahead = 0;
+            const auto next_record = [&](csv_record& r) {
+                if (next_ahead < ahead.size()) {
+                    r = std::move(ahead[next_ahead++]);
+                    return true;
                 }
-                if (const std::string why = m_template.row_problem(rec.fields); !why.empty()) {
-                    skip_row(row, rec.line, why, &rec.fields);
-                    continue;
-                }
-                auto task = std::make_unique<row_task>();
-                task->row = row;
-                task->argv = m_template.expand(rec.fields, row);
-                task->fields = std::move(rec.fields);
+                return !at_end && reader.next(r);
+            };
+            // Workers block on their child, so a pool whose idle workers
+            // sleep on one condition variable (mutex) serves best: stealing
+            // gains nothing here, and thousands of idle workers searching
+            // each other's deques made start-up and shutdown quadratic.
+            const std::size_t workers =
+                at_end ? std::max<std::size_t>(ahead.size(), 1) : m_opt.workers;
+            poolbench::mutex_pool pool(workers);
+            // At most 2 x workers rows are queued or running; the reader
+            // blocks on this before each submission, which bounds memory.
+            std::counting_semaphore<> slots(static_cast<std::ptrdiff_t>(2 * workers));
+            for (have = next_record(rec); have; have = next_record(rec)) {
+                // A record read after (or cut short by) a stop is not run:
+                // it goes to --failed-out verbatim with the rest of the input.
+                if (stop_requested() || report_output_dead()) break;
+                auto task = prepare_row(++row, rec);
+                if (!task) continue;
                 slots.acquire();
                 if (stop_requested()) {
                     slots.release();
-                    count_not_started();
+                    not_started(*task);
+                    have = next_record(rec);
                     break;
                 }
                 pool.submit([this, &slots, task = std::move(task)] {
@@ -469,88 +860,315 @@ class runner {
                     slots.release();
                 });
             }
+            if (have || stop_requested()) {
+                std::vector<const csv_record*> unread;
+                if (have) unread.push_back(&rec);
+                for (std::size_t i = next_ahead; i < ahead.size(); ++i) unread.push_back(&ahead[i]);
+                keep_unread(unread, input, at_end);
+            }
             pool.wait();
         }
+        stop_progress();
         if (input.read_error() != 0) {
             m_input_failed = true;
             write_all(STDERR_FILENO,
                       "poolrun: error reading the CSV: " + errno_text(input.read_error()) + "\n");
         }
-        return finish(std::chrono::duration<double>(steady::now() - start).count());
+        return finish();
     }
 
-  private:
+private:
     struct row_task {
         std::uint64_t row = 0;
-        std::vector<std::string> fields;
+        std::string hash;
+        std::string raw;  // the record as read, for --failed-out
         std::vector<std::string> argv;
+        std::string output_name;  // empty without --output-dir
     };
 
-    void take_header(const csv_record& rec) {
-        std::lock_guard lock(m_mutex);
-        if (!rec.error.empty()) {
+    enum class stop_reason { none, signal, output, halt, joblog, failed_out, log_mismatch };
+
+    // --- Reading ------------------------------------------------------------
+
+    static std::string line_of(const std::string& raw) {
+        if (!raw.empty() && (raw.back() == '\n' || raw.back() == '\r')) return raw;
+        return raw + "\n";
+    }
+
+    void take_header(const csv_record* rec) {
+        const auto bind = [&](command_template& t, const std::vector<std::string>& header) {
+            try {
+                t.bind_header(header);
+            } catch (const std::invalid_argument& e) {
+                throw usage_error(e.what());
+            }
+        };
+        const bool names =
+            !m_template.unbound_names().empty() || !m_name_template.unbound_names().empty();
+        if (rec == nullptr || !rec->error.empty()) {
+            if (names) {
+                throw usage_error(rec == nullptr
+                                      ? "the CSV is empty: no header for {" + first_name() + "}"
+                                      : "the header (line " + std::to_string(rec->line) +
+                                            ") is malformed: " + rec->error);
+            }
+            if (rec == nullptr) return;
+            std::lock_guard lock(m_mutex);
             ++m_skipped;
-            emit(STDOUT_FILENO,
-                 "header SKIPPED: line " + std::to_string(rec.line) + ": " + rec.error + "\n");
-        } else if (m_failed_fd >= 0) {
-            write_all(m_failed_fd, csv_encode(rec.fields), &m_failed_out_failed);
+            emit("header SKIPPED: line " + std::to_string(rec->line) + ": " + rec->error + "\n");
+            write_failed(line_of(rec->raw));
+            return;
         }
+        bind(m_template, rec->fields);
+        bind(m_name_template, rec->fields);
+        std::lock_guard lock(m_mutex);
+        write_failed(line_of(rec->raw));
     }
 
-    void skip_row(std::uint64_t row, std::size_t line, const std::string& why,
-                  const std::vector<std::string>* fields) {
-        std::lock_guard lock(m_mutex);
-        ++m_skipped;
-        emit(STDOUT_FILENO, "row " + std::to_string(row) + " SKIPPED: line " +
-                                std::to_string(line) + ": " + why + "\n");
-        if (fields != nullptr && m_failed_fd >= 0) {
-            write_all(m_failed_fd, csv_encode(*fields), &m_failed_out_failed);
-        }
+    std::string first_name() const {
+        auto n = m_template.unbound_names();
+        if (n.empty()) n = m_name_template.unbound_names();
+        return n.empty() ? "" : n.front();
     }
 
-    void count_not_started() {
-        std::lock_guard lock(m_mutex);
-        ++m_not_started;
+    // The task for one record, or null when it is skipped (reported here).
+    std::unique_ptr<row_task> prepare_row(std::uint64_t row, const csv_record& rec) {
+        if (!rec.error.empty()) {
+            skip_row(row, rec.line, rec.error, rec.raw);
+            return nullptr;
+        }
+        if (std::string why = m_template.row_problem(rec.fields); !why.empty()) {
+            skip_row(row, rec.line, why, rec.raw);
+            return nullptr;
+        }
+        auto task = std::make_unique<row_task>();
+        task->row = row;
+        task->hash = fields_hash(rec.fields);
+        task->raw = line_of(rec.raw);
+        if (m_opt.resume) {
+            bool mismatch = false;
+            const auto state = m_log.lookup(row, task->hash, mismatch);
+            if (mismatch) {
+                std::lock_guard lock(m_mutex);
+                set_stop(stop_reason::log_mismatch, false);
+                m_mismatch_row = row;
+                write_failed(task->raw);
+                return nullptr;
+            }
+            if (state == joblog_index::state::succeeded ||
+                (state == joblog_index::state::failed && !m_opt.resume_failed)) {
+                std::lock_guard lock(m_mutex);
+                if (state == joblog_index::state::failed) {
+                    ++m_resumed_failed;
+                    write_failed(task->raw);
+                } else {
+                    ++m_resumed;
+                }
+                return nullptr;
+            }
+        }
+        if (!m_opt.output_dir.empty()) {
+            if (std::string why = output_name_problem(rec.fields, row, task->output_name);
+                !why.empty()) {
+                skip_row(row, rec.line, why, rec.raw);
+                return nullptr;
+            }
+        }
+        task->argv = m_template.expand(rec.fields, row);
+        return task;
     }
+
+    // Sets `name` to the row's unique output name, or returns why it has none.
+    std::string output_name_problem(const std::vector<std::string>& fields, std::uint64_t row,
+                                    std::string& name) {
+        if (std::string why = m_name_template.row_problem(fields); !why.empty()) {
+            return "--output-name: " + why;
+        }
+        name = m_name_template.expand(fields, row).front();
+        if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+            return "--output-name gives " + shell_quote(name) +
+                   ", which cannot be a file name (empty, '.', '..' or holding '/')";
+        }
+        if (!m_names_used.insert(name).second) {
+            for (std::uint64_t n = 2;; ++n) {
+                std::string candidate = name + "-" + std::to_string(n);
+                if (m_names_used.insert(candidate).second) {
+                    name = std::move(candidate);
+                    break;
+                }
+            }
+        }
+        return {};
+    }
+
+    // After a stop: the records read but not run and the rest of the input,
+    // verbatim, go to --failed-out. The rest only when it can be read to
+    // its end without waiting (a regular file): reading on a pipe or a
+    // terminal might wait forever.
+    void keep_unread(const std::vector<const csv_record*>& read, fd_streambuf& input, bool at_end) {
+        std::lock_guard lock(m_mutex);
+        if (m_files.failed_out < 0) {
+            m_unread_left = !read.empty() || !at_end;
+            return;
+        }
+        for (const csv_record* r : read) write_failed(line_of(r->raw));
+        std::size_t copied = 0;
+        if (!at_end && m_files.csv_is_regular && !input.drain_to(m_files.failed_out, copied) &&
+            m_failed_out_error == 0) {
+            m_failed_out_error = errno == 0 ? EIO : errno;
+        }
+        m_unread_left = !read.empty() || copied > 0 || (!at_end && !m_files.csv_is_regular);
+        m_unread_kept = m_unread_left && (at_end || m_files.csv_is_regular);
+    }
+
+    void dry_run_row(std::uint64_t row, const csv_record& rec) {
+        auto task = prepare_row(row, rec);
+        if (!task) return;
+        std::lock_guard lock(m_mutex);
+        ++m_ran;
+        emit(shell_join(task->argv) + "\n");
+    }
+
+    // --- Running ------------------------------------------------------------
 
     // Runs on a pool worker: the row's command, retried while it fails.
     void run_task(const row_task& task) noexcept {
         if (stop_requested()) {
-            count_not_started();
+            not_started(task);
             return;
         }
+        m_running.fetch_add(1);
+        timespec wall{};
+        ::clock_gettime(CLOCK_REALTIME, &wall);
         child_outcome outcome;
         std::size_t attempts = 0;
+        bool logged = false;
         std::string internal_error;
         try {
-            const child_options child = child_options_for(task.row);
-            do {
+            const child_options child = child_options_for(task);
+            for (;;) {
+                if (!wait_for_start_turn()) break;
                 ++attempts;
-                outcome = run_child(task.argv, child);
-            } while (!outcome.succeeded() && outcome.how != child_outcome::kind::interrupted &&
-                     attempts <= m_opt.retries && !stop_requested());
+                const bool last = attempts > m_opt.retries;
+                outcome = attempt(task, child, attempts, last, logged);
+                if (outcome.succeeded() || last || !can_succeed_on_retry(outcome) ||
+                    outcome.how == child_outcome::kind::interrupted || stop_requested()) {
+                    break;
+                }
+                const auto backoff = m_opt.retry_delay *
+                                     (std::uint64_t{1} << std::min<std::size_t>(attempts - 1, 30));
+                if (!sleep_unless_stopped(steady::now() + backoff)) break;
+            }
         } catch (const std::exception& e) {
             internal_error = e.what();
         }
+        m_running.fetch_sub(1);
         try {
-            report(task, outcome, attempts, internal_error);
+            if (attempts == 0 && internal_error.empty()) {
+                not_started(task);
+            } else {
+                report(task, outcome, attempts, logged, wall, internal_error);
+            }
         } catch (const std::exception&) {
             std::lock_guard lock(m_mutex);
             ++m_failed;  // out of memory while formatting: still counted
         }
     }
 
-    child_options child_options_for(std::uint64_t row) const {
+    // Errors no retry can mend: the same argv fails the same way.
+    static bool can_succeed_on_retry(const child_outcome& o) {
+        if (o.how != child_outcome::kind::spawn_failed) return true;
+        switch (o.value) {
+            case ENOENT:
+            case EACCES:
+            case ENOEXEC:
+            case E2BIG:
+            case ENOTDIR:
+            case ELOOP:
+            case ENAMETOOLONG:
+            case EISDIR:
+            case EPERM:
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    // Waits until --delay allows the next start; false if a stop came first.
+    bool wait_for_start_turn() {
+        if (m_opt.delay.count() == 0) return !stop_requested();
+        steady::time_point turn;
+        {
+            std::lock_guard lock(m_delay_mutex);
+            turn = std::max(steady::now(), m_next_start);
+            m_next_start = turn + std::chrono::ceil<steady::duration>(m_opt.delay);
+        }
+        return sleep_unless_stopped(turn);
+    }
+
+    child_options child_options_for(const row_task& task) const {
         child_options c;
         c.timeout = m_opt.timeout;
-        c.stop_fd = m_stop_fd;
-        if (!m_opt.output_dir.empty()) {
-            const std::string base = m_opt.output_dir + "/" + std::to_string(row);
+        c.stop_fd = g_stop.hard_read;
+        if (!task.output_name.empty()) {
+            const std::string base = m_opt.output_dir + "/" + task.output_name;
             c.stdout_path = base + ".out";
             c.stderr_path = base + ".err";
         }
         return c;
     }
+
+    // One run of the command: directly, or through a row watcher when there
+    // is a job log (`logged` then says whether the watcher logged the row).
+    child_outcome attempt(const row_task& task, child_options child, std::size_t attempts,
+                          bool last, bool& logged) {
+        logged = false;
+        if (m_files.joblog < 0) return run_child(task.argv, child);
+        int report_read = -1;
+        int report_write = -1;
+        make_pipe(report_read, report_write);
+        // Above 4, so the dup2 to 4 always copies (see open_joblog).
+        const unique_fd reader(::fcntl(report_read, F_DUPFD_CLOEXEC, 10));
+        const int high_write = ::fcntl(report_write, F_DUPFD_CLOEXEC, 10);
+        ::close(report_read);
+        ::close(report_write);
+        unique_fd writer(high_write);
+        if (reader.get() < 0 || writer.get() < 0) {
+            throw std::system_error(errno, std::generic_category(), "fcntl");
+        }
+        std::vector<std::string> argv = {
+            m_self_exe, std::string(k_watch_flag), std::to_string(task.row),
+            task.hash,  std::to_string(attempts),  last ? "1" : "0",
+            "--"};
+        argv.insert(argv.end(), task.argv.begin(), task.argv.end());
+        child.inherit_fds = {{m_files.joblog, k_watch_log_fd}, {writer.get(), k_watch_report_fd}};
+        child_outcome outcome = run_child(argv, child);
+        writer.reset();
+        char buf[64] = {};
+        const ssize_t n = ::read(reader.get(), buf, sizeof buf - 1);
+        const std::string_view said(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+        int status = 0;
+        int flag = 0;
+        if (said.starts_with("E ")) {
+            return {child_outcome::kind::spawn_failed, std::atoi(buf + 2), outcome.elapsed};
+        }
+        if (std::sscanf(buf, "S %d %d", &status, &flag) == 2) {
+            logged = flag == 1;
+            if (WIFEXITED(status)) {
+                // The command finished on its own, even if a stop or timeout
+                // then reached the watcher: that is what happened.
+                return {child_outcome::kind::exited, WEXITSTATUS(status), outcome.elapsed};
+            }
+            if (WIFSIGNALED(status) && outcome.how == child_outcome::kind::exited) {
+                return {child_outcome::kind::signaled, WTERMSIG(status), outcome.elapsed};
+            }
+        } else if (outcome.how == child_outcome::kind::exited) {
+            return {child_outcome::kind::spawn_failed, EIO, outcome.elapsed};  // watcher failed
+        }
+        return outcome;  // timed out or interrupted
+    }
+
+    // --- Reporting (each under m_mutex) ---------------------------------------
 
     std::string describe(const child_outcome& o) const {
         using kind = child_outcome::kind;
@@ -569,8 +1187,26 @@ class runner {
         return "?";
     }
 
+    static std::string log_status(const child_outcome& o) {
+        using kind = child_outcome::kind;
+        switch (o.how) {
+            case kind::exited:
+                return joblog_status_exit(o.value);
+            case kind::signaled:
+                return signal_name(o.value);
+            case kind::timed_out:
+                return "timeout";
+            case kind::interrupted:
+                return "interrupted";
+            case kind::spawn_failed:
+                return joblog_status_errno(o.value);
+        }
+        return "?";
+    }
+
     void report(const row_task& task, const child_outcome& outcome, std::size_t attempts,
-                const std::string& internal_error) {
+                bool logged, const timespec& wall, const std::string& internal_error) {
+        constexpr std::size_t k_report_field_bytes = 200;
         const bool ok = internal_error.empty() && outcome.succeeded();
         std::string line = "row " + std::to_string(task.row) + (ok ? " ok: " : " FAILED: ");
         line += internal_error.empty() ? describe(outcome) : "internal error: " + internal_error;
@@ -578,58 +1214,289 @@ class runner {
         if (m_opt.retries > 0) {
             line += ", " + std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts");
         }
-        line += ": " + shell_join(task.argv) + "\n";
-        const std::string failed_csv = ok || m_failed_fd < 0 ? "" : csv_encode(task.fields);
+        line += ": " + shell_join(task.argv, k_report_field_bytes) + "\n";
+        std::string log_line;
+        if (m_files.joblog >= 0 && !logged) {
+            const double seconds = std::chrono::duration<double>(outcome.elapsed).count();
+            log_line = joblog_line(task.row, task.hash, wall, seconds,
+                                   internal_error.empty() ? log_status(outcome) : "internal-error",
+                                   attempts);
+        }
 
         std::lock_guard lock(m_mutex);
         ++m_ran;
         ++(ok ? m_succeeded : m_failed);
-        if (!ok || !m_opt.quiet) emit(STDOUT_FILENO, line);
-        if (!failed_csv.empty()) write_all(m_failed_fd, failed_csv, &m_failed_out_failed);
+        if (!log_line.empty()) {
+            if (const int err = write_all(m_files.joblog, log_line);
+                err != 0 && m_joblog_error == 0) {
+                m_joblog_error = err;
+                set_stop(stop_reason::joblog, false);
+            }
+        }
+        if (!ok || !m_opt.quiet) emit(line);
+        if (!ok) write_failed(task.raw);
+        if (!ok && outcome.how != child_outcome::kind::interrupted) check_halt();
     }
 
-    // One write per line, under m_mutex, so lines from workers never mix.
-    void emit(int fd, const std::string& line) { write_all(fd, line); }
+    void skip_row(std::uint64_t row, std::size_t line, const std::string& why,
+                  const std::string& raw) {
+        std::lock_guard lock(m_mutex);
+        ++m_skipped;
+        emit(std::string(m_opt.dry_run ? "# " : "") + "row " + std::to_string(row) +
+             " SKIPPED: line " + std::to_string(line) + ": " + why + "\n");
+        write_failed(line_of(raw));
+    }
 
-    int finish(double wall_seconds) {
-        char wall[32];
-        std::snprintf(wall, sizeof wall, "%.3f", wall_seconds);
-        std::string summary = "poolrun: ran " + std::to_string(m_ran) + ", succeeded " +
-                              std::to_string(m_succeeded) + ", failed " + std::to_string(m_failed) +
-                              ", skipped " + std::to_string(m_skipped) + ", wall " + wall + " s\n";
+    void not_started(const row_task& task) {
+        std::lock_guard lock(m_mutex);
+        ++m_not_started;
+        write_failed(task.raw);
+    }
+
+    // Requires m_mutex.
+    void check_halt() {
+        const halt_rule& h = m_opt.halt;
+        if (h.mode == halt_rule::when::never || m_stop != stop_reason::none) return;
+        constexpr std::uint64_t k_min_rows_for_percent = 10;
+        const std::uint64_t finished = m_succeeded + m_failed;
+        const bool halt = h.percent > 0 ? finished >= k_min_rows_for_percent &&
+                                              100.0 * static_cast<double>(m_failed) >=
+                                                  h.percent * static_cast<double>(finished)
+                                        : m_failed >= h.failures;
+        if (halt) {
+            m_halt_failures = m_failed;
+            set_stop(stop_reason::halt, h.mode == halt_rule::when::now);
+        }
+    }
+
+    // Requires m_mutex. The first reason is the one reported.
+    void set_stop(stop_reason why, bool hard) {
+        if (m_stop == stop_reason::none) m_stop = why;
+        request_stop(hard);
+    }
+
+    // A report line on stdout (stderr with --failed-out -). One write per
+    // line, under m_mutex, so lines from workers never mix. A failed write
+    // stops the run. Requires m_mutex.
+    void emit(const std::string& line) {
+        if (m_output_error != 0) return;
+        if (const int err = write_all(m_report_fd, line); err != 0) output_died(err);
+    }
+
+    // Requires m_mutex.
+    void output_died(int err) {
+        if (m_output_error != 0) return;
+        m_output_error = err;
+        set_stop(stop_reason::output, false);
+    }
+
+    // A pipe whose reader has gone shows POLLERR on its write end: notices a
+    // `| head` that has exited even when poolrun has nothing to write.
+    bool report_output_dead() {
+        if (!m_report_is_pipe) return false;
+        pollfd fd = {m_report_fd, 0, 0};
+        if (::poll(&fd, 1, 0) == 1 && (fd.revents & POLLERR) != 0) {
+            std::lock_guard lock(m_mutex);
+            output_died(EPIPE);
+            return true;
+        }
+        return false;
+    }
+
+    // Requires m_mutex.
+    void write_failed(const std::string& text) {
+        if (m_files.failed_out < 0 || m_failed_out_error != 0) return;
+        if (const int err = write_all(m_files.failed_out, text); err != 0) {
+            m_failed_out_error = err;
+            if (m_files.failed_out == STDOUT_FILENO) {
+                output_died(err);
+            } else {
+                set_stop(stop_reason::failed_out, false);
+            }
+        }
+    }
+
+    // --- Progress -------------------------------------------------------------
+
+    void start_progress() {
+        m_progress = std::thread([this] {
+            std::unique_lock lock(m_mutex);
+            while (!m_progress_done) {
+                draw_progress();
+                m_progress_cv.wait_for(lock, std::chrono::milliseconds(250));
+            }
+            write_all(STDERR_FILENO, "\r\033[K");
+        });
+    }
+
+    void stop_progress() {
+        if (!m_progress.joinable()) return;
+        {
+            std::lock_guard lock(m_mutex);
+            m_progress_done = true;
+        }
+        m_progress_cv.notify_one();
+        m_progress.join();
+    }
+
+    // Requires m_mutex.
+    void draw_progress() {
+        const double secs = std::chrono::duration<double>(steady::now() - m_start).count();
+        const std::uint64_t done =
+            m_succeeded + m_failed + m_skipped + m_resumed + m_resumed_failed;
+        const double rate = secs > 0 ? static_cast<double>(m_succeeded + m_failed) / secs : 0;
+        char text[256];
+        int n = 0;
+        if (m_files.total_rows) {
+            const std::uint64_t total = *m_files.total_rows;
+            n = std::snprintf(
+                text, sizeof text,
+                "\r\033[Kpoolrun: %llu/%llu done, %llu failed, %zu running, %.1f rows/s",
+                static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                static_cast<unsigned long long>(m_failed + m_skipped), m_running.load(), rate);
+            if (rate > 0 && total > done) {
+                const auto eta = static_cast<long long>(static_cast<double>(total - done) / rate);
+                n += std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n),
+                                   ", ETA %lldm%02llds", eta / 60, eta % 60);
+            }
+        } else {
+            n = std::snprintf(text, sizeof text,
+                              "\r\033[Kpoolrun: %llu done, %llu failed, %zu running, %.1f rows/s",
+                              static_cast<unsigned long long>(done),
+                              static_cast<unsigned long long>(m_failed + m_skipped),
+                              m_running.load(), rate);
+        }
+        write_all(STDERR_FILENO, std::string_view(text, static_cast<std::size_t>(std::max(n, 0))));
+    }
+
+    // --- The end ----------------------------------------------------------------
+
+    int finish() {
+        const double wall = std::chrono::duration<double>(steady::now() - m_start).count();
+        std::lock_guard lock(m_mutex);
         const int sig = g_stop_signal.load();
-        if (sig != 0) {
-            summary += "poolrun: stopped by " + signal_name(sig) +
-                       ": running commands were terminated, " + std::to_string(m_not_started) +
-                       " queued rows were not started and the rest of the CSV was not read\n";
+        if (sig != 0) m_stop = stop_reason::signal;
+        char wall_text[32];
+        std::snprintf(wall_text, sizeof wall_text, "%.3f", wall);
+        std::string s = m_opt.dry_run ? "poolrun: dry run: " + std::to_string(m_ran) +
+                                            " commands shown, skipped " + std::to_string(m_skipped)
+                                      : "poolrun: ran " + std::to_string(m_ran) + ", succeeded " +
+                                            std::to_string(m_succeeded) + ", failed " +
+                                            std::to_string(m_failed) + ", skipped " +
+                                            std::to_string(m_skipped);
+        if (m_opt.resume) {
+            s += ", already succeeded " + std::to_string(m_resumed) + ", already failed " +
+                 std::to_string(m_resumed_failed);
         }
-        if (m_failed_out_failed) {
-            summary += "poolrun: writing --failed-out '" + m_opt.failed_out + "' failed\n";
+        s += ", wall " + std::string(wall_text) + " s\n";
+        std::string why;
+        switch (m_stop) {
+            case stop_reason::none:
+                break;
+            case stop_reason::signal:
+                why = "stopped by " + signal_name(sig) + ": running commands were terminated";
+                break;
+            case stop_reason::output:
+                why = "stopped: writing the report failed (" + errno_text(m_output_error) +
+                      "): running commands were let finish";
+                break;
+            case stop_reason::halt:
+                why =
+                    "halted after " + std::to_string(m_halt_failures) + " failed rows (--halt): " +
+                    (m_opt.halt.mode == halt_rule::when::now ? "running commands were terminated"
+                                                             : "running commands were let finish");
+                break;
+            case stop_reason::joblog:
+                why = "stopped: writing the job log failed (" + errno_text(m_joblog_error) + ")";
+                break;
+            case stop_reason::failed_out:
+                why =
+                    "stopped: writing --failed-out failed (" + errno_text(m_failed_out_error) + ")";
+                break;
+            case stop_reason::log_mismatch:
+                why = "stopped: row " + std::to_string(m_mismatch_row) +
+                      " of the CSV is not the row the job log has under that number: is this the "
+                      "CSV the log was written for?";
+                break;
         }
-        write_all(STDERR_FILENO, summary);
+        if (!why.empty()) {
+            s += "poolrun: " + why + "; " + std::to_string(m_not_started) +
+                 " queued rows were not started";
+            if (m_unread_left) {
+                s += m_unread_kept ? " and the rest of the CSV was copied to --failed-out unread"
+                                   : " and the rest of the CSV was not read";
+            }
+            s += "\n";
+        }
+        if (m_failed_out_error != 0 && m_stop != stop_reason::failed_out) {
+            s += "poolrun: writing --failed-out '" + m_opt.failed_out +
+                 "' failed: " + errno_text(m_failed_out_error) + "\n";
+        }
+        if (m_joblog_error != 0 && m_stop != stop_reason::joblog) {
+            s += "poolrun: writing the job log failed: " + errno_text(m_joblog_error) + "\n";
+        }
+        write_all(STDERR_FILENO, s);
         if (sig != 0) return 128 + sig;
-        const bool all_ok =
-            m_failed == 0 && m_skipped == 0 && !m_input_failed && !m_failed_out_failed;
+        if (m_stop == stop_reason::log_mismatch) return 2;
+        if (m_output_error == EPIPE) return 128 + SIGPIPE;
+        const bool all_ok = m_failed == 0 && m_skipped == 0 && m_resumed_failed == 0 &&
+                            !m_input_failed && m_failed_out_error == 0 && m_joblog_error == 0 &&
+                            m_output_error == 0 && m_stop == stop_reason::none;
         return all_ok ? 0 : 1;
     }
 
     const options& m_opt;
-    const command_template m_template;
-    const int m_csv_fd;
-    const int m_failed_fd;  // -1 without --failed-out
-    const int m_stop_fd;
+    command_template m_template;       // bound to the header, then read-only
+    command_template m_name_template;  // --output-name; likewise
+    const files m_files;
+    const joblog_index m_log;
+    const std::string m_self_exe;  // this binary, for the row watchers
+    const int m_report_fd;
+    bool m_report_is_pipe = false;
+    steady::time_point m_start;
+    std::unordered_set<std::string> m_names_used;  // reader thread only
 
-    std::mutex m_mutex;  // guards the counters below, stdout lines and the failed-out file
+    std::mutex m_delay_mutex;  // guards m_next_start
+    steady::time_point m_next_start;
+
+    std::atomic<std::size_t> m_running{0};  // rows with a command running, for the progress line
+
+    std::mutex m_mutex;  // guards everything below, the report, --failed-out, the job log
     std::uint64_t m_ran = 0;
     std::uint64_t m_succeeded = 0;
     std::uint64_t m_failed = 0;
     std::uint64_t m_skipped = 0;
+    std::uint64_t m_resumed = 0;         // skipped by --resume: logged as succeeded
+    std::uint64_t m_resumed_failed = 0;  // skipped by --resume: logged as failed
     std::uint64_t m_not_started = 0;
-    bool m_failed_out_failed = false;
+    std::uint64_t m_mismatch_row = 0;
+    std::uint64_t m_halt_failures = 0;  // m_failed when --halt fired
+    stop_reason m_stop = stop_reason::none;
+    bool m_unread_left = false;
+    bool m_unread_kept = false;
+    int m_output_error = 0;
+    int m_failed_out_error = 0;
+    int m_joblog_error = 0;
     bool m_input_failed = false;
+    bool m_progress_done = false;
+    std::condition_variable m_progress_cv;
+    std::thread m_progress;
 };
 
+// Data rows in the CSV file at `path` (records, less the header), without
+// holding them; nothing if it cannot be read.
+std::optional<std::uint64_t> count_rows(const std::string& path, bool header) {
+    std::filebuf in;
+    if (in.open(path, std::ios::in | std::ios::binary) == nullptr) return std::nullopt;
+    csv_reader reader(in);
+    csv_record rec;
+    std::uint64_t n = 0;
+    while (reader.next(rec)) ++n;
+    return header && n > 0 ? n - 1 : n;
+}
+
 int run_main(int argc, char** argv) {
+    if (argc >= 2 && std::string_view(argv[1]) == k_watch_flag) return run_row_watcher(argc, argv);
     const options opt = parse_options(argc, argv);
     if (opt.help) {
         write_all(STDOUT_FILENO, k_help);
@@ -640,17 +1507,56 @@ int run_main(int argc, char** argv) {
         return 0;
     }
     // Template errors are usage errors too: check before touching any file.
-    try {
-        command_template check(opt.command);
-    } catch (const std::invalid_argument& e) {
-        throw usage_error(e.what());
+    const auto check_template = [&](const std::vector<std::string>& args, const char* what) {
+        try {
+            const command_template check(args);
+            if (!opt.header && !check.unbound_names().empty()) {
+                throw usage_error(std::string(what) + "{" + check.unbound_names().front() +
+                                  "} names a column by its header, which needs --header (or use "
+                                  "{N})");
+            }
+        } catch (const std::invalid_argument& e) {
+            throw usage_error(what + std::string(e.what()));
+        }
+    };
+    check_template(opt.command, "");
+    check_template({opt.output_name}, "--output-name: ");
+    if (const auto name = command_template(opt.command).constant_argument(0);
+        name && !opt.dry_run) {
+        if (std::string why = command_problem(*name); !why.empty()) throw usage_error(why);
     }
+    runner::files f;
     const unique_fd csv = open_csv(opt.csv_path);
+    f.csv = csv.get();
+    struct stat st = {};
+    f.csv_is_regular = ::fstat(csv.get(), &st) == 0 && S_ISREG(st.st_mode);
+    // For the progress line, a regular file is counted first.
+    if (f.csv_is_regular && opt.progress) {
+        f.total_rows = count_rows(opt.csv_path, opt.header);
+    }
     unique_fd failed;
     if (!opt.failed_out.empty()) failed = open_failed_out(opt.failed_out, csv.get());
-    if (!opt.output_dir.empty()) prepare_output_dir(opt.output_dir);
-    const unique_fd stop(install_stop_handlers());
-    runner r(opt, csv.get(), failed.get(), stop.get());
+    f.failed_out = failed.get();
+    if (!opt.output_dir.empty() && !opt.dry_run) prepare_output_dir(opt.output_dir);
+    unique_fd joblog;
+    if (!opt.joblog.empty() && (same_file(opt.joblog, csv.get()) ||
+                                (failed.get() >= 0 && same_file(opt.joblog, failed.get())))) {
+        throw usage_error("--joblog '" + opt.joblog + "' is the CSV or the --failed-out file");
+    }
+    if (!opt.joblog.empty() && !opt.dry_run) joblog = open_joblog(opt.joblog);
+    f.joblog = joblog.get();
+    joblog_index log;
+    if (opt.resume) log = read_joblog(opt.joblog);
+    std::string self_exe;
+    if (!opt.joblog.empty()) {
+        char buf[PATH_MAX + 1] = {};
+        const ssize_t n = ::readlink("/proc/self/exe", buf, PATH_MAX);
+        if (n <= 0)
+            throw std::system_error(errno, std::generic_category(), "readlink /proc/self/exe");
+        self_exe.assign(buf, static_cast<std::size_t>(n));
+    }
+    install_stop_handlers();
+    runner r(opt, f, std::move(log), std::move(self_exe));
     return r.run();
 }
 

@@ -4,6 +4,7 @@
 // test_poolrun.sh. Single-threaded.
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -144,10 +145,64 @@ TEST_CASE("template: malformed placeholders are rejected with the argument named
     CHECK(error_of({"echo", "{"}).find("argument 2 '{': unmatched '{'") != std::string::npos);
     CHECK(error_of({"a}"}).find("unmatched '}'") != std::string::npos);
     CHECK(error_of({"{0}"}).find("numbered from 1") != std::string::npos);
-    CHECK(error_of({"{x}"}).find("unknown placeholder {x}") != std::string::npos);
+    CHECK(error_of({"{a{b}"}).find("'{' inside a placeholder") != std::string::npos);
     CHECK(error_of({"{}"}).find("unknown placeholder {}") != std::string::npos);
     CHECK(error_of({"{99999999999999999999}"}).find("too large") != std::string::npos);
     CHECK(error_of({}).find("missing command") != std::string::npos);
+}
+
+TEST_CASE("template: {name} binds to the header's column, and an unknown name lists them") {
+    command_template t({"mig", "{ticket}", "{2}", "{row}", "{a b}"});
+    CHECK(t.unbound_names() == strings{"ticket", "a b"});
+    CHECK_THROWS_AS(t.expand({"x", "y", "z"}, 1), std::logic_error);
+    t.bind_header({"id", "a b", "ticket", "ticket"});
+    CHECK(t.unbound_names().empty());
+    CHECK(t.columns_needed() == 3);
+    CHECK(t.expand({"1", "2", "T-9"}, 4) == strings{"mig", "T-9", "2", "4", "2"});
+    command_template u({"{nope}"});
+    try {
+        u.bind_header({"id", "name"});
+        FAIL("no error");
+    } catch (const std::invalid_argument& e) {
+        CHECK(std::string(e.what()) ==
+              "{nope} is not a column of the header; its names are: id, name");
+    }
+    CHECK(command_template({"x{1}"}).constant_argument(0) == std::nullopt);
+    CHECK(command_template({"prog", "{1}"}).constant_argument(0) == "prog");
+}
+
+TEST_CASE("csv: a UTF-8 byte-order mark is dropped; a lookalike is kept") {
+    const auto recs = read_all("\xEF\xBB\xBFid,name\n1,a\n");
+    REQUIRE(recs.size() == 2);
+    CHECK(recs[0].fields == strings{"id", "name"});
+    CHECK(recs[0].raw == "id,name\n");
+    const auto other = read_all("\xEF\xBBx,y\n");
+    REQUIRE(other.size() == 1);
+    CHECK(other[0].fields == strings{"\xEF\xBBx", "y"});
+    CHECK(read_all("\xEF\xBB\xBF").empty());
+}
+
+TEST_CASE("csv: each record's raw bytes are what was read, malformed ones too") {
+    const auto recs = read_all("a,\"b\nc\"\r\nbad\"x,1\nlast");
+    REQUIRE(recs.size() == 3);
+    CHECK(recs[0].raw == "a,\"b\nc\"\r\n");
+    CHECK(recs[1].raw == "bad\"x,1\n");
+    CHECK(!recs[1].error.empty());
+    CHECK(recs[2].raw == "last");
+}
+
+TEST_CASE("csv: a record too long at a comma is malformed, and reading goes on") {
+    const auto recs = read_all(std::string(60, 'x') + ",y\nnext\n", 60);
+    REQUIRE(recs.size() == 2);
+    CHECK(!recs[0].error.empty());
+    CHECK(recs[1].fields == strings{"next"});
+}
+
+TEST_CASE("shell_join: a long field is cut, with its length, never inside a UTF-8 character") {
+    CHECK(poolrun::shell_join({"echo", std::string(300, 'a')}, 10) ==
+          "echo aaaaaaaaaa...(300 bytes)");
+    CHECK(poolrun::shell_join({"\xC3\xA9\xC3\xA9\xC3\xA9"}, 3) == "'\xC3\xA9'...(6 bytes)");
+    CHECK(poolrun::shell_join({"short"}, 10) == "short");
 }
 
 TEST_CASE("template: a row with too few columns is reported, not expanded") {

@@ -3,7 +3,9 @@
 // its own with stdin on /dev/null, and waits for it without spinning: poll()
 // on a pidfd (Linux 5.3+), else poll() sleeps of a few ms between waitid()
 // checks. A timeout or a readable stop fd ends the whole group: SIGTERM, then
-// SIGKILL after a grace period. Thread-safe: many threads may run children.
+// SIGKILL after a grace period. The caller may hand the child extra
+// descriptors (the job log watcher's, in poolrun.cpp). Thread-safe: many
+// threads may run children.
 #pragma once
 
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere else portably
@@ -45,7 +48,12 @@ struct child_options {
     std::string stderr_path;  // empty: inherit poolrun's stderr
     std::optional<std::chrono::nanoseconds> timeout;
     std::chrono::milliseconds kill_grace{1000};  // SIGTERM to SIGKILL
-    int stop_fd = -1;  // once readable, the child is ended and reported interrupted
+    int stop_fd = -1;               // once readable, the child is ended and reported interrupted
+    bool new_process_group = true;  // false: stays in the caller's group
+    bool stdin_null = true;         // false: inherits the caller's stdin
+    // Descriptors the child gets: {caller's fd, number in the child}. The
+    // caller's fds must not be 0..2 nor any target number.
+    std::vector<std::pair<int, int>> inherit_fds;
 };
 
 namespace detail {
@@ -86,9 +94,11 @@ inline int spawn(const std::vector<std::string>& argv, const child_options& opt,
     sigemptyset(&empty);
     sigemptyset(&defaults);
     for (int sig : {SIGINT, SIGTERM, SIGPIPE}) sigaddset(&defaults, sig);
-    check_posix(posix_spawnattr_setflags(&sa.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                                       POSIX_SPAWN_SETSIGDEF),
-                "posix_spawnattr_setflags");
+    const short group_flag = opt.new_process_group ? POSIX_SPAWN_SETPGROUP : 0;
+    check_posix(
+        posix_spawnattr_setflags(&sa.attr, static_cast<short>(group_flag | POSIX_SPAWN_SETSIGMASK |
+                                                              POSIX_SPAWN_SETSIGDEF)),
+        "posix_spawnattr_setflags");
     check_posix(posix_spawnattr_setpgroup(&sa.attr, 0), "posix_spawnattr_setpgroup");
     check_posix(posix_spawnattr_setsigmask(&sa.attr, &empty), "posix_spawnattr_setsigmask");
     check_posix(posix_spawnattr_setsigdefault(&sa.attr, &defaults),
@@ -96,8 +106,14 @@ inline int spawn(const std::vector<std::string>& argv, const child_options& opt,
 
     spawn_file_actions fa;
     // stdin is /dev/null, as with xargs: with --csv - it is the CSV itself.
-    check_posix(posix_spawn_file_actions_addopen(&fa.actions, 0, "/dev/null", O_RDONLY, 0),
-                "posix_spawn_file_actions_addopen");
+    if (opt.stdin_null) {
+        check_posix(posix_spawn_file_actions_addopen(&fa.actions, 0, "/dev/null", O_RDONLY, 0),
+                    "posix_spawn_file_actions_addopen");
+    }
+    for (const auto& [from, to] : opt.inherit_fds) {
+        check_posix(posix_spawn_file_actions_adddup2(&fa.actions, from, to),
+                    "posix_spawn_file_actions_adddup2");
+    }
     const int out_flags = O_WRONLY | O_CREAT | O_TRUNC;
     if (!opt.stdout_path.empty()) {
         check_posix(posix_spawn_file_actions_addopen(&fa.actions, 1, opt.stdout_path.c_str(),
@@ -120,7 +136,7 @@ inline int spawn(const std::vector<std::string>& argv, const child_options& opt,
 // A started child and its process group. The destructor kills the group and
 // reaps the child if the owner has not, so no exit path leaves one behind.
 class child_process {
-  public:
+public:
     enum class wake { exited, deadline, stop };
 
     explicit child_process(pid_t pid) noexcept : m_pid(pid), m_pidfd(open_pidfd(pid)) {}
@@ -180,7 +196,7 @@ class child_process {
         return r == m_pid ? status : -1;
     }
 
-  private:
+private:
     static int open_pidfd(pid_t pid) noexcept {
 #ifdef SYS_pidfd_open
         return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));

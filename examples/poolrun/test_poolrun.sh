@@ -3,7 +3,10 @@
 # End-to-end tests of poolrun with real child processes: every row runs
 # exactly once, fields stay literal (no shell), failures/timeouts/malformed
 # rows are reported, SIGINT leaves no child behind, --retries and --failed-out
-# round-trip, bad usage exits 2. Usage: test_poolrun.sh PATH/TO/poolrun
+# round-trip, the job log and --resume, a dead stdout, --halt, --progress,
+# --dry-run, {name}, --output-name, --delay/--retry-delay, many workers, bad
+# usage exits 2. The interrupted-and-resumed run is test_poolrun_resume.sh.
+# Usage: test_poolrun.sh PATH/TO/poolrun
 # Prints ok/FAIL per check and "N passed, M failed"; exits 1 on any failure.
 set -euo pipefail
 
@@ -12,6 +15,9 @@ if [[ $# -ne 1 || $1 == -h || $1 == --help ]]; then
     exit 2
 fi
 poolrun=$(realpath "$1")
+# Under ThreadSanitizer each exit would sleep 1 s for threads to finish (the
+# signal thread never does): not needed for these many short runs.
+if [[ -n ${TSAN_OPTIONS:-} ]]; then export TSAN_OPTIONS="$TSAN_OPTIONS atexit_sleep_ms=0"; fi
 work=$(mktemp -d)
 bg_pid=
 cleanup() {
@@ -196,8 +202,195 @@ check "usage: --workers abc" usage_case "--workers wants a whole number, got 'ab
 check "usage: --workers 5000" usage_case "got 5000" --workers 5000 --csv one.csv -- true
 check "usage: --timeout -1" usage_case "--timeout wants a number of seconds" --timeout -1 --csv one.csv -- true
 check "usage: unreadable CSV" usage_case "cannot open CSV file 'missing.csv'" --csv missing.csv -- true
-check "usage: bad placeholder" usage_case "unknown placeholder {x}" --csv one.csv -- echo '{x}'
+check "usage: bad placeholder" usage_case "unmatched '{'" --csv one.csv -- echo '{x'
+check "usage: {name} without --header" usage_case "{x} names a column by its header, which needs --header" --csv one.csv -- echo '{x}'
 check "usage: --help exits 0" "$poolrun" --help > /dev/null
+
+# 12. --joblog and --resume: one line per finished row; --resume skips the
+# logged successes and failures, --resume-failed runs the failures again.
+printf 'a,0\nb,3\nc,0\n' > jl.csv
+rc=0
+"$poolrun" --csv jl.csv --joblog jl.log -- sh -c 'echo "$1" >> jl-runs.txt; exit "$2"' _ '{1}' '{2}' \
+    > out12.txt 2>&1 || rc=$?
+check "joblog: exit 1" test "$rc" -eq 1
+check "joblog: header and one line per row" test "$(head -1 jl.log)" = "row,hash,start,seconds,status,attempts" -a "$(wc -l < jl.log)" -eq 4
+check "joblog: status column" test "$(cut -d, -f1,5 jl.log | sort | tr '\n' ' ')" = "1,0 2,3 3,0 row,status "
+"$poolrun" --csv jl.csv --joblog jl.log --resume -- sh -c 'echo "$1" >> jl-runs.txt; exit "$2"' _ '{1}' '{2}' \
+    > out12b.txt 2> err12b.txt || true
+check "resume: nothing left to run" test "$(wc -l < jl-runs.txt)" -eq 3
+check "resume: summary counts the rows already done" contains err12b.txt "ran 0, succeeded 0, failed 0, skipped 0, already succeeded 2, already failed 1"
+rc=0
+"$poolrun" --csv jl.csv --joblog jl.log --resume-failed -- sh -c 'echo "$1" >> jl-runs.txt' _ '{1}' \
+    > out12c.txt 2>&1 || rc=$?
+check "resume-failed: only the failed row runs again" test "$(sort jl-runs.txt | tr '\n' ' ')" = "a b b c " -a "$rc" -eq 0
+printf 'a,0\nB,3\nc,0\n' > jl2.csv
+rc=0
+"$poolrun" --csv jl2.csv --joblog jl.log --resume -- true > out12d.txt 2> err12d.txt || rc=$?
+check "resume: another CSV than the logged one is refused (exit 2)" test "$rc" -eq 2
+check "resume: the refusal names the row" contains err12d.txt "row 2 of the CSV is not the row the job log has"
+check "usage: --joblog is the CSV" usage_case "--joblog 'one.csv' is the CSV" --joblog one.csv --csv one.csv -- true
+check "usage: --resume needs --joblog" usage_case "--resume and --resume-failed need --joblog" --resume --csv one.csv -- true
+
+# 13. After SIGINT, --failed-out holds the interrupted, queued and unread
+# rows, so running it finishes the job: each of 40 rows runs exactly once.
+printf 'ticket\n' > forty.csv
+seq -f 'T-%g' 1001 1040 >> forty.csv
+"$poolrun" -w 4 --csv forty.csv --header --failed-out left.csv -- \
+    sh -c 'sleep 0.3; echo "$1" >> forty-runs.txt' _ '{ticket}' > out13.txt 2> err13.txt &
+bg_pid=$!
+for _ in $(seq 100); do
+    [[ -s forty-runs.txt ]] && break
+    sleep 0.05
+done
+kill -INT "$bg_pid"
+rc=0
+wait "$bg_pid" || rc=$?
+bg_pid=
+check "stop: exit 130" test "$rc" -eq 130
+check "stop: the summary says where the unread rows went" contains err13.txt "copied to --failed-out unread"
+"$poolrun" -w 8 --csv left.csv --header -- sh -c 'echo "$1" >> forty-runs.txt' _ '{ticket}' \
+    > out13b.txt 2>&1 || true
+check "stop: --failed-out alone finishes the job, each row once" \
+    test "$(sort forty-runs.txt | uniq | wc -l)" -eq 40 -a "$(wc -l < forty-runs.txt)" -eq 40
+
+# 14. A dead stdout: a closed pipe stops the run (141), a full disk exits 1.
+seq 1 300 > three.csv
+set +o pipefail
+"$poolrun" -w 2 --csv three.csv -- sh -c 'echo "$1"; echo "$1" >> piped.txt' _ '{1}' 2> err14.txt | head -1 > /dev/null
+rc=${PIPESTATUS[0]}
+set -o pipefail
+check "broken pipe: exit 141" test "$rc" -eq 141
+check "broken pipe: far from all 300 rows started ($(wc -l < piped.txt))" test "$(wc -l < piped.txt)" -lt 100
+check "broken pipe: said so" contains err14.txt "writing the report failed (Broken pipe)"
+if [[ -w /dev/full ]]; then
+    rc=0
+    "$poolrun" --csv three.csv -- true > /dev/full 2> err14b.txt || rc=$?
+    check "full stdout: exit 1" test "$rc" -eq 1
+    check "full stdout: said so" contains err14b.txt "No space left on device"
+fi
+
+# 15. --halt: soon lets running rows finish; now terminates them; P%.
+seq 1 100 > hundred.csv
+rc=0
+"$poolrun" -w 2 --halt soon,fail=5 --csv hundred.csv -- sh -c 'echo x >> halted.txt; exit 1' \
+    > out15.txt 2> err15.txt || rc=$?
+check "halt soon: exit 1" test "$rc" -eq 1
+check "halt soon: at most fail + workers - 1 rows ran ($(wc -l < halted.txt))" test "$(wc -l < halted.txt)" -le 6
+check "halt soon: said so" contains err15.txt "halted after 5 failed rows (--halt)"
+start=$(now_ms)
+rc=0
+"$poolrun" -w 4 --halt now,fail=1 --csv hundred.csv -- sh -c 'if [ "$1" = 1 ]; then sleep 2; exit 1; fi; sleep 30' _ '{1}' \
+    > out15b.txt 2> err15b.txt || rc=$?
+elapsed=$(($(now_ms) - start))
+check "halt now: exit 1, within 10 s (took ${elapsed} ms)" test "$rc" -eq 1 -a "$elapsed" -lt 10000
+check "halt now: running rows were terminated" contains out15b.txt "FAILED: interrupted"
+rc=0
+"$poolrun" -w 2 --halt fail=50% --csv hundred.csv -- sh -c 'exit $(($1 % 2))' _ '{1}' \
+    > out15c.txt 2> err15c.txt || rc=$?
+check "halt percent: stopped early" test "$rc" -eq 1 -a "$(grep -c '^row' out15c.txt)" -lt 30
+check "usage: bad --halt" usage_case "--halt wants" --halt later --csv one.csv -- true
+
+# 16. --progress draws on a terminal only.
+seq 1 5 > five.csv
+"$poolrun" --progress -q --csv five.csv -- true 2> err16.txt
+check "progress: nothing when stderr is not a terminal" bash -c "! grep -q \$'\\r' err16.txt"
+if command -v script > /dev/null; then
+    script -qec "'$poolrun' --progress -q -w 1 --csv five.csv -- sleep 0.3" /dev/null > tty16.txt 2>&1 || true
+    check "progress: a status line on a terminal" contains tty16.txt "/5 done, 0 failed"
+fi
+
+# 17. --dry-run runs nothing and prints commands a shell runs as they would.
+printf '%s\n' 'a b,x' "it's,\$(touch pwned6)" > dry.csv
+rc=0
+"$poolrun" --dry-run --csv dry.csv -- sh -c 'echo "$1" >> dry-runs.txt' _ '{1}' > dry.sh 2> err17.txt || rc=$?
+check "dry run: exit 0, nothing ran" test "$rc" -eq 0 -a ! -e dry-runs.txt
+check "dry run: one line per row" test "$(wc -l < dry.sh)" -eq 2
+sh dry.sh
+check "dry run: the lines are shell-quoted exactly" test "$(tr '\n' '|' < dry-runs.txt)" = "a b|it's|" -a ! -e pwned6
+
+# 18. {name} picks a column by its header; an unknown name stops before any row.
+printf 'id,ticket,customer\n1,T-7,Ann\n' > named.csv
+"$poolrun" --csv named.csv --header -- sh -c 'echo "$1/$2" > named.txt' _ '{customer}' '{ticket}' > /dev/null 2>&1
+check "names: {customer} and {ticket}" test "$(cat named.txt)" = "Ann/T-7"
+rc=0
+"$poolrun" --csv named.csv --header -- sh -c 'touch named-ran' _ '{tiket}' > out18.txt 2> err18.txt || rc=$?
+check "names: unknown name exits 2 and nothing ran" test "$rc" -eq 2 -a ! -e named-ran
+check "names: the error lists the header" contains err18.txt "{tiket} is not a column of the header; its names are: id, ticket, customer"
+
+# 19. --output-name: a re-run of the failures into the same folder changes
+# no other row's files; a repeated name gets -2; a bad name skips the row.
+printf 'ticket,code\nT-1,0\nT-2,1\nT-3,0\nT-1,0\n../up,0\n' > tickets.csv
+"$poolrun" --csv tickets.csv --header --output-dir logs --output-name '{ticket}' --failed-out again.csv -- \
+    sh -c 'echo "$1 $RANDOM"; exit "$2"' _ '{ticket}' '{code}' > out19.txt 2>&1 || true
+check "output-name: files named by ticket, a repeat made unique" \
+    test -f logs/T-1.out -a -f logs/T-2.out -a -f logs/T-3.out -a -f logs/T-1-2.out
+check "output-name: a name with .. or / skips the row" contains out19.txt "SKIPPED: line 6: --output-name gives ../up"
+check "output-name: nothing written outside the folder" test ! -e up.out
+sums_before=$(md5sum logs/T-1.out logs/T-3.out logs/T-1-2.out)
+sed -i 's/^T-2,1$/T-2,0/' again.csv
+"$poolrun" --csv again.csv --header --output-dir logs --output-name '{ticket}' -- \
+    sh -c 'echo "$1 again"; exit "$2"' _ '{ticket}' '{code}' > out19b.txt 2>&1 || true
+check "output-name: the re-run rewrote its own row" contains logs/T-2.out "T-2 again"
+check "output-name: the re-run left the other rows' files alone" \
+    test "$(md5sum logs/T-1.out logs/T-3.out logs/T-1-2.out)" = "$sums_before"
+check "usage: --output-name without --output-dir" usage_case "--output-name needs --output-dir" --csv one.csv --output-name '{1}' -- true
+check "usage: --output-name with a bad placeholder" usage_case "--output-name: " --csv one.csv --output-dir d --output-name '{x' -- true
+
+# 20. --delay spaces starts; --retry-delay doubles; hopeless errors are not
+# retried. Checked by lower bounds on the wall time, which load cannot break.
+printf '1\n2\n3\n' > delay.csv
+start=$(now_ms)
+"$poolrun" -w 3 --delay 0.5 --csv delay.csv -- true > /dev/null 2>&1
+elapsed=$(($(now_ms) - start))
+check "delay: 3 starts 0.5 s apart take at least 1 s (took ${elapsed} ms)" test "$elapsed" -ge 1000
+printf 'r\n' > retry1.csv
+start=$(now_ms)
+"$poolrun" --retries 2 --retry-delay 0.3 --csv retry1.csv -- sh -c 'echo x >> tries.txt; exit 1' > out20.txt 2>&1 || true
+elapsed=$(($(now_ms) - start))
+check "retry-delay: 3 attempts" test "$(wc -l < tries.txt)" -eq 3
+check "retry-delay: 0.3 s then 0.6 s, at least 0.9 s (took ${elapsed} ms)" test "$elapsed" -ge 900
+printf '%s\n' './no-such-tool' > missing.csv
+rc=0
+"$poolrun" --retries 3 --csv missing.csv -- '{1}' > out20b.txt 2>&1 || rc=$?
+check "no retry: a command not found fails once" grep -qE "FAILED: cannot run: No such file or directory, [0-9]+ ms, 1 attempt:" out20b.txt
+printf '#!/bin/sh\n' > not-exec.sh
+check "usage: a command not found stops before any row" usage_case "command 'no-such-tool-xyz' not found in PATH" --csv one.csv -- no-such-tool-xyz '{1}'
+check "usage: a command that is not executable" usage_case "command './not-exec.sh' is not an executable file" --csv one.csv -- ./not-exec.sh
+
+# 21. Many workers: 4096 workers on 12 rows: a short input starts only the
+# workers it needs.
+seq 1 12 > twelve.csv
+start=$(now_ms)
+"$poolrun" -q -w 4096 --csv twelve.csv -- true > /dev/null 2> err21.txt
+elapsed=$(($(now_ms) - start))
+check "4096 workers, 12 rows: all ran, in under 20 s (took ${elapsed} ms)" \
+    test "$elapsed" -lt 20000 -a "$(grep -c 'ran 12, succeeded 12' err21.txt)" -eq 1
+# A pipe that pauses after 12 rows: all 4096 workers start, and stop. (Not
+# under ThreadSanitizer, whose thread start-up alone takes a minute here.)
+if [[ -z ${TSAN_OPTIONS:-} ]]; then
+    start=$(now_ms)
+    (seq 1 12; sleep 0.2) | "$poolrun" -q -w 4096 --csv - -- true > /dev/null 2> err21b.txt
+    elapsed=$(($(now_ms) - start))
+    check "4096 started workers, 12 rows: all ran, in under 20 s (took ${elapsed} ms)" \
+        test "$elapsed" -lt 20000 -a "$(grep -c 'ran 12, succeeded 12' err21b.txt)" -eq 1
+fi
+
+# 22. A byte-order mark is dropped, malformed rows go to --failed-out
+# verbatim, a long field is cut in the report and not retried (E2BIG),
+# and --failed-out - is stdout.
+printf '\xEF\xBB\xBFid,v\n1,a\n"b"x,2\r\n' > bom.csv
+head -c 300000 /dev/zero | tr '\0' z | sed 's/^/3,/' >> bom.csv
+echo >> bom.csv
+rc=0
+"$poolrun" --retries 2 --csv bom.csv --header --failed-out - -- echo '{id}' '{v}' > stdout22.txt 2> err22.txt || rc=$?
+check "bom: {id} found in the header" contains stdout22.txt "1 a"
+check "failed-out -: no file named -" test ! -e ./-
+check "failed-out -: the header, without the mark" test "$(head -1 stdout22.txt)" = "id,v"
+check "failed-out: a malformed row verbatim" grep -qF "$(printf '"b"x,2\r')" stdout22.txt
+check "failed-out -: report lines went to stderr" contains err22.txt "SKIPPED: line 3"
+check "long field: cut in the report" contains err22.txt "zzz...(300000 bytes)"
+check "long field: the report line stays short" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' err22.txt)" -lt 1000
+check "long field: argument list too long, not retried" grep -qE "Argument list too long, [0-9]+ ms, 1 attempt:" err22.txt
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
