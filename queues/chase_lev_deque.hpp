@@ -143,7 +143,7 @@ class chase_lev_deque {
                                                     // happens before we reuse that slot below
         buffer* a =
             m_buffer.load(std::memory_order_relaxed);  // relaxed: only the owner writes m_buffer
-        if (b - t > a->m_mask) {
+        if (b - t > a->m_mask) [[unlikely]] {
             a = grow(a, t, b);
         }
         a->at(b).store(make_slot(std::move(item)),
@@ -311,8 +311,9 @@ class chase_lev_deque {
     }
 
     // Replaces the full buffer old by one twice as large holding [t, b).
+    // Out of line and cold, so that push() stays small enough to inline.
     // Owner thread only.
-    buffer* grow(buffer* old, std::int64_t t, std::int64_t b) {
+    [[gnu::noinline, gnu::cold]] buffer* grow(buffer* old, std::int64_t t, std::int64_t b) {
         if (old->capacity() > std::numeric_limits<std::int64_t>::max() / 4) {
             throw std::length_error("chase_lev_deque: cannot grow beyond " +
                                     std::to_string(old->capacity()) + " items");
