@@ -141,11 +141,10 @@ private:
 
     void run_child(child* c) noexcept {
         try {
-            c->work();
+            c->work.consume();  // destroys the captures, also when it throws
         } catch (...) {
             m_error.record(std::current_exception());
         }
-        c->work.reset();
         m_count.finish();
     }
 
