@@ -196,13 +196,15 @@ public:
     }
 
 private:
-    // oneTBB calls functors through a const reference; the user's callable
-    // may be mutable, so it is held mutable here.
+    // The one handler of a child: it records the exception and never lets
+    // one out (noexcept), so a native group runs it with no handler of its
+    // own. oneTBB calls functors through a const reference; the user's
+    // callable may be mutable, so it is held mutable here.
     template <class F>
     struct guarded {
         mutable F f;
         detail::first_exception* error;
-        void operator()() const {
+        void operator()() const noexcept {
             try {
                 f();
             } catch (...) {
