@@ -34,7 +34,7 @@ inline constexpr bool supports_task_group = pool<P>;
 namespace detail {
 
 // The first exception of a group's jobs. record() is called by jobs before
-// they count themselves done; take() by the waiter after all are done, so the
+// they count themselves done; rethrow() by the waiter after all are done, so the
 // group's counter orders the two.
 class first_exception {
 public:
@@ -43,16 +43,21 @@ public:
         // waiter by the job's release decrement of the group's counter.
         if (!m_claimed.exchange(true, std::memory_order_relaxed)) m_first = std::move(e);
     }
-    void rethrow() {
+    // Inlined: after every wait, usually to find nothing.
+    [[gnu::always_inline]] void rethrow() {
         // relaxed: the waiter's acquire load of the counter (zero) already
         // ordered every record() before this.
-        if (!m_claimed.load(std::memory_order_relaxed)) return;
+        if (m_claimed.load(std::memory_order_relaxed)) [[unlikely]]
+            rethrow_recorded();
+    }
+
+private:
+    [[noreturn, gnu::noinline]] void rethrow_recorded() {
         std::exception_ptr e = std::exchange(m_first, nullptr);
         m_claimed.store(false, std::memory_order_relaxed);  // relaxed: no job is running now
         std::rethrow_exception(e);
     }
 
-private:
     std::atomic<bool> m_claimed{false};
     std::exception_ptr m_first;
 };

@@ -60,9 +60,11 @@ struct ws_join {
     // the record, so its counts start again from zero.
     void restart() noexcept {
         pending = 0;
-        // relaxed: every increment was read by all_done()'s acquire load, so
-        // this store follows them; a thief of a later child reads it through
-        // the deque's release push of that child.
+        // relaxed: all_done()'s acquire load read the last increment, so
+        // this store comes after every one of them; a thief of a later
+        // child is ordered after it by the push that publishes that child
+        // (the release in publish_bottom(), paired with the acquire load of
+        // the bottom in steal()).
         finished_elsewhere.store(0, std::memory_order_relaxed);
     }
 
