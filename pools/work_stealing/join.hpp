@@ -19,8 +19,10 @@ namespace poolbench {
 // the forking job's frame, m_slot), later ones in nodes from the worker's
 // free list.
 //
-// Protocol. The group's join record m_join (detail::ws_join) holds the
-// owner's plain count `pending` and the atomic `finished_elsewhere`.
+// Protocol, for a group made inside a worker (one made outside submits
+// plain jobs, counted by m_count). The group's join record m_join
+// (detail::ws_join) holds the owner's plain count `pending` and the atomic
+// `finished_elsewhere`.
 // Invariant: pending - finished_elsewhere children of the group have not
 // finished, and each of them is either in the owner's deque, above
 // everything the owner pushed before it, or taken by a thief that runs it;
@@ -103,7 +105,8 @@ private:
         join_rest(t);
     }
 
-    // J4 in general: t is a job just popped from our deque, or null.
+    // J4 in general: t is a job just popped from our deque, or null. A
+    // group made outside the pool sleeps until its submitted children finish.
     [[gnu::noinline]] void join_rest(detail::ws_task* t) noexcept {
         if (m_owner == nullptr) {
             m_count.sleep_until_zero();
