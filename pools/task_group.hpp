@@ -34,7 +34,7 @@ inline constexpr bool supports_task_group = pool<P>;
 namespace detail {
 
 // The first exception of a group's jobs. record() is called by jobs before
-// they count themselves done; take() by the waiter after all are done, so the
+// they count themselves done; rethrow() by the waiter after all are done, so the
 // group's counter orders the two.
 class first_exception {
 public:
@@ -43,16 +43,21 @@ public:
         // waiter by the job's release decrement of the group's counter.
         if (!m_claimed.exchange(true, std::memory_order_relaxed)) m_first = std::move(e);
     }
-    void rethrow() {
+    // Inlined: after every wait, usually to find nothing.
+    [[gnu::always_inline]] void rethrow() {
         // relaxed: the waiter's acquire load of the counter (zero) already
         // ordered every record() before this.
-        if (!m_claimed.load(std::memory_order_relaxed)) return;
+        if (m_claimed.load(std::memory_order_relaxed)) [[unlikely]]
+            rethrow_recorded();
+    }
+
+private:
+    [[noreturn, gnu::noinline]] void rethrow_recorded() {
         std::exception_ptr e = std::exchange(m_first, nullptr);
         m_claimed.store(false, std::memory_order_relaxed);  // relaxed: no job is running now
         std::rethrow_exception(e);
     }
 
-private:
     std::atomic<bool> m_claimed{false};
     std::exception_ptr m_first;
 };
@@ -141,11 +146,10 @@ private:
 
     void run_child(child* c) noexcept {
         try {
-            c->work();
+            c->work.consume();  // destroys the captures, also when it throws
         } catch (...) {
             m_error.record(std::current_exception());
         }
-        c->work.reset();
         m_count.finish();
     }
 
@@ -197,13 +201,15 @@ public:
     }
 
 private:
-    // oneTBB calls functors through a const reference; the user's callable
-    // may be mutable, so it is held mutable here.
+    // The one handler of a child: it records the exception and never lets
+    // one out (noexcept), so a native group runs it with no handler of its
+    // own. oneTBB calls functors through a const reference; the user's
+    // callable may be mutable, so it is held mutable here.
     template <class F>
     struct guarded {
         mutable F f;
         detail::first_exception* error;
-        void operator()() const {
+        void operator()() const noexcept {
             try {
                 f();
             } catch (...) {

@@ -133,8 +133,9 @@ class chase_lev_deque {
     // Adds item at the bottom. Grows the deque when it is full; if growing or
     // boxing the item throws (std::bad_alloc, std::length_error), the deque
     // is unchanged.
-    // Owner thread only.
-    void push(T item) {
+    // Owner thread only. Always inlined: it is on every job's path, and a
+    // large translation unit's inlining budget should not decide that.
+    [[gnu::always_inline]] void push(T item) {
         const std::int64_t b =
             m_bottom.load(std::memory_order_relaxed);  // relaxed: only the owner writes m_bottom
         const std::int64_t t =
@@ -143,7 +144,7 @@ class chase_lev_deque {
                                                     // happens before we reuse that slot below
         buffer* a =
             m_buffer.load(std::memory_order_relaxed);  // relaxed: only the owner writes m_buffer
-        if (b - t > a->m_mask) {
+        if (b - t > a->m_mask) [[unlikely]] {
             a = grow(a, t, b);
         }
         a->at(b).store(make_slot(std::move(item)),
@@ -154,7 +155,8 @@ class chase_lev_deque {
     // Takes the most recently pushed item into out, or returns false when the
     // deque is empty (repeated calls on an empty deque stay false; bottom
     // never goes below top). Owner thread only.
-    bool try_pop(T& out) {
+    // Always inlined, as push() is.
+    [[gnu::always_inline]] bool try_pop(T& out) {
         const std::int64_t b =
             m_bottom.load(std::memory_order_relaxed) - 1;  // relaxed: only the owner writes it
         buffer* const a =
@@ -311,8 +313,9 @@ class chase_lev_deque {
     }
 
     // Replaces the full buffer old by one twice as large holding [t, b).
+    // Out of line and cold, so that push() stays small enough to inline.
     // Owner thread only.
-    buffer* grow(buffer* old, std::int64_t t, std::int64_t b) {
+    [[gnu::noinline, gnu::cold]] buffer* grow(buffer* old, std::int64_t t, std::int64_t b) {
         if (old->capacity() > std::numeric_limits<std::int64_t>::max() / 4) {
             throw std::length_error("chase_lev_deque: cannot grow beyond " +
                                     std::to_string(old->capacity()) + " items");

@@ -18,12 +18,11 @@ namespace poolbench::detail {
 // caller.
 [[gnu::always_inline]] inline void run_job_unreported(job& j, completion& c, worker_counters& w) noexcept {
     try {
-        j();
+        j.consume();  // destroys the captures, also when the job throws
     } catch (...) {
         c.record(std::current_exception());
         worker_counters::bump(w.exceptions);
     }
-    j.reset();
     worker_counters::bump(w.jobs_run);
 }
 

@@ -151,8 +151,9 @@ public:
 
     // Step 5: after a worker pushed onto its own deque.
     [[gnu::always_inline]] void after_local_push() noexcept {
-        // relaxed: a stale read only delays help (step 5).
-        if (m_searching.load(std::memory_order_relaxed) == 0 && m_parking.approx_waiters() != 0)
+        // relaxed: a stale read only delays help (step 5). Sleepers first:
+        // while every worker is busy, that one read settles it.
+        if (m_parking.approx_waiters() != 0 && m_searching.load(std::memory_order_relaxed) == 0)
             [[unlikely]] {
             detail::store_load_fence();
             wake_one_fenced();

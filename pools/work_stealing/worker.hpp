@@ -25,37 +25,54 @@ namespace poolbench::detail {
 class ws_worker;
 
 // The join record of one fork-join group of work_stealing_pool (its
-// native_task_group, which lives in the forking job's stack frame). The
-// owner counts the children it forked and those it ran itself with plain
-// integers; only a child that another worker stole is counted with an atomic
-// increment, its last access to the group. So a fork that nobody steals costs
-// no read-modify-write at all.
-// forked, ran_here: the owner's thread only. ran_elsewhere: any worker.
+// native_task_group, which lives in the forking job's stack frame); the
+// join protocol (J1-J4) is stated in work_stealing/join.hpp. The owner
+// counts the children it has forked and not seen finish with a plain
+// integer; only a child that another worker stole reports with an atomic
+// increment, its last access to the group. So a fork that nobody steals
+// costs no read-modify-write at all.
+// pending, restart(): the owner's thread only. finished_on(): the worker
+// that ran the child. all_done(): the owner.
 struct ws_join {
     explicit ws_join(const ws_worker* owner_worker) noexcept : owner(owner_worker) {}
 
-    // A child of this group has finished (its captures destroyed) on w.
+    // A child of this group has finished (its captures destroyed) on w:
+    // J2 when w is the owner, J3 when it is a thief.
     void finished_on(const ws_worker& w) noexcept {
         if (&w == owner) {
-            ++ran_here;
+            --pending;
         } else {
             // release: pairs with the acquire load in all_done(): the child's
             // writes, and its last use of the group, happen before the
             // owner sees it finished.
-            ran_elsewhere.fetch_add(1, std::memory_order_release);
-            instrument::rmw(instrument::site::join, &ran_elsewhere);
+            finished_elsewhere.fetch_add(1, std::memory_order_release);
+            instrument::rmw(instrument::site::join, &finished_elsewhere);
         }
     }
 
+    // Whether every child forked since the last restart() has finished.
     bool all_done() const noexcept {
         // acquire: pairs with the release increment in finished_on().
-        return ran_here + ran_elsewhere.load(std::memory_order_acquire) == forked;
+        return finished_elsewhere.load(std::memory_order_acquire) == pending;
+    }
+
+    // J4's end, once all_done(): no child of this round is left to touch
+    // the record, so its counts start again from zero.
+    void restart() noexcept {
+        pending = 0;
+        // relaxed: all_done()'s acquire load read the last increment, so
+        // this store comes after every one of them; a thief of a later
+        // child is ordered after it by the push that publishes that child
+        // (the release in publish_bottom(), paired with the acquire load of
+        // the bottom in steal()).
+        finished_elsewhere.store(0, std::memory_order_relaxed);
     }
 
     const ws_worker* const owner;
-    std::uint64_t forked = 0;
-    std::uint64_t ran_here = 0;
-    std::atomic<std::uint64_t> ran_elsewhere{0};
+    // Forked since the last restart() and not run by the owner: the ones
+    // still queued or running, and those stolen ones that have finished.
+    std::uint64_t pending = 0;
+    std::atomic<std::uint64_t> finished_elsewhere{0};
 };
 
 // A job in a worker's deque. Nodes are recycled through the free list of

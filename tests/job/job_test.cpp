@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 #include <poolbench/pools/job.hpp>
+#include <stdexcept>
 #include <utility>
 
 namespace {
@@ -149,4 +150,40 @@ TEST_CASE("a trivially destructible callable runs and resets like any other") {
     CHECK_FALSE(j);
     j.reset();  // twice is fine
     CHECK(runs == 1);
+}
+
+TEST_CASE("consume runs the callable once, destroys its captures and leaves the job empty") {
+    int runs = 0;
+    std::array<char, 100> pad{};
+    poolbench::job small([c = counted{}, &runs] { (void)c, ++runs; });
+    poolbench::job big([c = counted{}, pad, &runs] { (void)c, (void)pad, runs += 10; });
+    poolbench::job plain([&runs] { runs += 100; });
+    CHECK(counted::alive == 2);
+    small.consume();
+    big.consume();
+    plain.consume();
+    CHECK(runs == 111);
+    CHECK(counted::alive == 0);
+    CHECK_FALSE(small);
+    CHECK_FALSE(big);
+    CHECK_FALSE(plain);
+}
+
+TEST_CASE("consume destroys the captures when the callable throws, and rethrows") {
+    std::array<char, 100> pad{};
+    poolbench::job small([c = counted{}] {
+        (void)c;
+        throw std::runtime_error("small");
+    });
+    poolbench::job big([c = counted{}, pad] {
+        (void)c, (void)pad;
+        throw std::runtime_error("big");
+    });
+    CHECK(counted::alive == 2);
+    CHECK_THROWS_WITH_AS(small.consume(), "small", std::runtime_error);
+    CHECK(counted::alive == 1);
+    CHECK_THROWS_WITH_AS(big.consume(), "big", std::runtime_error);
+    CHECK(counted::alive == 0);
+    CHECK_FALSE(small);
+    CHECK_FALSE(big);
 }

@@ -1,11 +1,14 @@
 // work_stealing_pool when memory runs out: a worker that cannot wrap the
 // jobs it claimed from the injection queue in task nodes keeps them and runs
-// them itself, and a nested submit that cannot allocate throws bad_alloc and
-// submits nothing. Every job still runs exactly once and the pool goes on.
-// This program replaces operator new, so that allocations of exactly one
-// task node fail while g_fail_nodes is set.
+// them itself, a nested submit that cannot allocate throws bad_alloc and
+// submits nothing, and so does a task group's run() from outside, whose
+// group can still be waited for. Every job still runs exactly once and the
+// pool goes on. This program replaces operator new, so that allocations of
+// exactly one task node fail while g_fail_nodes is set, and every
+// allocation while g_fail_all is.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
@@ -13,17 +16,20 @@
 #include <new>
 #include <thread>
 
+#include <poolbench/pools/task_group.hpp>
 #include <poolbench/pools/work_stealing_pool.hpp>
 
 namespace {
 std::atomic<bool> g_fail_nodes{false};
+std::atomic<bool> g_fail_all{false};
 std::atomic<int> g_failed{0};
 }  // namespace
 
 void* operator new(std::size_t n) {
     // relaxed (both): a switch the test flips around the work it measures;
     // the pool's own synchronisation orders the jobs.
-    if (n == sizeof(poolbench::detail::ws_task) && g_fail_nodes.load(std::memory_order_relaxed)) {
+    if ((n == sizeof(poolbench::detail::ws_task) && g_fail_nodes.load(std::memory_order_relaxed)) ||
+        g_fail_all.load(std::memory_order_relaxed)) {
         g_failed.fetch_add(1, std::memory_order_relaxed);
         throw std::bad_alloc();
     }
@@ -82,6 +88,32 @@ TEST_CASE("a nested submit that cannot allocate throws and submits nothing") {
     pool.wait();
     CHECK(ran.load() + refused.load() == 11);
     CHECK(ran.load() >= 1);
+}
+
+TEST_CASE("a task group run from outside that cannot allocate throws, and its wait returns") {
+    poolbench::work_stealing_pool pool(2);
+    std::atomic<int> ran{0};
+    poolbench::task_group<poolbench::work_stealing_pool> group(pool);
+    group.run([&ran] { ran.fetch_add(1); });
+    // Too big for a job's inline buffer: the submit has to allocate.
+    const std::array<char, 128> pad{};
+    bool refused = false;
+    g_fail_all.store(true);
+    try {
+        group.run([&ran, pad] {
+            (void)pad;
+            ran.fetch_add(1);
+        });
+    } catch (const std::bad_alloc&) {
+        refused = true;
+    }
+    g_fail_all.store(false);
+    CHECK(refused);
+    group.wait();
+    CHECK(ran.load() == 1);
+    group.run([&ran] { ran.fetch_add(1); });
+    group.wait();
+    CHECK(ran.load() == 2);
 }
 
 }  // namespace
