@@ -44,8 +44,10 @@
 
 #include <poolbench/pools/all_pools.hpp>
 
+#include "baselines.hpp"
 #include "context.hpp"
 #include "measure.hpp"
+#include "research.hpp"
 #include "workloads.hpp"
 
 namespace {
@@ -201,6 +203,16 @@ void for_each_pool(AddRows&& add_rows) {
     }(std::type_identity<all_pools>{});
 }
 
+// for_each_pool, then the baselines (bench/baselines.hpp), for the workloads
+// WORKLOADS.md gives baselines.
+template <class AddRows>
+void for_each_pool_and_baseline(AddRows&& add_rows) {
+    for_each_pool(add_rows);
+    [&]<class... Bs>(std::type_identity<std::tuple<Bs...>>) {
+        (add_rows(std::type_identity<Bs>{}), ...);
+    }(std::type_identity<all_baselines>{});
+}
+
 // ---------------------------------------------------------------------------
 // Reference rows (no pool): the ideals of WORKLOADS.md
 
@@ -273,6 +285,47 @@ void reference_sleep_threads(benchmark::State& state, std::size_t threads, std::
 }
 
 // ---------------------------------------------------------------------------
+// The research workloads (WORKLOADS.md "Research workloads", research.hpp):
+// every pool, and the baselines where WORKLOADS.md gives them (not bursty).
+void register_research(const sweep& s) {
+    const std::size_t n = s.quick ? k_parallel_for_n_quick : k_parallel_for_n;
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            const std::string name = row<P>("parallel_for", w) + "/n:" + std::to_string(n);
+            if constexpr (std::is_same_v<P, serial_baseline>) {
+                add(name, parallel_for_iterations(n, n),
+                    [n](benchmark::State& st) { run_parallel_for<P>(st, 1, n, 0); });
+            } else {
+                for (const auto& g : parallel_for_grains(n, w)) {
+                    add(name + "/grain:" + g.label,
+                        k_starts_thread_per_job<P> ? 1 : parallel_for_iterations(n, g.value),
+                        [w, n, grain = g.value](benchmark::State& st) {
+                            run_parallel_for<P>(st, w, n, grain);
+                        });
+                }
+            }
+        }
+    });
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            add(row<P>("uts", w) + "/b0:" + std::to_string(uts_params{}.b0), 1,
+                [w](benchmark::State& st) { run_uts<P>(st, w); });
+        }
+    });
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            add(row<P>("nqueens", w) + "/n:" + std::to_string(k_nqueens_n), 1,
+                [w](benchmark::State& st) { run_nqueens<P>(st, w, k_nqueens_n); });
+        }
+    });
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            add(row<P>("bursty", w) + "/bursts:" + std::to_string(k_bursty_bursts), 1,
+                [w](benchmark::State& st) { run_bursty<P>(st, w); });
+        }
+    });
+}
+
 // Registration, workload by workload so that rows of one workload run together
 
 void register_all(const sweep& s) {
@@ -287,7 +340,7 @@ void register_all(const sweep& s) {
             1, [w](benchmark::State& st) { reference_sleep_threads(st, w, k_sleep_jobs); });
     }
 
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const auto n : job_counts(k_empty_jobs, s.quick)) {
                 add(row<P>("empty", w) + "/jobs:" + std::to_string(n),
@@ -296,7 +349,7 @@ void register_all(const sweep& s) {
             }
         }
     });
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const auto n : job_counts(k_cpu_jobs, s.quick)) {
                 add(row<P>("cpu", w) + "/jobs:" + std::to_string(n),
@@ -305,7 +358,7 @@ void register_all(const sweep& s) {
             }
         }
     });
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const auto n : job_counts(k_skewed_jobs, s.quick)) {
                 add(row<P>("skewed", w) + "/jobs:" + std::to_string(n),
@@ -314,7 +367,7 @@ void register_all(const sweep& s) {
             }
         }
     });
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const int d : tree_depths(s.quick)) {
                 add(row<P>("tree", w) + "/depth:" + std::to_string(d),
@@ -323,13 +376,13 @@ void register_all(const sweep& s) {
             }
         }
     });
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             add(row<P>("fib", w) + "/n:" + std::to_string(k_fib_n), 1,
                 [w](benchmark::State& st) { run_fib<P>(st, w, k_fib_n); });
         }
     });
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const auto n : job_counts(k_producers_jobs, s.quick)) {
                 for (const std::size_t producers : {1, 2, 4}) {
@@ -343,6 +396,7 @@ void register_all(const sweep& s) {
             }
         }
     });
+    register_research(s);
     for_each_pool([&]<class P>(std::type_identity<P>) {
         // An inline pool has one thread: one row that says why it is not run.
         const std::vector<std::size_t> ws =

@@ -67,9 +67,11 @@ inline constexpr int k_thread_per_job_max_depth = 16;
 // Traits: the only places a pool is told apart, by its stable name.
 
 // The pool runs every job inline on the submitting thread (worker_count() is
-// 1 whatever it was constructed with): registered at workers:1 only.
+// 1 whatever it was constructed with), or the row is the `serial` baseline:
+// registered at workers:1 only.
 template <class P>
-inline constexpr bool k_runs_inline = P::name == std::string_view("sequential");
+inline constexpr bool k_runs_inline =
+    P::name == std::string_view("sequential") || P::name == std::string_view("serial");
 
 template <class P>
 inline constexpr bool k_starts_thread_per_job = P::name == std::string_view("thread_per_job");
