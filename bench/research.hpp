@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include <poolbench/pools/config.hpp>
 #include <poolbench/pools/helpers.hpp>
 #include <poolbench/pools/pool.hpp>
 #include <poolbench/pools/task_group.hpp>
