@@ -1,8 +1,10 @@
-// pool_bench: the canonical workloads of WORKLOADS.md, registered for every
-// pool in poolbench::all_pools by one fold over the tuple, plus the reference
-// rows the plots draw their ideals from. Rows are named
-// workload/pool/workers:W/<size> (Google Benchmark appends /iterations:K and
-// /real_time). Single-threaded driver: Google Benchmark runs one row at a time.
+// pool_bench: the canonical and research workloads of WORKLOADS.md,
+// registered for every pool in poolbench::all_pools by one fold over the
+// tuple and beside them for the baselines (serial, native_tbb, openmp) where
+// they apply, plus the reference rows the plots draw their ideals from. Rows
+// are named workload/pool/workers:W/<size> (Google Benchmark appends
+// /iterations:K and /real_time). Single-threaded driver: Google Benchmark runs
+// one row at a time.
 //
 // Environment, read once at startup (scripts/run-sweep sets them):
 //   POOLBENCH_QUICK=1          a shorter sweep: job counts only 10^3 and the
@@ -287,6 +289,7 @@ void reference_sleep_threads(benchmark::State& state, std::size_t threads, std::
 // ---------------------------------------------------------------------------
 // The research workloads (WORKLOADS.md "Research workloads", research.hpp):
 // every pool, and the baselines where WORKLOADS.md gives them (not bursty).
+// POOLBENCH_QUICK=1: parallel_for over 10^6 elements instead of 10^7.
 void register_research(const sweep& s) {
     const std::size_t n = s.quick ? k_parallel_for_n_quick : k_parallel_for_n;
     for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
@@ -326,6 +329,7 @@ void register_research(const sweep& s) {
     });
 }
 
+// ---------------------------------------------------------------------------
 // Registration, workload by workload so that rows of one workload run together
 
 void register_all(const sweep& s) {
