@@ -204,11 +204,16 @@ private:
     std::vector<std::thread> m_threads;
 };
 
+// W as OpenMP's num_threads takes it.
+inline int omp_threads(std::size_t workers) {
+    return static_cast<int>(workers);
+}
+
 // Starts libgomp's team of W threads before the clock, so the first timed
 // parallel region does not pay for thread creation.
 inline void warm_openmp_team([[maybe_unused]] std::size_t workers) {
 #if defined(_OPENMP)
-#pragma omp parallel num_threads(static_cast <int>(workers))
+#pragma omp parallel num_threads(omp_threads(workers))
     { benchmark::ClobberMemory(); }
 #endif
 }
@@ -267,10 +272,12 @@ template <baseline B>
 std::uint64_t empty_once([[maybe_unused]] std::size_t workers, std::size_t jobs,
                          [[maybe_unused]] void* team, thread_counts& ran) {
     if constexpr (k_is_serial<B>) {
+        std::uint64_t calls = 0;  // one thread: a plain count
         for (std::size_t i = 0; i < jobs; ++i) {
             empty_job{}();
-            ran.bump();
+            ++calls;
         }
+        return calls;
     } else if constexpr (k_is_native_tbb<B>) {
 #if defined(POOLBENCH_HAS_TBB)
         static_cast<tbb_team*>(team)->execute([&] {
@@ -287,7 +294,7 @@ std::uint64_t empty_once([[maybe_unused]] std::size_t workers, std::size_t jobs,
     } else {
 #if defined(_OPENMP)
         thread_counts* counts = &ran;  // tasks copy the pointer (firstprivate)
-#pragma omp parallel num_threads(static_cast <int>(workers))
+#pragma omp parallel num_threads(omp_threads(workers))
 #pragma omp single
         {
             for (std::size_t i = 0; i < jobs; ++i) {
@@ -365,7 +372,7 @@ void run_producers(benchmark::State& state, std::size_t workers, std::size_t job
         warm_openmp_team(workers);
         thread_counts* counts = &ran;  // tasks copy the pointer (firstprivate)
         timed_runs(state, [&] {
-#pragma omp parallel num_threads(static_cast <int>(workers))
+#pragma omp parallel num_threads(omp_threads(workers))
             {
 #pragma omp for schedule(static, 1) nowait
                 for (std::size_t k = 0; k < producers; ++k) {
@@ -410,7 +417,7 @@ void for_each_index([[maybe_unused]] std::size_t workers, std::size_t n,
     } else {
 #if defined(_OPENMP)
         const auto chunk = static_cast<int>(std::min<std::size_t>(grain, 1u << 30));
-#pragma omp parallel for num_threads(static_cast <int>(workers)) schedule(dynamic, chunk)
+#pragma omp parallel for num_threads(omp_threads(workers)) schedule(dynamic, chunk)
         for (std::size_t i = 0; i < n; ++i) body(i);
 #endif
     }
@@ -518,7 +525,7 @@ std::uint64_t tree_once([[maybe_unused]] std::size_t workers, int depth,
         // The root's taskwait waits for its own task; the closing barrier of
         // the region (inside the clock) for every descendant.
         thread_counts* counts = &ran;
-#pragma omp parallel num_threads(static_cast <int>(workers))
+#pragma omp parallel num_threads(omp_threads(workers))
 #pragma omp single
         {
 #pragma omp task
@@ -584,7 +591,7 @@ long fib_once([[maybe_unused]] std::size_t workers, int n, [[maybe_unused]] void
 #endif
     } else {
 #if defined(_OPENMP)
-#pragma omp parallel num_threads(static_cast <int>(workers))
+#pragma omp parallel num_threads(omp_threads(workers))
 #pragma omp single
         result = fib_openmp(n);
 #endif
@@ -660,7 +667,7 @@ uts_tally uts_baseline_once([[maybe_unused]] std::size_t workers, const uts_para
             // As tree: taskwait at the root, the region's barrier for the rest.
             const uts_params* params = &p;
             uts_tallies* tallies = &t;
-#pragma omp parallel num_threads(static_cast <int>(workers))
+#pragma omp parallel num_threads(omp_threads(workers))
 #pragma omp single
             {
 #pragma omp task
@@ -735,7 +742,7 @@ std::uint64_t nqueens_baseline_once([[maybe_unused]] std::size_t workers, int n,
 #endif
     } else {
 #if defined(_OPENMP)
-#pragma omp parallel num_threads(static_cast <int>(workers))
+#pragma omp parallel num_threads(omp_threads(workers))
 #pragma omp single
         result = nqueens_openmp(n, 0, {});
 #endif
