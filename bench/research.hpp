@@ -449,6 +449,7 @@ void run_parallel_for(benchmark::State& state, std::size_t workers, std::size_t 
     std::vector<std::uint64_t> out(n);
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
+    const auto before = stats_of(*pool);
     double wall = 0;
     for (auto _ : state) {
         const auto start = bench_clock::now();
@@ -463,8 +464,10 @@ void run_parallel_for(benchmark::State& state, std::size_t workers, std::size_t 
         return skip(state, "wrong result: parallel_for checksum " + std::to_string(got) +
                                ", serial " + std::to_string(expected));
     }
+    const auto after = stats_of(*pool);
     report_elements_per_s(state, n, wall);
     state.counters["grain"] = static_cast<double>(grain);
+    report_pool_stats(state, before, after);  // per job the pool ran: a chunk each
 }
 
 template <pool P>
