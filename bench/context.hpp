@@ -22,6 +22,9 @@
 #if defined(POOLBENCH_HAS_TBB)
 #include <oneapi/tbb/version.h>
 #endif
+#if defined(POOLBENCH_HAS_ASIO)
+#include <boost/version.hpp>
+#endif
 
 #ifndef POOLBENCH_BUILD_TYPE
 #define POOLBENCH_BUILD_TYPE "unknown"
@@ -139,6 +142,16 @@ inline void add_build_and_machine_context(const std::string& command_line) {
     benchmark::AddCustomContext("onetbb_version", TBB_VERSION_STRING);
 #else
     benchmark::AddCustomContext("onetbb_version", "not linked");
+#endif
+#if defined(POOLBENCH_HAS_ASIO)
+    benchmark::AddCustomContext("boost_version", BOOST_LIB_VERSION);
+#else
+    benchmark::AddCustomContext("boost_version", "not linked");
+#endif
+#if defined(_OPENMP)
+    benchmark::AddCustomContext("openmp_version", std::to_string(_OPENMP));
+#else
+    benchmark::AddCustomContext("openmp_version", "not linked");
 #endif
     benchmark::AddCustomContext("command_line", command_line);
     const auto cpu = machine::read_cpuinfo();

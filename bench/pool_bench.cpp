@@ -1,9 +1,10 @@
-// pool_bench: the canonical workloads of WORKLOADS.md, registered for every
-// pool in poolbench::all_pools by one fold over the tuple, plus the reference
-// rows the plots draw their ideals from. Rows are named
-// workload/pool/workers:W/<size> (Google Benchmark appends /real_time, and
-// /iterations:1 to the rows that run once). Single-threaded driver: Google
-// Benchmark runs one row at a time.
+// pool_bench: the canonical and research workloads of WORKLOADS.md,
+// registered for every pool in poolbench::all_pools by one fold over the
+// tuple and beside them for the baselines (serial, native_tbb, openmp) where
+// they apply, plus the reference rows the plots draw their ideals from. Rows
+// are named workload/pool/workers:W/<size> (Google Benchmark appends
+// /real_time, and /iterations:1 to the rows that run once). Single-threaded
+// driver: Google Benchmark runs one row at a time.
 //
 // Environment, read once at startup (scripts/run-sweep sets them):
 //   POOLBENCH_QUICK=1          a shorter sweep: job counts only 10^3 and the
@@ -60,8 +61,10 @@
 
 #include <poolbench/pools/all_pools.hpp>
 
+#include "baselines.hpp"
 #include "context.hpp"
 #include "measure.hpp"
+#include "research.hpp"
 #include "workloads.hpp"
 
 namespace {
@@ -218,6 +221,16 @@ void for_each_pool(AddRows&& add_rows) {
     }(std::type_identity<all_pools>{});
 }
 
+// for_each_pool, then the baselines (bench/baselines.hpp), for the workloads
+// WORKLOADS.md gives baselines.
+template <class AddRows>
+void for_each_pool_and_baseline(AddRows&& add_rows) {
+    for_each_pool(add_rows);
+    [&]<class... Bs>(std::type_identity<std::tuple<Bs...>>) {
+        (add_rows(std::type_identity<Bs>{}), ...);
+    }(std::type_identity<all_baselines>{});
+}
+
 // ---------------------------------------------------------------------------
 // Reference rows (no pool): the ideals of WORKLOADS.md
 
@@ -352,6 +365,46 @@ void reference_latency_futex(benchmark::State& state, std::chrono::duration<doub
 }
 
 // ---------------------------------------------------------------------------
+// The research workloads (WORKLOADS.md "Research workloads", research.hpp):
+// every pool, and the baselines where WORKLOADS.md gives them (not bursty).
+// POOLBENCH_QUICK=1: parallel_for over 10^6 elements instead of 10^7.
+void register_research(const sweep& s) {
+    const std::size_t n = s.quick ? k_parallel_for_n_quick : k_parallel_for_n;
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            const std::string name = row<P>("parallel_for", w) + "/n:" + std::to_string(n);
+            if constexpr (std::is_same_v<P, serial_baseline>) {
+                add(name, [n](benchmark::State& st) { run_parallel_for<P>(st, 1, n, 0); });
+            } else {
+                for (const auto& g : parallel_for_grains(n, w)) {
+                    add(name + "/grain:" + g.label, [w, n, grain = g.value](benchmark::State& st) {
+                            run_parallel_for<P>(st, w, n, grain);
+                        });
+                }
+            }
+        }
+    });
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            add(row<P>("uts", w) + "/b0:" + std::to_string(uts_params{}.b0),
+                [w](benchmark::State& st) { run_uts<P>(st, w); });
+        }
+    });
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            add(row<P>("nqueens", w) + "/n:" + std::to_string(k_nqueens_n),
+                [w](benchmark::State& st) { run_nqueens<P>(st, w, k_nqueens_n); });
+        }
+    });
+    for_each_pool([&]<class P>(std::type_identity<P>) {
+        for (const auto w : workers_for<P>(s.workers)) {
+            add_once(row<P>("bursty", w) + "/bursts:" + std::to_string(k_bursty_bursts),
+                     [w](benchmark::State& st) { run_bursty<P>(st, w); });
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
 // Registration, workload by workload so that rows of one workload run together
 
 void register_all(const sweep& s) {
@@ -369,7 +422,7 @@ void register_all(const sweep& s) {
         reference_latency_futex(st, duration);
     });
 
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const auto n : job_counts(k_empty_jobs, s.quick)) {
                 add(row<P>("empty", w) + "/jobs:" + std::to_string(n),
@@ -377,7 +430,7 @@ void register_all(const sweep& s) {
             }
         }
     });
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const auto n : job_counts(k_cpu_jobs, s.quick)) {
                 add(row<P>("cpu", w) + "/jobs:" + std::to_string(n),
@@ -385,7 +438,7 @@ void register_all(const sweep& s) {
             }
         }
     });
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const auto n : job_counts(k_skewed_jobs, s.quick)) {
                 add(row<P>("skewed", w) + "/jobs:" + std::to_string(n),
@@ -393,7 +446,7 @@ void register_all(const sweep& s) {
             }
         }
     });
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const int d : tree_depths(s.quick)) {
                 add(row<P>("tree", w) + "/depth:" + std::to_string(d),
@@ -401,13 +454,13 @@ void register_all(const sweep& s) {
             }
         }
     });
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             add(row<P>("fib", w) + "/n:" + std::to_string(k_fib_n),
                 [w](benchmark::State& st) { run_fib<P>(st, w, k_fib_n); });
         }
     });
-    for_each_pool([&]<class P>(std::type_identity<P>) {
+    for_each_pool_and_baseline([&]<class P>(std::type_identity<P>) {
         for (const auto w : workers_for<P>(s.workers)) {
             for (const auto n : job_counts(k_producers_jobs, s.quick)) {
                 for (const std::size_t producers : {1, 2, 4}) {
@@ -420,6 +473,7 @@ void register_all(const sweep& s) {
             }
         }
     });
+    register_research(s);
     for_each_pool([&]<class P>(std::type_identity<P>) {
         // An inline pool has one thread: one row that says why it is not run.
         const std::vector<std::size_t> ws =

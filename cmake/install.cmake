@@ -1,7 +1,9 @@
 # Install rules: headers under include/poolbench/{base,pools,queues}, the CMake
 # package poolbench (find_package(poolbench CONFIG REQUIRED)), and poolrun.
-# The tbb pool is a component so that only its users need oneTBB:
-#   find_package(poolbench CONFIG REQUIRED COMPONENTS tbb) -> poolbench::tbb
+# The tbb and asio pools are components so that only their users need oneTBB
+# or Boost:
+#   find_package(poolbench CONFIG REQUIRED COMPONENTS tbb)  -> poolbench::tbb
+#   find_package(poolbench CONFIG REQUIRED COMPONENTS asio) -> poolbench::asio
 include(CMakePackageConfigHelpers)
 
 set(POOLBENCH_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/poolbench)
@@ -18,6 +20,10 @@ install(EXPORT poolbench-targets NAMESPACE poolbench:: DESTINATION ${POOLBENCH_C
 if(TARGET poolbench_tbb)
     install(TARGETS poolbench_tbb EXPORT poolbench-tbb-targets)
     install(EXPORT poolbench-tbb-targets NAMESPACE poolbench:: DESTINATION ${POOLBENCH_CMAKE_DIR})
+endif()
+if(TARGET poolbench_asio)
+    install(TARGETS poolbench_asio EXPORT poolbench-asio-targets)
+    install(EXPORT poolbench-asio-targets NAMESPACE poolbench:: DESTINATION ${POOLBENCH_CMAKE_DIR})
 endif()
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/poolbench-config.cmake.in

@@ -1,7 +1,8 @@
 // The one type list: every pool poolbench compares. A new pool joins the
 // conformance suite, every benchmark and make_pool() by being added here.
 // The tbb pool is in it when the build links poolbench::tbb (which defines
-// POOLBENCH_HAS_TBB).
+// POOLBENCH_HAS_TBB), the asio pool when it links poolbench::asio
+// (POOLBENCH_HAS_ASIO).
 #pragma once
 
 #include <tuple>
@@ -14,12 +15,18 @@
 #if defined(POOLBENCH_HAS_TBB)
 #include "tbb_pool.hpp"
 #endif
+#if defined(POOLBENCH_HAS_ASIO)
+#include "asio_pool.hpp"
+#endif
 
 namespace poolbench {
 
 using all_pools = std::tuple<mutex_pool, lockfree_pool, work_stealing_pool,
 #if defined(POOLBENCH_HAS_TBB)
                              tbb_pool,
+#endif
+#if defined(POOLBENCH_HAS_ASIO)
+                             asio_pool,
 #endif
                              sequential_pool, thread_per_job_pool>;
 

@@ -1,6 +1,7 @@
 // Uses an installed poolbench the way a program would: the default pool, a
 // result through submit_for_result, a parallel_for over an array, and a
-// recursive fork-join through a task group. Exits 0 when every answer is right.
+// recursive fork-join through a task group; with the asio component, the
+// asio pool by name. Exits 0 when every answer is right.
 #include <poolbench/pools/poolbench.hpp>
 
 #include <algorithm>
@@ -44,10 +45,24 @@ int main() {
     pool.submit([&] { fib25 = fib(pool, 25); });
     pool.wait();
 
-    const bool ok = answer.get() == 42 && sum == 333332833333500000L && fib25 == 75025;
+    const bool answer_ok = answer.get() == 42;
+    bool ok = answer_ok && sum == 333332833333500000L && fib25 == 75025;
+
+#if defined(POOLBENCH_HAS_ASIO)
+    // With the asio component: the same interface over boost::asio::thread_pool,
+    // chosen by name at run time.
+    auto asio = poolbench::make_pool("asio", 2);
+    std::vector<int> squares(1000);
+    for (int i = 0; i < 1000; ++i) asio.submit([&squares, i] { squares[i] = i * i; });
+    asio.wait();
+    const bool asio_ok = std::accumulate(squares.begin(), squares.end(), 0) == 332833500;
+    std::printf("asio pool: %s\n", asio_ok ? "ok" : "WRONG");
+    ok = ok && asio_ok;
+#endif
+
     std::printf("%s pool, %zu workers: answer %s, sum of squares %s, fib(25) %s\n",
                 std::string(poolbench::default_pool::name).c_str(), pool.worker_count(),
-                ok ? "ok" : "WRONG", sum == 333332833333500000L ? "ok" : "WRONG",
+                answer_ok ? "ok" : "WRONG", sum == 333332833333500000L ? "ok" : "WRONG",
                 fib25 == 75025 ? "ok" : "WRONG");
     return ok ? 0 : 1;
 }

@@ -9,8 +9,11 @@ if(NOT POOL_BENCH OR NOT OUT)
     message(FATAL_ERROR "usage: cmake -DPOOL_BENCH=<pool_bench> -DOUT=<json> -P ${CMAKE_CURRENT_LIST_FILE}")
 endif()
 
-set(workloads empty cpu skewed tree fib producers sleep idle latency reference)
-set(filter "^(reference/|(empty|cpu|skewed|producers)/[^/]+/workers:[12]/jobs:1000/|tree/[^/]+/workers:[12]/depth:10/|fib/[^/]+/workers:[12]/|sleep/[^/]+/workers:(1|8)/|(idle|latency)/[^/]+/workers:[12]/)")
+set(workloads empty cpu skewed tree fib producers sleep idle latency reference
+    parallel_for uts nqueens bursty)
+# The research workloads at one or two worker counts: parallel_for at one
+# grain, uts for a few pools and baselines (each row is a tree of 1.4e6 nodes).
+set(filter "^(reference/|(empty|cpu|skewed|producers)/[^/]+/workers:[12]/jobs:1000/|tree/[^/]+/workers:[12]/depth:10/|fib/[^/]+/workers:[12]/|sleep/[^/]+/workers:(1|8)/|(idle|latency)/[^/]+/workers:[12]/|parallel_for/[^/]+/workers:[12]/n:[0-9]+/(grain:4096/|iterations)|uts/(serial|work_stealing|asio|openmp)/workers:[12]/|nqueens/[^/]+/workers:[12]/|bursty/[^/]+/workers:1/)")
 
 file(REMOVE ${OUT})
 execute_process(
@@ -20,7 +23,7 @@ execute_process(
     RESULT_VARIABLE rc
     OUTPUT_VARIABLE out
     ERROR_VARIABLE err
-    TIMEOUT 280)
+    TIMEOUT 580)
 if(NOT rc EQUAL 0)
     message(FATAL_ERROR "pool_bench exited with '${rc}'\n${out}\n${err}")
 endif()

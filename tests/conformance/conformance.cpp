@@ -487,6 +487,9 @@ TEST_CASE("make_pool rejects an unknown name and lists the known ones") {
 #if defined(POOLBENCH_HAS_TBB)
     CHECK(std::find(names.begin(), names.end(), "tbb") != names.end());
 #endif
+#if defined(POOLBENCH_HAS_ASIO)
+    CHECK(std::find(names.begin(), names.end(), "asio") != names.end());
+#endif
     CHECK_THROWS_AS((void)poolbench::make_pool("mutex", 0), std::invalid_argument);
 }
 
