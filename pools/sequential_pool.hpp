@@ -1,6 +1,7 @@
 // sequential_pool: runs each job inline, on the submitting thread, inside
-// submit(). No worker threads; the t1 baseline every speedup and efficiency is
-// measured against. Nested submissions run inline too (depth-first), so
+// submit(). No worker threads: what the pool interface itself costs with no
+// parallelism at all (speedups are taken over the `serial` baseline, the same
+// work with no pool). Nested submissions run inline too (depth-first), so
 // recursive workloads recurse on the caller's stack.
 // Thread-safe: several threads may submit at once; each runs its own jobs.
 #pragma once
