@@ -69,7 +69,8 @@ inline std::atomic<std::uint32_t> next_thread{1};
 
 inline std::uint32_t thread_tag() noexcept {
     // relaxed: a unique number per thread, nothing else is ordered by it.
-    thread_local const std::uint32_t tag = state::next_thread.fetch_add(1, std::memory_order_relaxed);
+    thread_local const std::uint32_t tag =
+        state::next_thread.fetch_add(1, std::memory_order_relaxed);
     return tag;
 }
 

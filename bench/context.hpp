@@ -109,8 +109,8 @@ inline std::string numa_nodes() {
     const auto dash = online.find('-');
     if (dash == std::string::npos) return "1 (node " + online + ")";
     try {
-        return std::to_string(std::stoi(online.substr(dash + 1)) - std::stoi(online.substr(0, dash)) +
-                              1) +
+        return std::to_string(std::stoi(online.substr(dash + 1)) -
+                              std::stoi(online.substr(0, dash)) + 1) +
                " (nodes " + online + ")";
     } catch (...) {
         return online;
@@ -162,7 +162,8 @@ inline void add_build_and_machine_context(const std::string& command_line) {
     benchmark::AddCustomContext("numa_nodes", machine::numa_nodes());
     benchmark::AddCustomContext("kernel", machine::kernel());
     benchmark::AddCustomContext(
-        "cpu_governor", machine::first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
+        "cpu_governor",
+        machine::first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"));
 }
 
 }  // namespace poolbench::bench

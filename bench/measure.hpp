@@ -36,7 +36,9 @@ inline std::int64_t ns_of(bench_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-inline std::int64_t now_ns() { return ns_of(bench_clock::now()); }
+inline std::int64_t now_ns() {
+    return ns_of(bench_clock::now());
+}
 
 // CPU seconds spent by every thread of this process so far.
 inline double process_cpu_seconds() {
@@ -96,7 +98,7 @@ inline double quantile_us(std::vector<std::int64_t>& samples, double q) {
 // sleeps end within microseconds of their deadline instead of the default
 // 50 us late (Linux prctl(PR_SET_TIMERSLACK); a no-op where refused).
 class timer_slack_scope {
-  public:
+public:
     timer_slack_scope() noexcept : m_previous(prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0)) {
         prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     }
@@ -107,7 +109,7 @@ class timer_slack_scope {
     timer_slack_scope(const timer_slack_scope&) = delete;
     timer_slack_scope& operator=(const timer_slack_scope&) = delete;
 
-  private:
+private:
     int m_previous;
 };
 

@@ -378,8 +378,8 @@ void register_research(const sweep& s) {
             } else {
                 for (const auto& g : parallel_for_grains(n, w)) {
                     add(name + "/grain:" + g.label, [w, n, grain = g.value](benchmark::State& st) {
-                            run_parallel_for<P>(st, w, n, grain);
-                        });
+                        run_parallel_for<P>(st, w, n, grain);
+                    });
                 }
             }
         }

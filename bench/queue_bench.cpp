@@ -54,7 +54,7 @@ constexpr std::chrono::seconds k_round_deadline{30};
 
 // Spins with a CPU pause for a few failures, then yields the CPU.
 class backoff {
-  public:
+public:
     void operator()() {
         if (++m_failures <= k_spins) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -72,7 +72,7 @@ class backoff {
         return m_failures > k_spins && std::chrono::steady_clock::now() > deadline;
     }
 
-  private:
+private:
     static constexpr int k_spins = 64;
     int m_failures = 0;
 };
@@ -81,7 +81,7 @@ class backoff {
 // that thread creation stays out of the timed loop. Threads sleep between
 // rounds (C++20 atomic wait), leaving the CPU to the timed threads.
 class thread_team {
-  public:
+public:
     thread_team(std::size_t size, std::function<void(std::size_t)> body)
         : m_size(static_cast<std::uint32_t>(size)), m_body(std::move(body)) {
         for (std::size_t i = 0; i < size; ++i) {
@@ -109,7 +109,7 @@ class thread_team {
         }
     }
 
-  private:
+private:
     void worker(std::size_t index) {
         for (std::uint32_t seen = 0;;) {
             m_round.wait(seen);
@@ -139,20 +139,20 @@ struct concept_handles {
     static constexpr bool k_roundtrip = true;
 
     class producer {
-      public:
+    public:
         explicit producer(Q& q) : m_queue(q) {}
         bool push(item v) { return m_queue.try_push(std::move(v)); }
 
-      private:
+    private:
         Q& m_queue;
     };
 
     class consumer {
-      public:
+    public:
         explicit consumer(Q& q) : m_queue(q) {}
         bool pop(item& v) { return m_queue.try_pop(v); }
 
-      private:
+    private:
         Q& m_queue;
     };
 };
@@ -182,21 +182,21 @@ struct moodycamel_raw_row {
     static std::unique_ptr<queue> make() { return std::make_unique<queue>(); }
 
     class producer {
-      public:
+    public:
         explicit producer(queue& q) : m_queue(q), m_token(q) {}
         bool push(item v) { return m_queue.enqueue(m_token, v); }
 
-      private:
+    private:
         queue& m_queue;
         moodycamel::ProducerToken m_token;
     };
 
     class consumer {
-      public:
+    public:
         explicit consumer(queue& q) : m_queue(q), m_token(q) {}
         bool pop(item& v) { return m_queue.try_dequeue(m_token, v); }
 
-      private:
+    private:
         queue& m_queue;
         moodycamel::ConsumerToken m_token;
     };
@@ -212,23 +212,23 @@ struct tbb_row {
     static std::unique_ptr<queue> make() { return std::make_unique<queue>(); }
 
     class producer {
-      public:
+    public:
         explicit producer(queue& q) : m_queue(q) {}
         bool push(item v) {
             m_queue.push(v);
             return true;
         }
 
-      private:
+    private:
         queue& m_queue;
     };
 
     class consumer {
-      public:
+    public:
         explicit consumer(queue& q) : m_queue(q) {}
         bool pop(item& v) { return m_queue.try_pop(v); }
 
-      private:
+    private:
         queue& m_queue;
     };
 };
@@ -243,23 +243,23 @@ struct chase_lev_row {
     static std::unique_ptr<queue> make() { return std::make_unique<queue>(); }
 
     class producer {
-      public:
+    public:
         explicit producer(queue& q) : m_queue(q) {}
         bool push(item v) {
             m_queue.push(v);
             return true;
         }
 
-      private:
+    private:
         queue& m_queue;
     };
 
     class consumer {
-      public:
+    public:
         explicit consumer(queue& q) : m_queue(q) {}
         bool pop(item& v) { return m_queue.try_steal(v); }
 
-      private:
+    private:
         queue& m_queue;
     };
 };

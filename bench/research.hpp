@@ -414,7 +414,6 @@ inline double bursty_job_ns() {
 // ---------------------------------------------------------------------------
 // Benchmark bodies over the pools
 
-
 inline void report_elements_per_s(benchmark::State& state, std::size_t n, double wall) {
     state.counters["elements_per_s"] =
         static_cast<double>(n) * static_cast<double>(state.iterations()) / wall;

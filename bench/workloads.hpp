@@ -65,8 +65,7 @@ inline constexpr int k_thread_per_job_max_depth = 16;
 // 1 whatever it was constructed with), or the row is the `serial` baseline:
 // registered at workers:1 only.
 template <class P>
-inline constexpr bool k_runs_inline =
-    execution_model_of<P> == execution_model::inline_on_submitter;
+inline constexpr bool k_runs_inline = execution_model_of<P> == execution_model::inline_on_submitter;
 
 template <class P>
 inline constexpr bool k_starts_thread_per_job =

@@ -50,8 +50,9 @@ public:
 
     // Every name make_pool() accepts, in the order of all_pools.
     static std::vector<std::string_view> names() {
-        return std::apply([](auto*... p) { return std::vector<std::string_view>{pool_name_of(p)...}; },
-                          null_pointers(static_cast<all_pools*>(nullptr)));
+        return std::apply(
+            [](auto*... p) { return std::vector<std::string_view>{pool_name_of(p)...}; },
+            null_pointers(static_cast<all_pools*>(nullptr)));
     }
 
 private:
@@ -103,14 +104,12 @@ private:
 
     static std::unique_ptr<impl> make_impl(std::string_view pool_name, std::size_t workers) {
         std::unique_ptr<impl> result;
-        std::apply(
-            [&](auto*... p) {
-                (try_make(p, pool_name, workers, result) || ...);
-            },
-            null_pointers(static_cast<all_pools*>(nullptr)));
+        std::apply([&](auto*... p) { (try_make(p, pool_name, workers, result) || ...); },
+                   null_pointers(static_cast<all_pools*>(nullptr)));
         if (!result) {
             std::string known;
-            for (std::string_view n : names()) known += (known.empty() ? "" : ", ") + std::string(n);
+            for (std::string_view n : names())
+                known += (known.empty() ? "" : ", ") + std::string(n);
             throw std::invalid_argument("poolbench: unknown pool '" + std::string(pool_name) +
                                         "'; known pools: " + known);
         }
@@ -133,9 +132,13 @@ static_assert(helping_pool<any_pool>);
 
 // The pool called `name` (see pool_names()) with `workers` workers.
 // Unknown name or bad worker count: std::invalid_argument naming it.
-inline any_pool make_pool(std::string_view name, std::size_t workers) { return any_pool(name, workers); }
+inline any_pool make_pool(std::string_view name, std::size_t workers) {
+    return any_pool(name, workers);
+}
 
 // The names make_pool() knows.
-inline std::vector<std::string_view> pool_names() { return any_pool::names(); }
+inline std::vector<std::string_view> pool_names() {
+    return any_pool::names();
+}
 
 }  // namespace poolbench

@@ -24,8 +24,8 @@ namespace poolbench {
 // The future's value (or exception) is set by the job; the job does not count
 // as failed for the pool's wait(): the exception travels through the future.
 template <pool P, class F>
-    requires std::invocable<std::decay_t<F>&>
-auto submit_for_result(P& pool, F&& f) -> std::future<std::invoke_result_t<std::decay_t<F>&>> {
+requires std::invocable < std::decay_t<F>
+& > auto submit_for_result(P& pool, F&& f) -> std::future<std::invoke_result_t<std::decay_t<F>&>> {
     using result = std::invoke_result_t<std::decay_t<F>&>;
     std::promise<result> promise;
     std::future<result> future = promise.get_future();
@@ -49,9 +49,10 @@ auto submit_for_result(P& pool, F&& f) -> std::future<std::invoke_result_t<std::
 // job of a helping pool too). Rethrows the first exception a body threw;
 // the other chunks still run. grain == 0 is a std::invalid_argument.
 template <pool P, std::integral I, class Body>
-    requires std::invocable<Body&, I>
+requires std::invocable<Body&, I>
 void parallel_for(P& pool, I first, I last, Body body, std::size_t grain = 1) {
-    if (grain == 0) throw std::invalid_argument("poolbench::parallel_for: grain must be at least 1, got 0");
+    if (grain == 0)
+        throw std::invalid_argument("poolbench::parallel_for: grain must be at least 1, got 0");
     if (!(first < last)) return;
     task_group<P> group(pool);
     const auto step = static_cast<std::make_unsigned_t<I>>(grain);

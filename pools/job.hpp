@@ -22,9 +22,9 @@ public:
     job() noexcept = default;
 
     template <class F>
-        requires(!std::is_same_v<std::remove_cvref_t<F>, job> &&
-                 std::is_invocable_r_v<void, std::decay_t<F>&>)
-    job(F&& f) {  // NOLINT(google-explicit-constructor): jobs are built from lambdas
+    requires(!std::is_same_v<std::remove_cvref_t<F>, job> &&
+             std::is_invocable_r_v<void, std::decay_t<F>&>)
+        job(F&& f) {  // NOLINT(google-explicit-constructor): jobs are built from lambdas
         construct(std::forward<F>(f));
     }
 
@@ -72,8 +72,8 @@ public:
     // Replaces the callable with f, built in place (no intermediate job to
     // relocate). If building f throws, *this is left empty.
     template <class F>
-        requires std::is_invocable_r_v<void, std::decay_t<F>&>
-    void emplace(F&& f) {
+    requires std::is_invocable_r_v < void, std::decay_t<F>
+    & > void emplace(F&& f) {
         if constexpr (std::is_same_v<std::remove_cvref_t<F>, job>) {
             *this = std::move(f);
         } else {
@@ -85,8 +85,8 @@ public:
     // True when a callable of type F is stored without a heap allocation.
     template <class F>
     static constexpr bool fits_inline =
-        sizeof(F) <= k_inline_size && alignof(F) <= alignof(std::max_align_t) &&
-        std::is_nothrow_move_constructible_v<F>;
+        sizeof(F) <= k_inline_size &&
+        alignof(F) <= alignof(std::max_align_t) && std::is_nothrow_move_constructible_v<F>;
 
 private:
     template <class F>
@@ -137,8 +137,9 @@ private:
             ::new (dst) F(std::move(*static_cast<F*>(src)));
             static_cast<F*>(src)->~F();
         },
-        std::is_trivially_destructible_v<F> ? nullptr
-                                             : +[](void* self) noexcept { static_cast<F*>(self)->~F(); },
+        std::is_trivially_destructible_v<F>
+            ? nullptr
+            : +[](void* self) noexcept { static_cast<F*>(self)->~F(); },
     };
 
     template <class F>

@@ -41,8 +41,8 @@ namespace detail {
 // Queues with per-thread producer/consumer tokens (moodycamel) get one of each
 // per worker.
 template <class Q>
-concept tokened_queue = requires(Q& q, typename Q::producer_token& p,
-                                 typename Q::consumer_token& c, typename Q::value_type& v) {
+concept tokened_queue = requires(Q& q, typename Q::producer_token& p, typename Q::consumer_token& c,
+                                 typename Q::value_type& v) {
     { q.try_push(p, std::move(v)) } -> std::same_as<bool>;
     { q.try_pop(c, v) } -> std::same_as<bool>;
 };

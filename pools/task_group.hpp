@@ -179,7 +179,9 @@ private:
 // A pool that brings its own group (oneTBB's; work_stealing's, which pops
 // its children back from the worker's own deque as rayon's join does).
 template <pool P>
-    requires requires { typename P::native_task_group; }
+requires requires {
+    typename P::native_task_group;
+}
 class task_group<P> {
 public:
     explicit task_group(P& pool) : m_group(pool) {}

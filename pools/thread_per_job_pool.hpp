@@ -158,10 +158,10 @@ private:
     const std::size_t m_cap;
     detail::completion m_completion;
     mutable std::mutex m_mutex;
-    std::list<slot> m_threads;   // guarded by m_mutex
-    std::deque<job> m_waiting;   // guarded by m_mutex
-    std::size_t m_running = 0;   // guarded by m_mutex
-    pool_stats m_reaped;         // guarded by m_mutex
+    std::list<slot> m_threads;  // guarded by m_mutex
+    std::deque<job> m_waiting;  // guarded by m_mutex
+    std::size_t m_running = 0;  // guarded by m_mutex
+    pool_stats m_reaped;        // guarded by m_mutex
 };
 
 static_assert(pool<thread_per_job_pool>);

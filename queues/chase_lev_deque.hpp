@@ -96,7 +96,7 @@ inline constexpr bool k_chase_lev_stores_inline =
 //     all retired buffers together are smaller than the current one.
 template <class T>
 class chase_lev_deque {
-  public:
+public:
     using value_type = T;
 
     // True when items live in the slots as std::atomic<T> (no allocation per
@@ -248,7 +248,7 @@ class chase_lev_deque {
         return std::max<std::int64_t>(b - t, 0);
     }
 
-  private:
+private:
     using slot_type = std::conditional_t<k_stores_inline, T, T*>;
 
     // A circular array of 2^k atomic slots; index i lives in slot i & mask.

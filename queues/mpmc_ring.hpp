@@ -60,7 +60,7 @@ class mpmc_ring {
                   "claiming its cell would block that cell forever");
     static_assert(std::is_nothrow_destructible_v<T>);
 
-  public:
+public:
     using value_type = T;
 
     // For tests only: the position both counters start from, so a test can
@@ -201,7 +201,7 @@ class mpmc_ring {
             std::clamp<std::int64_t>(diff, 0, static_cast<std::int64_t>(m_mask + 1)));
     }
 
-  private:
+private:
     struct cell {
         std::atomic<std::uint64_t> m_sequence{0};
         alignas(T) std::byte m_storage[sizeof(T)];

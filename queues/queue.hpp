@@ -32,9 +32,9 @@ concept blocking_queue = concurrent_queue<Q> && requires(Q& q, typename Q::value
 template <class D>
 concept work_stealing_deque = requires(D& d, typename D::value_type& out) {
     typename D::value_type;
-    d.push(std::move(out));                       // owner only
-    { d.try_pop(out) } -> std::same_as<bool>;     // owner only, LIFO end
-    { d.try_steal(out) } -> std::same_as<bool>;   // any thread, FIFO end
+    d.push(std::move(out));                      // owner only
+    { d.try_pop(out) } -> std::same_as<bool>;    // owner only, LIFO end
+    { d.try_steal(out) } -> std::same_as<bool>;  // any thread, FIFO end
     { d.approx_size() } -> std::convertible_to<std::int64_t>;
 };
 

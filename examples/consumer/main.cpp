@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <string>
 #include <future>
 #include <numeric>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -36,8 +36,9 @@ int main() {
     // Square a million numbers in chunks of 10,000.
     std::vector<long> values(1'000'000);
     std::iota(values.begin(), values.end(), 0L);
-    poolbench::parallel_for(pool, std::size_t{0}, values.size(),
-                            [&values](std::size_t i) { values[i] *= values[i]; }, 10'000);
+    poolbench::parallel_for(
+        pool, std::size_t{0}, values.size(), [&values](std::size_t i) { values[i] *= values[i]; },
+        10'000);
     const long sum = std::accumulate(values.begin(), values.end(), 0L);
 
     // Recursive fork-join: the wait inside a job runs the children itself.

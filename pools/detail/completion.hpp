@@ -113,7 +113,7 @@ public:
     }
 
 private:
-    alignas(k_cache_line) std::atomic<std::int64_t> m_pending{0};  // submitters and workers
+    alignas(k_cache_line) std::atomic<std::int64_t> m_pending{0};   // submitters and workers
     alignas(k_cache_line) std::atomic<std::uint32_t> m_waiters{0};  // waiting threads
     std::atomic<bool> m_has_error{false};
     std::mutex m_mutex;

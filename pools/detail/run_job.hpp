@@ -16,7 +16,8 @@ namespace poolbench::detail {
 
 // Runs j and records its exception, but leaves counting it finished to the
 // caller.
-[[gnu::always_inline]] inline void run_job_unreported(job& j, completion& c, worker_counters& w) noexcept {
+[[gnu::always_inline]] inline void run_job_unreported(job& j, completion& c,
+                                                      worker_counters& w) noexcept {
     try {
         j.consume();  // destroys the captures, also when the job throws
     } catch (...) {

@@ -7,10 +7,10 @@
 // submit(), wait(), stats(), worker_count() are thread-safe.
 #pragma once
 
+#include <concurrentqueue/concurrentqueue.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <concurrentqueue/concurrentqueue.h>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -54,7 +54,8 @@ public:
         : m_count(detail::checked_worker_count(workers, name.data())) {
         m_workers.reserve(m_count);
         for (std::size_t i = 0; i < m_count; ++i) {
-            m_workers.push_back(std::make_unique<detail::ws_worker>(0x9E3779B97F4A7C15ULL * (i + 1)));
+            m_workers.push_back(
+                std::make_unique<detail::ws_worker>(0x9E3779B97F4A7C15ULL * (i + 1)));
             // A new pool has seen no work yet: its first polls are short.
             m_workers.back()->poll_budget = m_poll_budget / 4;
         }

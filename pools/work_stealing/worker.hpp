@@ -13,12 +13,12 @@
 #include <memory>
 #include <utility>
 
-#include "../../queues/chase_lev_deque.hpp"
 #include "../../base/instrument.hpp"
+#include "../../queues/chase_lev_deque.hpp"
 #include "../config.hpp"
+#include "../detail/counters.hpp"
 #include "../job.hpp"
 #include "quiescence.hpp"
-#include "../detail/counters.hpp"
 
 namespace poolbench::detail {
 
@@ -157,7 +157,7 @@ public:
 
     chase_lev_deque<ws_task*> deque;
     worker_counters counters;
-    work_stealing::busy_state quiescence;  // owner only (work_stealing/quiescence.hpp)
+    work_stealing::busy_state quiescence;    // owner only (work_stealing/quiescence.hpp)
     std::chrono::nanoseconds poll_budget{};  // this worker's next idle poll (owner only)
 
 private:

@@ -145,7 +145,8 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self, b
 // the inbox as held jobs, first last, and the result is null: the worker
 // runs them from there (run_held) before it looks anywhere else, so no
 // claimed job is lost and the pool goes on.
-inline detail::ws_task* work_stealing_pool::wrap_claimed(detail::ws_worker& self, job&& first, std::size_t n) noexcept {
+inline detail::ws_task* work_stealing_pool::wrap_claimed(detail::ws_worker& self, job&& first,
+                                                         std::size_t n) noexcept {
     std::size_t i = 0;
     try {
         for (; i < n; ++i) {
@@ -192,7 +193,8 @@ inline detail::ws_task* work_stealing_pool::quick_look(detail::ws_worker& self, 
 // it (down to a quarter). So a pool that goes idle stops paying for
 // polls that find nothing (a new pool starts at the minimum), while a
 // steady trickle of jobs soon keeps a worker polling between them.
-inline void work_stealing_pool::adapt_poll_budget(detail::ws_worker& self, std::chrono::nanoseconds slept) const {
+inline void work_stealing_pool::adapt_poll_budget(detail::ws_worker& self,
+                                                  std::chrono::nanoseconds slept) const {
     self.poll_budget = slept < m_poll_budget ? std::min(m_poll_budget, self.poll_budget * 2)
                                              : std::max(m_poll_budget / 4, self.poll_budget / 2);
 }

@@ -114,7 +114,8 @@ TEST_CASE("stress: steals race the victim going idle; wait never returns early")
             const int jobs = 1 + static_cast<int>(rng() % 4);
             in_flight.fetch_add(jobs, std::memory_order_relaxed);  // relaxed: before the push
             for (int j = 0; j < jobs; ++j) deque.push(j);
-            pause(static_cast<unsigned>(rng() % 2000));  // leave the thieves time to reach the last job
+            pause(static_cast<unsigned>(rng() %
+                                        2000));  // leave the thieves time to reach the last job
             int item = 0;
             while (deque.try_pop(item)) run_job();
             q.went_idle(w);

@@ -84,14 +84,14 @@ TEST_CASE_TEMPLATE("chase_lev_deque: grows from capacity 1 and keeps every item"
 // If either side stops answering, the other gives up at k_run_deadline and
 // the test fails instead of hanging.
 class round_handshake {
-  public:
+public:
     void open(std::uint64_t r) { m_opened.store(r); }
     void close(std::uint64_t r) { m_closed.store(r); }
     bool wait_opened(std::uint64_t r) { return wait_for(m_opened, r); }
     bool wait_closed(std::uint64_t r) { return wait_for(m_closed, r); }
     bool abandoned() const { return m_abandoned.load(); }
 
-  private:
+private:
     bool wait_for(const std::atomic<std::uint64_t>& round, std::uint64_t r) {
         backoff wait;
         while (round.load() != r) {

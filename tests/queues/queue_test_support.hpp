@@ -72,13 +72,13 @@ inline std::uint64_t scaled(std::uint64_t n, std::uint64_t sanitizer_divisor,
 // Spins a little, then yields: on 2 cores with 8 threads, a thread that only
 // spins would keep the thread it waits for off the CPU.
 class backoff {
-  public:
+public:
     void operator()() {
         if (++m_failures > 16) std::this_thread::yield();
     }
     void reset() { m_failures = 0; }
 
-  private:
+private:
     int m_failures = 0;
 };
 
