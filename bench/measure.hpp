@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include <poolbench/pools/detail/spin.hpp>
+#include <poolbench/base/cpu_relax.hpp>
 
 namespace poolbench::bench {
 

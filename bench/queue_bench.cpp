@@ -265,7 +265,7 @@ struct chase_lev_row {
 };
 
 // One consumer's tally for a round, on its own cache lines.
-struct alignas(128) tally {
+struct alignas(poolbench::k_cache_line) tally {
     item count = 0;
     item sum = 0;
 };

@@ -8,11 +8,7 @@ include(CMakePackageConfigHelpers)
 
 set(POOLBENCH_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/poolbench)
 
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/pools/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/poolbench/pools
-        FILES_MATCHING PATTERN "*.hpp")
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/queues/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/poolbench/queues
-        FILES_MATCHING PATTERN "*.hpp")
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/base/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/poolbench/base
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/poolbench DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.hpp")
 
 install(TARGETS poolbench EXPORT poolbench-targets)

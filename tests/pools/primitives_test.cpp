@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include <poolbench/base/sanitizer.hpp>
 #include <poolbench/pools/detail/completion.hpp>
 #include <poolbench/pools/detail/group_counter.hpp>
 #include <poolbench/pools/parking.hpp>
@@ -28,11 +29,8 @@ using clock_type = std::chrono::steady_clock;
 
 // Rounds of each ping-pong: enough to hit the races on 2 cores, short enough
 // for the sanitizer builds.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr int k_rounds = 2'000;
-#else
-constexpr int k_rounds = 20'000;
-#endif
+constexpr int k_rounds =
+    poolbench::k_thread_sanitizer || poolbench::k_address_sanitizer ? 2'000 : 20'000;
 constexpr auto k_deadline = 10s;  // no correct run comes near it
 
 // Waits until pred() holds or the deadline passes; returns whether it held.

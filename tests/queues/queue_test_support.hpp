@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <poolbench/base/sanitizer.hpp>
 #include <poolbench/queues/chase_lev_deque.hpp>
 #include <poolbench/queues/moodycamel_queue.hpp>
 #include <poolbench/queues/mpmc_ring.hpp>
@@ -23,30 +24,8 @@
 
 namespace poolbench::test {
 
-#if defined(__SANITIZE_THREAD__)
-inline constexpr bool k_under_thread_sanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-inline constexpr bool k_under_thread_sanitizer = true;
-#else
-inline constexpr bool k_under_thread_sanitizer = false;
-#endif
-#else
-inline constexpr bool k_under_thread_sanitizer = false;
-#endif
-
-#if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool k_under_address_sanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-inline constexpr bool k_under_address_sanitizer = true;
-#else
-inline constexpr bool k_under_address_sanitizer = false;
-#endif
-#else
-inline constexpr bool k_under_address_sanitizer = false;
-#endif
-
+inline constexpr bool k_under_thread_sanitizer = k_thread_sanitizer;
+inline constexpr bool k_under_address_sanitizer = k_address_sanitizer;
 inline constexpr bool k_under_sanitizer = k_under_thread_sanitizer || k_under_address_sanitizer;
 
 // POOLBENCH_SOAK=<multiplier> (a positive number) runs longer soaks.

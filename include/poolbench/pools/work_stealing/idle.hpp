@@ -1,0 +1,212 @@
+// work_stealing::idle: how work_stealing_pool's idle workers search, sleep
+// and are woken, so that no job waits while every worker sleeps, no more
+// than about half the workers poll at once, and a busy submitter makes no
+// system call per job. One per pool; every member is thread-safe.
+// "Work" is whatever the pool's work_visible() reports (its injection queue
+// and every worker's deque); the pool passes it in where a step re-checks.
+//
+// Protocol.
+// State: m_searching counts the workers that are looking for work (neither
+// holding work nor parked); m_parking is the event count they sleep on.
+// Invariant: a job published to the injection queue is never left with
+// every worker parked: either some worker is searching and will find it
+// (the last searcher re-checks before it parks), or the submitter wakes one.
+//  1. A worker with an empty deque first takes a quick look (a few rounds,
+//     about a microsecond) without counting itself: for the protocol it is
+//     still busy, and it will search again, counted, before it parks. Then,
+//     if fewer than half the workers search (may_search()), it increments
+//     m_searching (begin_search()) and looks: the injection queue, then every
+//     other worker's deque from a random start. Otherwise it parks at once
+//     (park_unsearched()), leaving m_searching alone: the searchers and the
+//     submitters keep the invariant, and it looks once more only if nobody
+//     searches by the time it has announced its sleep.
+//  2. Found a job (end_search_found()): a counted searcher decrements
+//     m_searching; if that made it zero while workers are parked and work is
+//     left anywhere, it wakes one, so that while work is waiting one worker
+//     keeps looking (the ramp-up: each worker that finds work hands the
+//     search on). A quick look that leaves more behind where it took its job
+//     does the same when nobody searches (hand_on_search()). Without it, a
+//     job left in the deque of a worker whose job blocks would wait for
+//     that job.
+//  3. Found nothing for a while (the pool's adaptive poll budget): park():
+//     prepare_wait() on m_parking, then decrement m_searching. The worker
+//     that brings it to zero re-checks for work after the decrement: a
+//     submitter that read a non-zero m_searching before it (and so woke
+//     nobody) published its job before that re-check (both sides are
+//     separated by seq_cst fences, so one sees the other). Work found:
+//     cancel_wait(), back to 1. Otherwise commit_wait(): sleep until notified.
+//  4. Submit from outside: publish to the injection queue, then
+//     after_outside_publish(): a seq_cst fence, and if m_searching is zero,
+//     notify one parked worker (the event count skips the system call when
+//     nobody is parked, and when every waiter already has a signal coming).
+//  5. Submit from inside a worker: push to its own deque, then
+//     after_local_push(): the same check, cheaper, since a missed wake-up
+//     there only costs parallelism, never a job: the owner pops its deque
+//     before it ever parks.
+//  6. Shutdown (stop()): once every job has run, set m_stopping and notify
+//     all; a worker reads m_stopping after prepare_wait(), so it either sees
+//     it or is woken by the notify.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include <poolbench/base/fence.hpp>
+#include <poolbench/base/instrument.hpp>
+#include <poolbench/pools/config.hpp>
+#include <poolbench/pools/detail/idle_spin.hpp>
+#include <poolbench/pools/parking.hpp>
+
+namespace poolbench::work_stealing {
+
+class idle {
+public:
+    // What park() and park_unsearched() did.
+    enum class parked { slept, found_work, stopping };
+
+    // cores: the hardware threads the pool's workers share.
+    explicit idle(std::size_t workers,
+                  std::size_t cores = detail::idle_spin::hardware_threads()) noexcept
+        : m_search_limit(std::min(workers, std::max<std::size_t>(1, cores))) {}
+
+    // Step 1: at most half the workers (and at least one) search at once, so
+    // that idle workers do not crowd the lines a producer writes (Go's
+    // runtime and tokio keep the same bound); and at most half the cores, so
+    // that in a pool with more workers than cores the pollers do not take
+    // the submitter's core. A hint: the count may be stale.
+    bool may_search() const noexcept {
+        // relaxed: a heuristic; the protocol holds whichever way it goes.
+        return 2 * static_cast<std::size_t>(m_searching.load(std::memory_order_relaxed)) <
+               m_search_limit;
+    }
+
+    void begin_search() noexcept {
+        m_searching.fetch_add(1);
+        detail::instrument::rmw(detail::instrument::site::searching, &m_searching);
+    }
+
+    // Step 2, for a counted searcher that found a job. more_seen: the place
+    // it took the job from holds more. The work_visible() scan is O(workers)
+    // but runs only when the count drops to zero with workers parked.
+    template <class WorkVisible>
+    void end_search_found(bool more_seen, WorkVisible&& work_visible) noexcept {
+        const bool last = m_searching.fetch_sub(1) == 1;
+        detail::instrument::rmw(detail::instrument::site::searching, &m_searching);
+        if (!last) return;
+        detail::store_load_fence();
+        // relaxed: ordered by the fence above against prepare_wait()'s fence.
+        if (m_parking.approx_waiters() == 0) return;
+        if (more_seen || work_visible()) wake_one_fenced();
+    }
+
+    // Step 2, for a worker whose quick look found a job and left more behind:
+    // if workers are parked and nobody searches, wake one. One load while
+    // nobody is parked.
+    void hand_on_search() noexcept {
+        // relaxed: a hint; the fenced re-read below decides.
+        if (m_parking.approx_waiters() == 0) return;
+        detail::store_load_fence();
+        // relaxed: ordered by the fence above against a searcher's fence in
+        // end_search_found() and park().
+        if (m_searching.load(std::memory_order_relaxed) == 0) wake_one_fenced();
+    }
+
+    // Step 3, for a counted searcher that found nothing. Returns after the
+    // sleep, or at once when work turned up or the pool is stopping.
+    template <class WorkVisible>
+    parked park(WorkVisible&& work_visible) noexcept {
+        const auto key = m_parking.prepare_wait();
+        const bool last = m_searching.fetch_sub(1) == 1;
+        detail::instrument::rmw(detail::instrument::site::searching, &m_searching);
+        detail::store_load_fence();
+        if (last && work_visible()) {
+            m_parking.cancel_wait();
+            return parked::found_work;
+        }
+        return sleep(key);
+    }
+
+    // Step 1, for a worker that did not search because enough others do.
+    template <class WorkVisible>
+    parked park_unsearched(WorkVisible&& work_visible) noexcept {
+        const auto key = m_parking.prepare_wait();
+        // relaxed: ordered by prepare_wait()'s fence against the searchers'
+        // fences in park().
+        if (m_searching.load(std::memory_order_relaxed) == 0 && work_visible()) {
+            m_parking.cancel_wait();
+            return parked::found_work;
+        }
+        return sleep(key);
+    }
+
+    // Step 4: after an outside submit published its job.
+    void after_outside_publish() noexcept {
+        detail::store_load_fence();
+        // relaxed: ordered by the fence above against the searcher's fence
+        // in park().
+        if (m_searching.load(std::memory_order_relaxed) == 0) wake_one_fenced();
+    }
+
+    // Step 5: after a worker pushed onto its own deque.
+    [[gnu::always_inline]] void after_local_push() noexcept {
+        // relaxed: a stale read only delays help (step 5). Sleepers first:
+        // while every worker is busy, that one read settles it.
+        if (m_parking.approx_waiters() != 0 && m_searching.load(std::memory_order_relaxed) == 0)
+            [[unlikely]] {
+            detail::store_load_fence();
+            wake_one_fenced();
+        }
+    }
+
+    // Step 6: call once no job is left; every worker then returns stopping.
+    void stop() noexcept {
+        // release: pairs with the acquire load in sleep().
+        m_stopping.store(true, std::memory_order_release);
+        m_parking.notify_all();
+    }
+
+    // Workers woken by a notify so far.
+    std::uint64_t wakeups() const noexcept {
+        // relaxed: statistic.
+        return m_wakeups.load(std::memory_order_relaxed);
+    }
+
+    // How many workers are parked (or about to be). A hint, for heuristics.
+    std::size_t parked_hint() const noexcept { return m_parking.approx_waiters(); }
+
+    // How many workers search now. A hint, for tests and heuristics.
+    std::uint32_t searching() const noexcept {
+        // relaxed: a hint.
+        return m_searching.load(std::memory_order_relaxed);
+    }
+
+private:
+    parked sleep(event_count::key key) noexcept {
+        // acquire: pairs with the release store in stop().
+        if (m_stopping.load(std::memory_order_acquire)) {
+            m_parking.cancel_wait();
+            return parked::stopping;
+        }
+        m_parking.commit_wait(key);
+        return parked::slept;
+    }
+
+    // Wakes one sleeper, right after the caller's own store_load_fence.
+    void wake_one_fenced() noexcept {
+        if (m_parking.notify_one_fenced()) {
+            // relaxed: statistic, on the rare path where a worker sleeps.
+            m_wakeups.fetch_add(1, std::memory_order_relaxed);
+            detail::instrument::rmw(detail::instrument::site::statistic, &m_wakeups);
+        }
+    }
+
+    const std::size_t m_search_limit;  // min(workers, cores): may_search() allows half
+    event_count m_parking;
+    alignas(k_cache_line) std::atomic<std::uint32_t> m_searching{0};
+    alignas(k_cache_line) std::atomic<bool> m_stopping{false};
+    std::atomic<std::uint64_t> m_wakeups{0};
+};
+
+}  // namespace poolbench::work_stealing

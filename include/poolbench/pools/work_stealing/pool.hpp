@@ -1,0 +1,221 @@
+// work_stealing_pool: one Chase-Lev deque per worker (Chase & Lev, SPAA 2005;
+// orderings of Le et al., PPoPP 2013; queues/chase_lev_deque.hpp). A job
+// submitted from inside a worker goes to the bottom of that worker's deque;
+// a job submitted from outside enters through a shared injection queue
+// (moodycamel). An idle worker takes a batch from the injection queue, or
+// steals from random victims, spins briefly, then parks on an event_count.
+// submit(), wait(), stats(), worker_count() are thread-safe.
+#pragma once
+
+#include <concurrentqueue/concurrentqueue.h>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <poolbench/base/cpu_relax.hpp>
+#include <poolbench/pools/detail/completion.hpp>
+#include <poolbench/pools/detail/counters.hpp>
+#include <poolbench/pools/detail/current_pool.hpp>
+#include <poolbench/pools/detail/group_counter.hpp>
+#include <poolbench/pools/detail/idle_spin.hpp>
+#include <poolbench/pools/detail/producer_tokens.hpp>
+#include <poolbench/pools/detail/run_job.hpp>
+#include <poolbench/pools/detail/worker_count.hpp>
+#include <poolbench/pools/job.hpp>
+#include <poolbench/pools/pool.hpp>
+#include <poolbench/pools/work_stealing/idle.hpp>
+#include <poolbench/pools/work_stealing/quiescence.hpp>
+#include <poolbench/pools/work_stealing/worker.hpp>
+
+namespace poolbench {
+
+// Two protocols keep it correct, each written down with its invariant in
+// one file: how idle workers search, sleep and are woken
+// (work_stealing/idle.hpp, steps 1-6), and when the pool is done, counted
+// by busy workers rather than jobs (work_stealing/quiescence.hpp, Q1-Q5).
+// The roles: this file (submit, wait, shutdown), work_stealing/worker.hpp
+// (a worker's state), work_stealing/worker_loop.hpp (what a worker does),
+// work_stealing/join.hpp (fork-join).
+class work_stealing_pool {
+public:
+    static constexpr std::string_view name = "work_stealing";
+    static constexpr kept_counters k_kept_counters{.steals = true, .parks = true, .wakeups = true};
+
+    explicit work_stealing_pool(std::size_t workers)
+        : m_count(detail::checked_worker_count(workers, name.data())) {
+        m_workers.reserve(m_count);
+        for (std::size_t i = 0; i < m_count; ++i) {
+            m_workers.push_back(
+                std::make_unique<detail::ws_worker>(0x9E3779B97F4A7C15ULL * (i + 1)));
+            // A new pool has seen no work yet: its first polls are short.
+            m_workers.back()->poll_budget = m_poll_budget / 4;
+        }
+        m_threads.reserve(m_count);
+        try {
+            for (std::size_t i = 0; i < m_count; ++i) {
+                m_threads.emplace_back([this, i] { worker_main(*m_workers[i]); });
+            }
+        } catch (...) {
+            shut_down();
+            throw;
+        }
+    }
+
+    work_stealing_pool(const work_stealing_pool&) = delete;
+    work_stealing_pool& operator=(const work_stealing_pool&) = delete;
+
+    // Runs every job already submitted, then joins the workers.
+    ~work_stealing_pool() {
+        m_completion.drain();
+        shut_down();
+    }
+
+    // Thread-safe, also from inside a job (then the job goes to the calling
+    // worker's own deque).
+    // Throws std::bad_alloc (and submits nothing) when memory runs out.
+    template <class F>
+    void submit(F&& f) {
+        if (detail::ws_worker* self = current_worker()) {
+            // Quiescence step Q3: the busy worker's unit covers the job.
+            detail::ws_task* t = self->make_task(std::forward<F>(f));
+            try {
+                push_local(*self, t);  // throws only when the deque cannot grow
+            } catch (...) {
+                t->work.reset();
+                self->recycle(t);
+                throw;
+            }
+            return;
+        }
+        job j(std::forward<F>(f));
+        moodycamel::ProducerToken& token = m_tokens.get();
+        m_quiescence.submitted();
+        if (!m_injection.enqueue(token, std::move(j))) {
+            m_quiescence.submit_failed();
+            throw std::bad_alloc();
+        }
+        m_idle.after_outside_publish();  // idle protocol step 4
+    }
+
+    // Thread-safe; throws std::logic_error from inside one of this pool's jobs.
+    void wait() {
+        detail::check_not_in_own_job(this, name.data());
+        m_completion.wait();
+    }
+
+    // Runs one pending job (own deque first, then injection, then a steal) on
+    // the calling worker. Only from inside a job of this pool.
+    bool try_run_pending() {
+        detail::ws_worker* self = current_worker();
+        return self != nullptr && help_once(*self);
+    }
+
+    bool in_worker() const noexcept { return detail::tl_current_pool == this; }
+    std::size_t worker_count() const noexcept { return m_count; }
+
+    pool_stats stats() const {
+        pool_stats s;
+        for (const auto& w : m_workers) s += w->counters.snapshot();
+        s.wakeups += m_idle.wakeups();
+        return s;
+    }
+
+    // For task_group<work_stealing_pool>: fork-join as rayon's join does it
+    // (work_stealing/join.hpp).
+    class native_task_group;
+
+private:
+    // The most jobs a worker takes from the injection queue at once (it
+    // keeps them in its deque, where other workers can steal them).
+    static constexpr std::size_t k_injection_batch = detail::ws_worker::k_inbox_size + 1;
+    // Search rounds a worker makes before it counts itself as searching.
+    static constexpr int k_quick_rounds = 8;
+
+    // A task onto the calling worker's own deque (idle protocol step 5).
+    [[gnu::always_inline]] void push_local(detail::ws_worker& self, detail::ws_task* t) {
+        self.deque.push(t);
+        m_idle.after_local_push();
+    }
+
+    detail::ws_worker* current_worker() const noexcept {
+        return detail::tl_current_pool == this ? t_worker : nullptr;
+    }
+
+    // Runs a job the worker holds (it is busy: quiescence step Q3). A
+    // fork-join child reports to its group, as its last access to the node
+    // and the group (both may be in the forking job's frame).
+    [[gnu::always_inline]] void run(detail::ws_worker& self, detail::ws_task* t) {
+        detail::ws_join* const join = t->join;
+        const bool in_frame = t->in_frame;
+        detail::run_job_unreported(t->work, m_completion, self.counters);
+        if (!in_frame) self.recycle(t);
+        if (join != nullptr) join->finished_on(self);
+    }
+
+    // Whether any job is visible anywhere: what the idle protocol re-checks
+    // before a worker sleeps (steps 1-3). O(workers), off the submit path.
+    bool work_visible() const {
+        if (m_injection.size_approx() != 0) return true;
+        for (const auto& w : m_workers) {
+            if (w->deque.approx_size() > 0) return true;
+        }
+        return false;
+    }
+
+    // The worker side, defined in work_stealing/worker_loop.hpp.
+    void worker_main(detail::ws_worker& self);
+    bool help_once(detail::ws_worker& self);
+    detail::ws_task* find_work(detail::ws_worker& self, bool& more_seen);
+    detail::ws_task* wrap_claimed(detail::ws_worker& self, job&& first, std::size_t n) noexcept;
+    bool run_held(detail::ws_worker& self) noexcept;
+    detail::ws_task* quick_look(detail::ws_worker& self, bool& more_seen);
+    void adapt_poll_budget(detail::ws_worker& self, std::chrono::nanoseconds slept) const;
+
+    void shut_down() noexcept {
+        m_idle.stop();  // idle protocol step 6
+        for (auto& t : m_threads) {
+            if (t.joinable()) t.join();
+        }
+    }
+
+    // The calling thread's worker record and injection token, when it is a
+    // worker of this pool (checked through tl_current_pool).
+    static inline thread_local detail::ws_worker* t_worker = nullptr;
+    static inline thread_local moodycamel::ConsumerToken* t_consumer = nullptr;
+
+    const std::size_t m_count;
+    // The full poll budget, 200 us: longer than the gap between jobs that
+    // arrive every 20 us, so a steady trickle finds a worker awake (latency
+    // p99 on 2 workers: 527 us at 50 us of polling, 17 us at 200 us). Each
+    // worker adapts its own between a quarter of this and all of it.
+    const std::chrono::nanoseconds m_poll_budget =
+        detail::idle_spin::budget_for(m_count, std::chrono::microseconds(200));
+    std::vector<std::unique_ptr<detail::ws_worker>> m_workers;
+    moodycamel::ConcurrentQueue<job> m_injection;
+    // Outside submitters' tokens for m_injection; destroyed before it.
+    detail::producer_tokens<moodycamel::ProducerToken, moodycamel::ConcurrentQueue<job>> m_tokens{
+        m_injection};
+    detail::completion m_completion;
+    work_stealing::quiescence m_quiescence{m_completion};
+    work_stealing::idle m_idle{m_count};
+    std::vector<std::thread> m_threads;
+};
+
+}  // namespace poolbench
+
+#include <poolbench/pools/work_stealing/join.hpp>
+#include <poolbench/pools/work_stealing/worker_loop.hpp>
+
+namespace poolbench {
+static_assert(pool<work_stealing_pool>);
+static_assert(helping_pool<work_stealing_pool>);
+}  // namespace poolbench

@@ -1,0 +1,202 @@
+// work_stealing_pool, the worker side: what a worker does with its time.
+// Its loop runs its own deque first (newest first), then takes a quick look
+// elsewhere without counting itself idle, then goes idle (quiescence step
+// Q5) and searches (idle protocol steps 1-3): a batch from the injection
+// queue, then one steal attempt on every other worker from a random start,
+// polling for its adaptive budget before it parks. help_once() is the same
+// search for a worker that waits inside a job (a fork-join wait).
+// Included by work_stealing/pool.hpp; every function here runs on the worker
+// whose state it is given (the owner of `self`).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <utility>
+
+#include <poolbench/pools/detail/current_pool.hpp>
+#include <poolbench/pools/work_stealing/pool.hpp>
+
+namespace poolbench {
+
+inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
+    detail::current_pool_scope scope(this);
+    t_worker = &self;
+    moodycamel::ConsumerToken consumer(m_injection);
+    t_consumer = &consumer;
+    for (;;) {
+        detail::ws_task* t = nullptr;
+        if (run_held(self)) continue;
+        if (self.deque.try_pop(t)) {
+            run(self, t);
+            continue;
+        }
+        // A first look, not yet counted as a search: when work is right
+        // there (a producer a few jobs ahead), the worker takes it without
+        // touching the search count or the pending count. Until it goes
+        // idle the worker counts as busy for both protocols, which only
+        // costs a wake-up: it searches again, counted, before it ever parks.
+        // It still hands the search on when it leaves more behind (idle
+        // protocol step 2).
+        bool more_seen = false;
+        if ((t = quick_look(self, more_seen)) != nullptr) {
+            if (more_seen) m_idle.hand_on_search();
+            run(self, t);
+            continue;
+        }
+        if (self.holds_jobs()) continue;
+        m_quiescence.went_idle(self.quiescence);
+        if (!m_idle.may_search()) {  // idle step 1: half the workers search already
+            const auto result = m_idle.park_unsearched([this] { return work_visible(); });
+            if (result == work_stealing::idle::parked::stopping) break;
+            if (result == work_stealing::idle::parked::slept) {
+                detail::worker_counters::bump(self.counters.parks);
+            }
+            continue;
+        }
+        m_idle.begin_search();
+        detail::idle_spin spin(self.poll_budget);
+        while ((t = find_work(self, more_seen)) == nullptr && !self.holds_jobs() &&
+               spin.keep_polling()) {
+        }
+        if (t != nullptr || self.holds_jobs()) {
+            m_idle.end_search_found(more_seen, [this] { return work_visible(); });
+            if (t != nullptr) run(self, t);
+            continue;
+        }
+        const auto parked_at = std::chrono::steady_clock::now();
+        const auto result = m_idle.park([this] { return work_visible(); });  // idle step 3
+        if (result == work_stealing::idle::parked::stopping) break;
+        if (result == work_stealing::idle::parked::slept) {
+            detail::worker_counters::bump(self.counters.parks);
+        }
+        adapt_poll_budget(self, std::chrono::steady_clock::now() - parked_at);
+    }
+    t_consumer = nullptr;
+    t_worker = nullptr;
+}
+
+// Runs one pending job (own deque first, then a search round) on self,
+// the calling worker. Returns whether it ran one.
+inline bool work_stealing_pool::help_once(detail::ws_worker& self) {
+    detail::ws_task* t = nullptr;
+    bool more_seen = false;
+    if (!self.deque.try_pop(t) && (t = find_work(self, more_seen)) == nullptr) {
+        return run_held(self);
+    }
+    run(self, t);
+    return true;
+}
+
+// One search round: a batch from the injection queue, then one steal
+// attempt on every other worker from a random start. Owner of self only.
+// Sets more_seen when the job came from a place that still holds more
+// (the injection queue, or the victim's deque): the ramp-up's hint.
+inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self, bool& more_seen) {
+    if (self.holds_jobs()) return nullptr;  // the inbox is taken: run those first
+    job first;
+    if (m_injection.try_dequeue(*t_consumer, first)) {
+        work_stealing::quiescence::claimed(self.quiescence, 1);
+        // Then a fair share of what is left (Go's rule for its global
+        // queue: length / workers), at most k_injection_batch in all,
+        // kept in our deque where thieves can reach them. A big share
+        // saves the producer's cache lines from a consumer per job; a
+        // fair one leaves work for the others (blocking jobs, skew).
+        const std::size_t left = m_injection.size_approx();
+        const std::size_t awake = m_count - std::min(m_count - 1, m_idle.parked_hint());
+        const std::size_t share = std::min(k_injection_batch - 1, left / awake);
+        std::size_t n = 0;
+        if (share > 0) {
+            n = m_injection.try_dequeue_bulk(*t_consumer, self.inbox.begin(), share);
+            work_stealing::quiescence::claimed(self.quiescence, n);
+        }
+        more_seen = left > 0;
+        return wrap_claimed(self, std::move(first), n);
+    }
+    if (m_count > 1) {
+        const std::size_t start = self.random_index(m_count);
+        for (std::size_t k = 0; k < m_count; ++k) {
+            detail::ws_worker& victim = *m_workers[(start + k) % m_count];
+            if (&victim == &self) continue;
+            detail::ws_task* t = nullptr;
+            // An idle thief announces itself (quiescence step Q4), so it
+            // first checks that there is something to steal.
+            if (!self.quiescence.busy && victim.deque.approx_size() <= 0) continue;
+            const bool announced = m_quiescence.before_steal(self.quiescence);
+            switch (victim.deque.steal(t)) {
+                case steal_status::success:
+                    work_stealing::quiescence::stole(self.quiescence);
+                    detail::worker_counters::bump(self.counters.steals);
+                    more_seen = victim.deque.approx_size() > 0;
+                    return t;
+                case steal_status::lost_race:
+                case steal_status::empty:
+                    m_quiescence.steal_failed(announced);
+                    detail::worker_counters::bump(self.counters.failed_steals);
+                    break;
+            }
+        }
+    }
+    return nullptr;
+}
+
+// Puts the claimed jobs inbox[0, n) into our deque and returns first in a
+// node. Out of memory (a node, or a bigger deque), what is left stays in
+// the inbox as held jobs, first last, and the result is null: the worker
+// runs them from there (run_held) before it looks anywhere else, so no
+// claimed job is lost and the pool goes on.
+inline detail::ws_task* work_stealing_pool::wrap_claimed(detail::ws_worker& self, job&& first,
+                                                         std::size_t n) noexcept {
+    std::size_t i = 0;
+    try {
+        for (; i < n; ++i) {
+            detail::ws_task* t = self.make_task(std::move(self.inbox[i]));
+            try {
+                self.deque.push(t);
+            } catch (...) {
+                self.inbox[i] = std::move(t->work);
+                self.recycle(t);
+                throw;
+            }
+        }
+        return self.make_task(std::move(first));
+    } catch (...) {  // std::bad_alloc (or a deque at its size limit)
+        self.inbox[n] = std::move(first);
+        self.held_begin = i;
+        self.held_end = n + 1;
+        return nullptr;
+    }
+}
+
+// Runs one held job (see wrap_claimed). Returns whether there was one.
+inline bool work_stealing_pool::run_held(detail::ws_worker& self) noexcept {
+    if (!self.holds_jobs()) return false;
+    job& j = self.inbox[self.held_begin++];
+    detail::run_job_unreported(j, m_completion, self.counters);
+    if (!self.holds_jobs()) self.held_begin = self.held_end = 0;
+    return true;
+}
+
+// A few search rounds with a pause between them (about a microsecond).
+inline detail::ws_task* work_stealing_pool::quick_look(detail::ws_worker& self, bool& more_seen) {
+    for (int round = 0; round < k_quick_rounds; ++round) {
+        if (detail::ws_task* t = find_work(self, more_seen)) return t;
+        if (self.holds_jobs()) break;
+        detail::cpu_relax();
+    }
+    return nullptr;
+}
+
+// Adaptive polling. A worker that parked for less than the full budget
+// would have caught its next job by polling longer: its next poll gets
+// twice the time (up to the full budget). One that slept longer halves
+// it (down to a quarter). So a pool that goes idle stops paying for
+// polls that find nothing (a new pool starts at the minimum), while a
+// steady trickle of jobs soon keeps a worker polling between them.
+inline void work_stealing_pool::adapt_poll_budget(detail::ws_worker& self,
+                                                  std::chrono::nanoseconds slept) const {
+    self.poll_budget = slept < m_poll_budget ? std::min(m_poll_budget, self.poll_budget * 2)
+                                             : std::max(m_poll_budget / 4, self.poll_budget / 2);
+}
+
+}  // namespace poolbench
