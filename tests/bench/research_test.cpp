@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../../bench/research.hpp"
+#include "../support/pool_names.hpp"
 
 namespace {
 

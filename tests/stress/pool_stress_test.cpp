@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "../support/fork_join.hpp"
+#include "../support/pool_names.hpp"
 
 namespace {
 
