@@ -438,28 +438,19 @@ void run_parallel_for(benchmark::State& state, std::size_t workers, std::size_t 
     }
     const std::uint64_t expected = parallel_for_expected(n);
     std::vector<std::uint64_t> out(n);
-    std::optional<P> pool;
-    if (!construct(state, pool, workers)) return;
-    if (!warm_up(state, [&] { parallel_for_once(*pool, out, grain); })) return;
-    const auto before = stats_of(*pool);
-    double wall = 0;
-    for (auto _ : state) {
-        const auto start = bench_clock::now();
-        try {
-            parallel_for_once(*pool, out, grain);
-        } catch (const std::exception& e) {
-            return report_wait_failure(state, e);
-        }
-        wall += seconds_between(start, bench_clock::now());
-    }
-    if (const auto got = spin_sum(out); got != expected) {
-        return skip(state, "wrong result: parallel_for checksum " + std::to_string(got) +
-                               ", serial " + std::to_string(expected));
-    }
-    const auto after = stats_of(*pool);
-    report_elements_per_s(state, n, wall);
-    state.counters["grain"] = static_cast<double>(grain);
-    report_pool_stats(state, before, after);  // per job the pool ran: a chunk each
+    run_row<P>(
+        state, workers, std::nullopt,
+        [&out, grain](P& pool) { parallel_for_once(pool, out, grain); },
+        [&] {
+            const auto got = spin_sum(out);
+            if (got == expected) return std::string();
+            return "wrong result: parallel_for checksum " + std::to_string(got) + ", serial " +
+                   std::to_string(expected);
+        },
+        [&](double wall) {
+            report_elements_per_s(state, n, wall);
+            state.counters["grain"] = static_cast<double>(grain);
+        });  // the pool's statistics: per job it ran, a chunk each
 }
 
 template <pool P>
@@ -468,27 +459,18 @@ void run_uts(benchmark::State& state, std::size_t workers) {
     if (const auto why = research_jobs_limit<P>(want.nodes, "uts"); !why.empty()) {
         return skip(state, why);
     }
-    std::optional<P> pool;
-    if (!construct(state, pool, workers)) return;
-    if (!warm_up(state, [&] { (void)uts_once(*pool, uts_params{}); })) return;
-    const auto before = stats_of(*pool);
-    double wall = 0;
-    for (auto _ : state) {
-        const auto start = bench_clock::now();
-        uts_tally got;
-        try {
-            got = uts_once(*pool, uts_params{});
-        } catch (const std::exception& e) {
-            return report_wait_failure(state, e);
-        }
-        wall += seconds_between(start, bench_clock::now());
-        if (got != want) return skip(state, uts_mismatch(got, want));
-    }
-    const auto after = stats_of(*pool);
-    if (!check_jobs_run(state, before, after, want.nodes * state.iterations())) return;
-    state.counters["nodes_per_s"] =
-        static_cast<double>(want.nodes) * static_cast<double>(state.iterations()) / wall;
-    report_pool_stats(state, before, after);
+    std::string wrong;  // the first run's mismatch, if any
+    run_row<P>(
+        state, workers, want.nodes,
+        [&](P& pool) {
+            const uts_tally got = uts_once(pool, uts_params{});
+            if (got != want && wrong.empty()) wrong = uts_mismatch(got, want);
+        },
+        [&] { return wrong; },
+        [&](double wall) {
+            state.counters["nodes_per_s"] =
+                static_cast<double>(want.nodes) * static_cast<double>(state.iterations()) / wall;
+        });
 }
 
 template <pool P>
@@ -497,31 +479,23 @@ void run_nqueens(benchmark::State& state, std::size_t workers, int n) {
     if (const auto why = research_jobs_limit<P>(want.nodes - 1, "nqueens"); !why.empty()) {
         return skip(state, why);
     }
-    std::optional<P> pool;
-    if (!construct(state, pool, workers)) return;
-    if (!warm_up(state, [&] { (void)nqueens_once(*pool, n); })) return;
-    const auto before = stats_of(*pool);
-    double wall = 0;
-    for (auto _ : state) {
-        const auto start = bench_clock::now();
-        std::uint64_t got = 0;
-        try {
-            got = nqueens_once(*pool, n);
-        } catch (const std::exception& e) {
-            return report_wait_failure(state, e);
-        }
-        wall += seconds_between(start, bench_clock::now());
-        if (got != want.solutions) {
-            return skip(state, "wrong result: nqueens(" + std::to_string(n) + ") found " +
-                                   std::to_string(got) + " solutions, expected " +
-                                   std::to_string(want.solutions));
-        }
-    }
-    const auto after = stats_of(*pool);
-    const auto runs = static_cast<double>(state.iterations());
-    state.counters["solutions_per_s"] = static_cast<double>(want.solutions) * runs / wall;
-    state.counters["nodes_per_s"] = static_cast<double>(want.nodes) * runs / wall;
-    report_pool_stats(state, before, after);
+    std::string wrong;  // the first run's wrong count, if any
+    run_row<P>(
+        state, workers, std::nullopt,
+        [&](P& pool) {
+            const std::uint64_t got = nqueens_once(pool, n);
+            if (got != want.solutions && wrong.empty()) {
+                wrong = "wrong result: nqueens(" + std::to_string(n) + ") found " +
+                        std::to_string(got) + " solutions, expected " +
+                        std::to_string(want.solutions);
+            }
+        },
+        [&] { return wrong; },
+        [&](double wall) {
+            const auto runs = static_cast<double>(state.iterations());
+            state.counters["solutions_per_s"] = static_cast<double>(want.solutions) * runs / wall;
+            state.counters["nodes_per_s"] = static_cast<double>(want.nodes) * runs / wall;
+        });
 }
 
 // The figures of one bursty run, set as the row's counters.

@@ -348,52 +348,63 @@ bool warm_up(benchmark::State& state, RunOnce run_once) {
     }
 }
 
-// The timed loop of every "one outside thread submits n jobs, then waits"
-// workload, after one warm-up run: returns the wall time summed over the
-// timed iterations, or nothing when a job or wait() threw (the row is then
-// marked). The pool's statistics `before` are taken after the warm-up.
-template <pool P, class MakeJob>
-std::optional<double> submit_and_wait(benchmark::State& state, P& pool, std::size_t n,
-                                      MakeJob make_job, measured_stats& before) {
-    if (!warm_up(state, [&] {
-            for (std::size_t i = 0; i < n; ++i) pool.submit(make_job(i));
-            pool.wait();
-        })) {
-        return std::nullopt;
-    }
-    before = stats_of(pool);
+// ---------------------------------------------------------------------------
+// Workloads
+
+// The one run skeleton the timed pool rows fill in: construct the pool, one
+// untimed warm-up run, the pool's statistics before, the timed loop of
+// run_once(pool), the statistics after; then the checks (every job ran
+// exactly once, when jobs_per_run is given, and the workload's own check(),
+// which returns "" or "wrong result: ...") and the report: report(wall), the
+// workload's own counters from the timed runs' summed wall time, then the
+// pool's statistics. run_once may throw; the row is then marked.
+template <pool P, class RunOnce, class Check, class Report>
+void run_row(benchmark::State& state, std::size_t workers,
+             std::optional<std::uint64_t> jobs_per_run, RunOnce run_once, Check check,
+             Report report) {
+    std::optional<P> pool;
+    if (!construct(state, pool, workers)) return;
+    if (!warm_up(state, [&] { run_once(*pool); })) return;
+    const auto before = stats_of(*pool);
     double wall = 0;
     for (auto _ : state) {
         const auto start = bench_clock::now();
         try {
-            for (std::size_t i = 0; i < n; ++i) pool.submit(make_job(i));
-            pool.wait();
+            run_once(*pool);
         } catch (const std::exception& e) {
-            report_wait_failure(state, e);
-            return std::nullopt;
+            return report_wait_failure(state, e);
         }
         wall += seconds_between(start, bench_clock::now());
     }
-    return wall;
+    const auto after = stats_of(*pool);
+    if (jobs_per_run &&
+        !check_jobs_run(state, before, after,
+                        *jobs_per_run * static_cast<std::uint64_t>(state.iterations()))) {
+        return;
+    }
+    if (const std::string why = check(); !why.empty()) return skip(state, why);
+    report(wall);
+    report_pool_stats(state, before, after);
 }
 
-// ---------------------------------------------------------------------------
-// Workloads
+inline std::string no_check() {
+    return {};
+}
+
+// One outside thread submits make_job(0), ..., make_job(n - 1), then waits.
+template <pool P, class MakeJob>
+auto submit_n(std::size_t n, MakeJob make_job) {
+    return [n, make_job](P& pool) {
+        for (std::size_t i = 0; i < n; ++i) pool.submit(make_job(i));
+        pool.wait();
+    };
+}
 
 template <pool P>
 void run_empty(benchmark::State& state, std::size_t workers, std::size_t jobs) {
     if (const auto why = jobs_limit<P>(jobs); !why.empty()) return skip(state, why);
-    std::optional<P> pool;
-    if (!construct(state, pool, workers)) return;
-    measured_stats before;
-    if (!submit_and_wait(
-            state, *pool, jobs, [](std::size_t) { return empty_job{}; }, before)) {
-        return;
-    }
-    const auto after = stats_of(*pool);
-    if (!check_jobs_run(state, before, after, jobs * state.iterations())) return;
-    report_jobs_per_s(state, jobs);
-    report_pool_stats(state, before, after);
+    run_row<P>(state, workers, jobs, submit_n<P>(jobs, [](std::size_t) { return empty_job{}; }),
+               no_check, [&](double) { report_jobs_per_s(state, jobs); });
 }
 
 // cpu (skewed = false) and skewed: job i stores spin(i, rounds_i) in out[i].
@@ -402,57 +413,42 @@ void run_spin(benchmark::State& state, std::size_t workers, std::size_t jobs, st
               bool skewed) {
     if (const auto why = jobs_limit<P>(jobs); !why.empty()) return skip(state, why);
     const std::uint64_t expected = expected_checksum(jobs, rounds, skewed);
-    std::vector<std::uint64_t> out(jobs);  // overwritten by every iteration
-    std::optional<P> pool;
-    if (!construct(state, pool, workers)) return;
-    measured_stats before;
-    const auto wall = submit_and_wait(
-        state, *pool, jobs,
-        [&](std::size_t i) {
-            return spin_job{out.data(), i, job_rounds(i, rounds, skewed)};
+    std::vector<std::uint64_t> out(jobs);  // overwritten by every run
+    run_row<P>(
+        state, workers, jobs,
+        submit_n<P>(jobs,
+                    [&out, rounds, skewed](std::size_t i) {
+                        return spin_job{out.data(), i, job_rounds(i, rounds, skewed)};
+                    }),
+        [&] {
+            return checksum(out) == expected ? std::string()
+                                             : std::string("wrong result: checksum of out differs");
         },
-        before);
-    if (!wall) return;
-    const auto after = stats_of(*pool);
-    if (!check_jobs_run(state, before, after, jobs * state.iterations())) return;
-    if (checksum(out) != expected) return skip(state, "wrong result: checksum of out differs");
-
-    const double wall_per_run = *wall / static_cast<double>(state.iterations());
-    report_jobs_per_s(state, jobs);
-    if (skewed) {
-        const auto usable = static_cast<double>(std::min(workers, hardware_threads()));
-        state.counters["wall_over_ideal"] =
-            wall_per_run / (skewed_total_spin_seconds(jobs) / usable);
-    } else {
-        const double t1 = spin_timings().cpu_job_ns * 1e-9;
-        state.counters["efficiency"] =
-            static_cast<double>(jobs) * t1 / (wall_per_run * static_cast<double>(workers));
-    }
-    report_pool_stats(state, before, after);
+        [&](double wall) {
+            const double wall_per_run = wall / static_cast<double>(state.iterations());
+            report_jobs_per_s(state, jobs);
+            if (skewed) {
+                const auto usable = static_cast<double>(std::min(workers, hardware_threads()));
+                state.counters["wall_over_ideal"] =
+                    wall_per_run / (skewed_total_spin_seconds(jobs) / usable);
+            } else {
+                const double t1 = spin_timings().cpu_job_ns * 1e-9;
+                state.counters["efficiency"] =
+                    static_cast<double>(jobs) * t1 / (wall_per_run * static_cast<double>(workers));
+            }
+        });
 }
 
 template <pool P>
 void run_tree(benchmark::State& state, std::size_t workers, int depth) {
     if (const auto why = depth_limit<P>(depth); !why.empty()) return skip(state, why);
-    std::optional<P> pool;
-    if (!construct(state, pool, workers)) return;
-    const auto run_once = [&] {
-        pool->submit(tree_job<P>{&*pool, depth});
-        pool->wait();
-    };
-    if (!warm_up(state, run_once)) return;
-    const auto before = stats_of(*pool);
-    for (auto _ : state) {
-        try {
-            run_once();
-        } catch (const std::exception& e) {
-            return report_wait_failure(state, e);
-        }
-    }
-    const auto after = stats_of(*pool);
-    if (!check_jobs_run(state, before, after, tree_jobs(depth) * state.iterations())) return;
-    report_jobs_per_s(state, tree_jobs(depth));
-    report_pool_stats(state, before, after);
+    run_row<P>(
+        state, workers, tree_jobs(depth),
+        [depth](P& pool) {
+            pool.submit(tree_job<P>{&pool, depth});
+            pool.wait();
+        },
+        no_check, [&](double) { report_jobs_per_s(state, tree_jobs(depth)); });
 }
 
 // "unsupported: ..." when P cannot run fib(n) in reasonable time, else "".
@@ -470,38 +466,27 @@ std::string fib_limit(int n) {
 template <pool P>
 void run_fib(benchmark::State& state, std::size_t workers, int n) {
     if (const auto why = fib_limit<P>(n); !why.empty()) return skip(state, why);
-    std::optional<P> pool;
-    if (!construct(state, pool, workers)) return;
     long result = 0;
-    const auto run_once = [&] {
-        result = 0;
-        pool->submit([&pool, &result, n] { result = fib_fork_join(*pool, n); });
-        pool->wait();
-    };
-    if (!warm_up(state, run_once)) return;
-    const auto before = stats_of(*pool);
-    double wall = 0;
-    for (auto _ : state) {
-        const auto start = bench_clock::now();
-        try {
-            run_once();
-        } catch (const std::exception& e) {
-            return report_wait_failure(state, e);
-        }
-        wall += seconds_between(start, bench_clock::now());
-    }
-    const auto after = stats_of(*pool);
-    if (result != fib_value(n)) {
-        return skip(state, "wrong result: fib(" + std::to_string(n) +
-                               ") = " + std::to_string(result) + ", expected " +
-                               std::to_string(fib_value(n)));
-    }
     // Jobs = task_group::run calls; the root job is not counted.
     const std::uint64_t jobs = fib_runs(n);
-    report_jobs_per_s(state, jobs);
-    state.counters["ns_per_job"] =
-        wall * 1e9 / static_cast<double>(jobs * static_cast<std::uint64_t>(state.iterations()));
-    report_pool_stats(state, before, after);
+    run_row<P>(
+        state, workers, std::nullopt,
+        [&result, n](P& pool) {
+            result = 0;
+            pool.submit([&pool, &result, n] { result = fib_fork_join(pool, n); });
+            pool.wait();
+        },
+        [&] {
+            if (result == fib_value(n)) return std::string();
+            return "wrong result: fib(" + std::to_string(n) + ") = " + std::to_string(result) +
+                   ", expected " + std::to_string(fib_value(n));
+        },
+        [&](double wall) {
+            report_jobs_per_s(state, jobs);
+            state.counters["ns_per_job"] =
+                wall * 1e9 /
+                static_cast<double>(jobs * static_cast<std::uint64_t>(state.iterations()));
+        });
 }
 
 // P persistent outside threads that, on each run_once(), all start together
@@ -606,19 +591,14 @@ void run_sleep(benchmark::State& state, std::size_t workers, std::size_t jobs) {
                                "W = 8..256 workers");
     } else {
         if (const auto why = jobs_limit<P>(jobs); !why.empty()) return skip(state, why);
-        std::optional<P> pool;
-        if (!construct(state, pool, workers)) return;
-        measured_stats before;
-        const auto wall = submit_and_wait(
-            state, *pool, jobs, [](std::size_t) { return sleep_job{}; }, before);
-        if (!wall) return;
-        const auto after = stats_of(*pool);
-        if (!check_jobs_run(state, before, after, jobs * state.iterations())) return;
-        const double ideal = static_cast<double>((jobs + workers - 1) / workers) *
-                             std::chrono::duration<double>(k_sleep_duration).count();
-        report_jobs_per_s(state, jobs);
-        state.counters["wall_over_ideal"] = *wall / static_cast<double>(state.iterations()) / ideal;
-        report_pool_stats(state, before, after);
+        run_row<P>(state, workers, jobs, submit_n<P>(jobs, [](std::size_t) { return sleep_job{}; }),
+                   no_check, [&](double wall) {
+                       const double ideal = static_cast<double>((jobs + workers - 1) / workers) *
+                                            std::chrono::duration<double>(k_sleep_duration).count();
+                       report_jobs_per_s(state, jobs);
+                       state.counters["wall_over_ideal"] =
+                           wall / static_cast<double>(state.iterations()) / ideal;
+                   });
     }
 }
 
