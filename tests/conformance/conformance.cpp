@@ -311,7 +311,6 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
 
     // fib through poolbench::test::fib (tests/support/fork_join.hpp).
     TEST_CASE_TEMPLATE_DEFINE("fork-join fib(20) through task_group equals 6765", P, fork_join) {
-        static_assert(poolbench::supports_task_group<P>);
         // thread_per_job starts a thread per fork: fib(12) (232 forks) there.
         constexpr int n = k_thread_per_job<P> ? 12 : 20;
         constexpr long expected = k_thread_per_job<P> ? 144 : 6765;

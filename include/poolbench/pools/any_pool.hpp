@@ -79,13 +79,7 @@ private:
                 return false;
             }
         }
-        bool in_worker() const override {
-            if constexpr (requires { pool.in_worker(); }) {
-                return pool.in_worker();
-            } else {
-                return false;
-            }
-        }
+        bool in_worker() const override { return pool.in_worker(); }
         std::size_t worker_count() const override { return pool.worker_count(); }
         pool_stats stats() const override { return pool.stats(); }
         std::string_view name() const noexcept override { return P::name; }

@@ -98,11 +98,14 @@ inline constexpr execution_model execution_model_of = [] {
 //  * P::name: a stable short name ("mutex", "work_stealing", ...) used in
 //    benchmark names, plots and make_pool().
 //  * p.worker_count(), p.stats(): thread-safe.
+//  * p.in_worker(): whether the calling thread is running one of p's jobs
+//    (task_group asks it to choose between helping and sleeping).
 template <class P>
 concept pool = std::constructible_from<P, std::size_t> && requires(P& p, const P& cp) {
     p.submit([] {});
     p.wait();
     { cp.worker_count() } -> std::same_as<std::size_t>;
+    { cp.in_worker() } -> std::same_as<bool>;
     { P::name } -> std::convertible_to<std::string_view>;
     { cp.stats() } -> std::same_as<pool_stats>;
 };
@@ -111,9 +114,8 @@ concept pool = std::constructible_from<P, std::size_t> && requires(P& p, const P
 // running one of its jobs. try_run_pending() returns false when it found
 // nothing to run; it must only be called from inside a job of the same pool.
 template <class P>
-concept helping_pool = pool<P> && requires(P& p, const P& cp) {
+concept helping_pool = pool<P> && requires(P& p) {
     { p.try_run_pending() } -> std::same_as<bool>;
-    { cp.in_worker() } -> std::same_as<bool>;
 };
 
 }  // namespace poolbench

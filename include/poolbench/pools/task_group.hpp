@@ -25,12 +25,6 @@
 
 namespace poolbench {
 
-// Whether a task_group wait from inside one of P's jobs is supported: with the
-// claim protocol below, on every pool. Kept so that generic code (and a future
-// pool that cannot) can ask.
-template <class P>
-inline constexpr bool supports_task_group = pool<P>;
-
 namespace detail {
 
 // The first exception of a group's jobs. record() is called by jobs before
