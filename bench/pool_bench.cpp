@@ -7,17 +7,21 @@
 // driver: Google Benchmark runs one row at a time.
 //
 // Environment, read once at startup (scripts/run-sweep sets them):
-//   POOLBENCH_QUICK=1          a shorter sweep: job counts only 10^3 and the
-//                              default N, tree depths 10 and 20, idle 0.25 s
-//                              instead of 1 s, latency 0.2 s instead of 0.5 s.
-//                              Unset or 0: the full sweep of WORKLOADS.md.
+//   POOLBENCH_QUICK=1          a shorter sweep: only the default N and tree
+//                              depth 20, idle 0.25 s instead of 1 s, latency
+//                              0.2 s instead of 0.5 s, parallel_for over 10^6
+//                              elements, thread_per_job capped at 10^4 jobs,
+//                              default workers 1, 2, the hardware threads and
+//                              twice them. Unset or 0: the full sweep of
+//                              WORKLOADS.md.
 //   POOLBENCH_WORKERS=1,2,4    the worker counts of every workload except
 //                              sleep, which is the I/O-bound case and keeps
 //                              its own list 8, 16, ..., 256 and 100 (the
 //                              classic "100 at a time" batch job).
-//                              Default: 1, 2, 4, ... up to the hardware
-//                              threads, the hardware thread count itself
-//                              when it is not a power of two, and twice it.
+//                              Default (full): 1, 2, 4, ... up to the
+//                              hardware threads, the hardware thread count
+//                              itself when it is not a power of two, and
+//                              twice it.
 //   POOLBENCH_MEMORY=1         instead of the timed rows, the peak memory of
 //                              tree (depth 20) and fib (30) per pool and
 //                              worker count, each from fresh processes (see
@@ -92,12 +96,20 @@ std::optional<std::size_t> parse_count(std::string_view text) {
 }
 
 // 1, 2, 4, ... up to the hardware threads, the hardware thread count when it
-// is not a power of two, and twice it (oversubscription).
-std::vector<std::size_t> default_workers(std::size_t hw) {
+// is not a power of two, and twice it (oversubscription). Quick: 1, 2, the
+// hardware threads and twice them, so that its length does not grow with the
+// machine (16 hardware threads: 1, 2, 16, 32).
+std::vector<std::size_t> default_workers(std::size_t hw, bool quick) {
     std::vector<std::size_t> ws;
-    for (std::size_t w = 1; w <= hw; w *= 2) ws.push_back(w);
-    if (ws.back() != hw) ws.push_back(hw);
-    ws.push_back(2 * hw);
+    if (quick) {
+        ws = {1, 2, hw, 2 * hw};
+    } else {
+        for (std::size_t w = 1; w <= hw; w *= 2) ws.push_back(w);
+        ws.push_back(hw);
+        ws.push_back(2 * hw);
+    }
+    std::sort(ws.begin(), ws.end());
+    ws.erase(std::unique(ws.begin(), ws.end()), ws.end());
     return ws;
 }
 
@@ -142,6 +154,7 @@ std::optional<sweep> sweep_from_environment() {
     if (s.quick) {
         s.idle = std::chrono::duration<double>(0.25);
         s.latency = std::chrono::duration<double>(0.2);
+        g_thread_per_job_max_jobs = k_thread_per_job_max_jobs_quick;
     }
     if (const char* list = std::getenv("POOLBENCH_WORKERS"); list && *list) {
         auto ws = parse_workers(list);
@@ -149,7 +162,7 @@ std::optional<sweep> sweep_from_environment() {
         s.workers = std::move(*ws);
         s.workers_chosen = true;
     } else {
-        s.workers = default_workers(hardware_threads());
+        s.workers = default_workers(hardware_threads(), s.quick);
     }
     for (std::size_t w = 8; w <= 256; w *= 2) {
         s.sleep_workers.push_back(w);
@@ -158,19 +171,18 @@ std::optional<sweep> sweep_from_environment() {
     return s;
 }
 
-// 10^3, 10^4, ... up to the workload's default N; quick: 10^3 and the default.
+// 10^3, 10^4, ... up to the workload's default N; quick: the default only.
 std::vector<std::size_t> job_counts(std::size_t default_jobs, bool quick) {
+    if (quick) return {default_jobs};
     std::vector<std::size_t> counts;
-    for (std::size_t n = 1000; n <= default_jobs; n *= 10) {
-        if (!quick || n == 1000 || n == default_jobs) counts.push_back(n);
-    }
+    for (std::size_t n = 1000; n <= default_jobs; n *= 10) counts.push_back(n);
     return counts;
 }
 
 // Tree sizes near the job counts above (2^(D+1) - 1 jobs: 2e3, 1.6e4, 1.3e5)
-// up to the default depth 20 (2.1e6 jobs); quick: 10 and 20.
+// up to the default depth 20 (2.1e6 jobs); quick: 20 only.
 std::vector<int> tree_depths(bool quick) {
-    if (quick) return {10, k_tree_depth};
+    if (quick) return {k_tree_depth};
     return {10, 13, 16, k_tree_depth};
 }
 

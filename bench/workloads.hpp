@@ -53,10 +53,13 @@ inline constexpr std::chrono::milliseconds k_sleep_duration{1};
 inline constexpr std::chrono::microseconds k_latency_period{20};
 inline constexpr std::size_t k_latency_warm_up = 1000;  // 20 ms of the schedule
 
-// thread_per_job starts an OS thread per job (~10 us or more each), so its
-// largest rows would take minutes; they are reported as unsupported instead.
+// thread_per_job starts an OS thread per job, so its largest rows would take
+// minutes; they are reported as unsupported instead. The quick sweep caps it
+// lower (main() sets the cap once, before any row runs).
 inline constexpr std::size_t k_thread_per_job_max_jobs = 100'000;
+inline constexpr std::size_t k_thread_per_job_max_jobs_quick = 10'000;
 inline constexpr int k_thread_per_job_max_depth = 16;
+inline std::size_t g_thread_per_job_max_jobs = k_thread_per_job_max_jobs;
 
 // ---------------------------------------------------------------------------
 // Traits: the only places a pool is told apart, by its execution model.
@@ -79,8 +82,11 @@ constexpr bool registers_at_workers(std::size_t workers) {
 // "unsupported: ..." when P cannot run `jobs` jobs in reasonable time, else "".
 template <class P>
 std::string jobs_limit(std::size_t jobs) {
-    if (k_starts_thread_per_job<P> && jobs > k_thread_per_job_max_jobs) {
-        return "unsupported: thread_per_job starts one thread per job; capped at 1e5 jobs";
+    if (k_starts_thread_per_job<P> && jobs > g_thread_per_job_max_jobs) {
+        return "unsupported: thread_per_job starts one thread per job; capped at " +
+               std::to_string(g_thread_per_job_max_jobs) + " jobs" +
+               (g_thread_per_job_max_jobs < k_thread_per_job_max_jobs ? " in the quick sweep"
+                                                                       : "");
     }
     return {};
 }

@@ -210,8 +210,10 @@ class Report:
                             "its per-iteration overhead is small against these rows' milliseconds, "
                             "but say so when citing")
         if str(c.get("poolbench_quick", "")) == "1" or info.get("mode") == "quick":
-            warnings.append("quick: idle 0.25 s, latency 0.2 s (instead of 1 s and 0.5 s), two job "
-                            "counts per workload (WORKLOADS.md's full sweep: --full)")
+            warnings.append("quick: idle 0.25 s, latency 0.2 s (instead of 1 s and 0.5 s), the "
+                            "default job count and tree depth only, workers 1, 2, the hardware "
+                            "threads and twice them, thread_per_job capped at 1e4 jobs "
+                            "(WORKLOADS.md's full sweep: --full)")
         if isinstance(steal, (int, float)) and steal > 1.0:
             warnings.append(f"the hypervisor stole {steal:.1f} % of the CPU time during the run")
         for w in warnings:

@@ -51,7 +51,7 @@ for p in pool_bench queue_bench; do
 done
 
 # ---- one small row, cleared environment
-row='^empty/work_stealing/workers:[12]/jobs:1000/'
+row='^empty/work_stealing/workers:[12]/jobs:1000000/'
 if clean "$b/run-sweep" --filter "$row" --workers 1,2 --repetitions 1 >"$tmp/run.out" 2>&1; then
     pass "run-sweep runs one row with a cleared environment"
 else
@@ -63,7 +63,7 @@ if [ -n "$folder" ] && [ -s "$folder/pools.json" ] && [ -s "$folder/MANIFEST" ];
 else
     fail "run-sweep writes a results folder with pools.json and MANIFEST"
 fi
-if [ -n "$folder" ] && grep -q '"empty/work_stealing/workers:2/jobs:1000' "$folder/pools.json" &&
+if [ -n "$folder" ] && grep -q '"empty/work_stealing/workers:2/jobs:1000000' "$folder/pools.json" &&
    grep -q '"poolbench_workers": "1,2"' "$folder/pools.json"; then
     pass "pools.json holds the rows at the chosen worker counts"
 else
