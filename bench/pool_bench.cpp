@@ -11,7 +11,7 @@
 //                              depth 20, idle 0.25 s instead of 1 s, latency
 //                              0.2 s instead of 0.5 s, parallel_for over 10^6
 //                              elements, thread_per_job capped at 10^4 jobs,
-//                              default workers 1, 2, the hardware threads and
+//                              default workers 1, the hardware threads and
 //                              twice them. Unset or 0: the full sweep of
 //                              WORKLOADS.md.
 //   POOLBENCH_WORKERS=1,2,4    the worker counts of every workload except
@@ -96,13 +96,14 @@ std::optional<std::size_t> parse_count(std::string_view text) {
 }
 
 // 1, 2, 4, ... up to the hardware threads, the hardware thread count when it
-// is not a power of two, and twice it (oversubscription). Quick: 1, 2, the
-// hardware threads and twice them, so that its length does not grow with the
-// machine (16 hardware threads: 1, 2, 16, 32).
+// is not a power of two, and twice it (oversubscription). Quick: 1, the
+// hardware threads and twice them, three counts on every machine, so that its
+// length does not grow with the machine (2 hardware threads: 1, 2, 4; 16:
+// 1, 16, 32).
 std::vector<std::size_t> default_workers(std::size_t hw, bool quick) {
     std::vector<std::size_t> ws;
     if (quick) {
-        ws = {1, 2, hw, 2 * hw};
+        ws = {1, hw, 2 * hw};
     } else {
         for (std::size_t w = 1; w <= hw; w *= 2) ws.push_back(w);
         ws.push_back(hw);

@@ -211,7 +211,7 @@ class Report:
                             "but say so when citing")
         if str(c.get("poolbench_quick", "")) == "1" or info.get("mode") == "quick":
             warnings.append("quick: idle 0.25 s, latency 0.2 s (instead of 1 s and 0.5 s), the "
-                            "default job count and tree depth only, workers 1, 2, the hardware "
+                            "default job count and tree depth only, workers 1, the hardware "
                             "threads and twice them, thread_per_job capped at 1e4 jobs "
                             "(WORKLOADS.md's full sweep: --full)")
         if isinstance(steal, (int, float)) and steal > 1.0:
