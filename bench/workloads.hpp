@@ -85,8 +85,7 @@ std::string jobs_limit(std::size_t jobs) {
     if (k_starts_thread_per_job<P> && jobs > g_thread_per_job_max_jobs) {
         return "unsupported: thread_per_job starts one thread per job; capped at " +
                std::to_string(g_thread_per_job_max_jobs) + " jobs" +
-               (g_thread_per_job_max_jobs < k_thread_per_job_max_jobs ? " in the quick sweep"
-                                                                       : "");
+               (g_thread_per_job_max_jobs < k_thread_per_job_max_jobs ? " in the quick sweep" : "");
     }
     return {};
 }
