@@ -445,17 +445,7 @@ void run_spin(benchmark::State& state, std::size_t workers, std::size_t jobs, st
     });
     const double cpu = process_cpu_seconds() - cpu_start;
     if (checksum(out) != expected) return skip(state, "wrong result: checksum of out differs");
-    const double wall_per_run = wall / static_cast<double>(state.iterations());
-    report_jobs_per_s(state, jobs);
-    if (skewed) {
-        const auto usable = static_cast<double>(std::min(workers, hardware_threads()));
-        state.counters["wall_over_ideal"] =
-            wall_per_run / (skewed_total_spin_seconds(jobs) / usable);
-    } else {
-        const double t1 = spin_timings().cpu_job_ns * 1e-9;
-        state.counters["efficiency"] =
-            static_cast<double>(jobs) * t1 / (wall_per_run * static_cast<double>(workers));
-    }
+    report_spin_figures(state, workers, jobs, skewed, wall);
     report_cpu_ns_per_job(state, cpu, jobs);
 }
 

@@ -407,11 +407,16 @@ std::vector<row_params> rows_of(std::string_view key, const std::vector<std::siz
     return rows;
 }
 
-struct empty_rows {
-    static constexpr std::string_view name = "empty";
+// What an entry does not say: it applies to the pools and the baselines,
+// sweeps the sweep's worker list and is timed for the minimum time.
+struct row_defaults {
     static constexpr auto applies = applies_to::pools_and_baselines;
     static constexpr auto workers = worker_list::sweep;
     static constexpr auto time = timing::min_time;
+};
+
+struct empty_rows : row_defaults {
+    static constexpr std::string_view name = "empty";
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         return rows_of("jobs", job_counts(k_empty_jobs, s.quick));
@@ -422,11 +427,8 @@ struct empty_rows {
     }
 };
 
-struct cpu_rows {
+struct cpu_rows : row_defaults {
     static constexpr std::string_view name = "cpu";
-    static constexpr auto applies = applies_to::pools_and_baselines;
-    static constexpr auto workers = worker_list::sweep;
-    static constexpr auto time = timing::min_time;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         return rows_of("jobs", job_counts(k_cpu_jobs, s.quick));
@@ -437,11 +439,8 @@ struct cpu_rows {
     }
 };
 
-struct skewed_rows {
+struct skewed_rows : row_defaults {
     static constexpr std::string_view name = "skewed";
-    static constexpr auto applies = applies_to::pools_and_baselines;
-    static constexpr auto workers = worker_list::sweep;
-    static constexpr auto time = timing::min_time;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         return rows_of("jobs", job_counts(k_skewed_jobs, s.quick));
@@ -452,11 +451,8 @@ struct skewed_rows {
     }
 };
 
-struct tree_rows {
+struct tree_rows : row_defaults {
     static constexpr std::string_view name = "tree";
-    static constexpr auto applies = applies_to::pools_and_baselines;
-    static constexpr auto workers = worker_list::sweep;
-    static constexpr auto time = timing::min_time;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         std::vector<std::size_t> depths;
@@ -469,11 +465,8 @@ struct tree_rows {
     }
 };
 
-struct fib_rows {
+struct fib_rows : row_defaults {
     static constexpr std::string_view name = "fib";
-    static constexpr auto applies = applies_to::pools_and_baselines;
-    static constexpr auto workers = worker_list::sweep;
-    static constexpr auto time = timing::min_time;
     template <class P>
     static std::vector<row_params> rows(const sweep&, std::size_t) {
         return rows_of("n", {static_cast<std::size_t>(k_fib_n)});
@@ -484,11 +477,8 @@ struct fib_rows {
     }
 };
 
-struct producers_rows {
+struct producers_rows : row_defaults {
     static constexpr std::string_view name = "producers";
-    static constexpr auto applies = applies_to::pools_and_baselines;
-    static constexpr auto workers = worker_list::sweep;
-    static constexpr auto time = timing::min_time;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         std::vector<row_params> rows;
@@ -508,11 +498,8 @@ struct producers_rows {
 
 // POOLBENCH_QUICK=1: 10^6 elements instead of 10^7. The serial baseline has
 // no grain: one row per size.
-struct parallel_for_rows {
+struct parallel_for_rows : row_defaults {
     static constexpr std::string_view name = "parallel_for";
-    static constexpr auto applies = applies_to::pools_and_baselines;
-    static constexpr auto workers = worker_list::sweep;
-    static constexpr auto time = timing::min_time;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t w) {
         const std::size_t n = s.quick ? k_parallel_for_n_quick : k_parallel_for_n;
@@ -533,11 +520,8 @@ struct parallel_for_rows {
     }
 };
 
-struct uts_rows {
+struct uts_rows : row_defaults {
     static constexpr std::string_view name = "uts";
-    static constexpr auto applies = applies_to::pools_and_baselines;
-    static constexpr auto workers = worker_list::sweep;
-    static constexpr auto time = timing::min_time;
     template <class P>
     static std::vector<row_params> rows(const sweep&, std::size_t) {
         return rows_of("b0", {static_cast<std::size_t>(uts_params{}.b0)});
@@ -548,11 +532,8 @@ struct uts_rows {
     }
 };
 
-struct nqueens_rows {
+struct nqueens_rows : row_defaults {
     static constexpr std::string_view name = "nqueens";
-    static constexpr auto applies = applies_to::pools_and_baselines;
-    static constexpr auto workers = worker_list::sweep;
-    static constexpr auto time = timing::min_time;
     template <class P>
     static std::vector<row_params> rows(const sweep&, std::size_t) {
         return rows_of("n", {static_cast<std::size_t>(k_nqueens_n)});
@@ -564,10 +545,9 @@ struct nqueens_rows {
 };
 
 // One run each: 250 bursts on a fixed schedule are the row by definition.
-struct bursty_rows {
+struct bursty_rows : row_defaults {
     static constexpr std::string_view name = "bursty";
     static constexpr auto applies = applies_to::pools;
-    static constexpr auto workers = worker_list::sweep;
     static constexpr auto time = timing::once;
     template <class P>
     static std::vector<row_params> rows(const sweep&, std::size_t) {
@@ -581,11 +561,10 @@ struct bursty_rows {
 
 // Its own worker list (8..256 and 100); an inline pool gets one row, at one
 // worker, that says why it is not run.
-struct sleep_rows {
+struct sleep_rows : row_defaults {
     static constexpr std::string_view name = "sleep";
     static constexpr auto applies = applies_to::pools;
     static constexpr auto workers = worker_list::sleep;
-    static constexpr auto time = timing::min_time;
     template <class P>
     static std::vector<row_params> rows(const sweep&, std::size_t) {
         return rows_of("jobs", {k_sleep_jobs});
@@ -596,10 +575,9 @@ struct sleep_rows {
     }
 };
 
-struct idle_rows {
+struct idle_rows : row_defaults {
     static constexpr std::string_view name = "idle";
     static constexpr auto applies = applies_to::pools;
-    static constexpr auto workers = worker_list::sweep;
     static constexpr auto time = timing::once;
     template <class P>
     static std::vector<row_params> rows(const sweep&, std::size_t) {
@@ -611,10 +589,9 @@ struct idle_rows {
     }
 };
 
-struct latency_rows {
+struct latency_rows : row_defaults {
     static constexpr std::string_view name = "latency";
     static constexpr auto applies = applies_to::pools;
-    static constexpr auto workers = worker_list::sweep;
     static constexpr auto time = timing::once;
     template <class P>
     static std::vector<row_params> rows(const sweep&, std::size_t) {

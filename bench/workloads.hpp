@@ -412,6 +412,24 @@ void run_empty(benchmark::State& state, std::size_t workers, std::size_t jobs) {
                no_check, [&](double) { report_jobs_per_s(state, jobs); });
 }
 
+// The figures of cpu (skewed = false) and skewed from the timed runs' summed
+// wall time: jobs/s, and efficiency (cpu) or wall / ideal (skewed). Shared
+// by the pools' rows and the baselines'.
+inline void report_spin_figures(benchmark::State& state, std::size_t workers, std::size_t jobs,
+                                bool skewed, double wall) {
+    const double wall_per_run = wall / static_cast<double>(state.iterations());
+    report_jobs_per_s(state, jobs);
+    if (skewed) {
+        const auto usable = static_cast<double>(std::min(workers, hardware_threads()));
+        state.counters["wall_over_ideal"] =
+            wall_per_run / (skewed_total_spin_seconds(jobs) / usable);
+    } else {
+        const double t1 = spin_timings().cpu_job_ns * 1e-9;
+        state.counters["efficiency"] =
+            static_cast<double>(jobs) * t1 / (wall_per_run * static_cast<double>(workers));
+    }
+}
+
 // cpu (skewed = false) and skewed: job i stores spin(i, rounds_i) in out[i].
 template <pool P>
 void run_spin(benchmark::State& state, std::size_t workers, std::size_t jobs, std::uint32_t rounds,
@@ -429,19 +447,7 @@ void run_spin(benchmark::State& state, std::size_t workers, std::size_t jobs, st
             return checksum(out) == expected ? std::string()
                                              : std::string("wrong result: checksum of out differs");
         },
-        [&](double wall) {
-            const double wall_per_run = wall / static_cast<double>(state.iterations());
-            report_jobs_per_s(state, jobs);
-            if (skewed) {
-                const auto usable = static_cast<double>(std::min(workers, hardware_threads()));
-                state.counters["wall_over_ideal"] =
-                    wall_per_run / (skewed_total_spin_seconds(jobs) / usable);
-            } else {
-                const double t1 = spin_timings().cpu_job_ns * 1e-9;
-                state.counters["efficiency"] =
-                    static_cast<double>(jobs) * t1 / (wall_per_run * static_cast<double>(workers));
-            }
-        });
+        [&](double wall) { report_spin_figures(state, workers, jobs, skewed, wall); });
 }
 
 template <pool P>
