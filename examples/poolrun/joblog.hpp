@@ -6,13 +6,16 @@
 // joblog_index is built by one thread and only read after.
 #pragma once
 
+#include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -121,5 +124,27 @@ private:
     };
     std::unordered_map<std::uint64_t, entry> m_rows;
 };
+
+// Whether the lines appended to the job log `fd` (opened for reading) from
+// byte `from` on log `row`, with `hash`, as succeeded. A row watcher logs a
+// success before it reports it to poolrun; one killed in between (a hard
+// stop's SIGKILL) left its row logged but unreported, and this finds it.
+inline bool joblog_logged_success_since(int fd, off_t from, std::uint64_t row,
+                                        const std::string& hash) {
+    std::string tail;
+    char buf[64 * 1024];
+    for (off_t at = from;;) {
+        const ssize_t n = ::pread(fd, buf, sizeof buf, at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        tail.append(buf, static_cast<std::size_t>(n));
+        at += n;
+    }
+    std::stringbuf in(tail);
+    joblog_index index;
+    index.read(in);
+    bool mismatch = false;
+    return index.lookup(row, hash, mismatch) == joblog_index::state::succeeded && !mismatch;
+}
 
 }  // namespace poolrun

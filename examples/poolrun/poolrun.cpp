@@ -580,7 +580,8 @@ void prepare_output_dir(const std::string& dir) {
 // outlive a killed poolrun. So a second run on the same log, a --resume
 // above all, waits until the last watcher of a killed run has logged its row.
 unique_fd open_joblog(const std::string& path) {
-    unique_fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666));
+    // Readable too: attempt() reads back what a killed row watcher logged.
+    unique_fd fd(::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666));
     if (fd.get() < 0) {
         throw usage_error("cannot write --joblog '" + path + "': " + errno_text(errno));
     }
@@ -596,10 +597,19 @@ unique_fd open_joblog(const std::string& path) {
             if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "flock");
         }
     }
+    // A log whose disk filled up may end inside a line: that line is ended
+    // here, so the first line of this run is not glued to it (and lost).
     struct stat st = {};
+    std::string_view start;
+    char last = '\n';
     if (::fstat(high.get(), &st) == 0 && st.st_size == 0) {
+        start = k_joblog_header;
+    } else if (::pread(high.get(), &last, 1, st.st_size - 1) == 1 && last != '\n') {
+        start = "\n";
+    }
+    if (!start.empty()) {
         bool failed = false;
-        write_all(high.get(), k_joblog_header, &failed);
+        write_all(high.get(), start, &failed);
         if (failed) throw usage_error("cannot write --joblog '" + path + "': " + errno_text(errno));
     }
     return high;
@@ -752,18 +762,27 @@ int run_row_watcher(int argc, char** argv) {
     const bool exited = WIFEXITED(status);
     const bool crashed =
         WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM && WTERMSIG(status) != SIGKILL;
-    bool logged = false;
+    int logged = 0;  // 1 logged, 2 the write failed (and may have left part of a line)
     if ((exited && WEXITSTATUS(status) == 0) || (final && (exited || crashed))) {
         const double seconds = std::chrono::duration<double>(steady::now() - start).count();
         const std::string line = joblog_line(
             std::strtoull(argv[2], nullptr, 10), argv[3], wall, seconds,
             exited ? joblog_status_exit(WEXITSTATUS(status)) : signal_name(WTERMSIG(status)),
             std::strtoull(argv[4], nullptr, 10));
-        logged = write_all(k_watch_log_fd, line) == 0;
+        logged = write_all(k_watch_log_fd, line) == 0 ? 1 : 2;
     }
-    write_all(k_watch_report_fd, "S " + std::to_string(status) + " " + (logged ? "1" : "0") + "\n");
+    // For the tests only: holds the report back, opening the window in which
+    // a hard stop kills this watcher after it logged its row.
+    if (const char* hold = std::getenv("POOLRUN_TEST_HOLD_REPORT_MS"); hold != nullptr) {
+        ::usleep(static_cast<useconds_t>(std::strtoul(hold, nullptr, 10) * 1000));
+    }
+    write_all(k_watch_report_fd,
+              "S " + std::to_string(status) + " " + std::to_string(logged) + "\n");
     return 0;
 }
+
+// What a row watcher did with the row's job-log line.
+enum class log_state { not_logged, logged, write_failed };
 
 // ---------------------------------------------------------------------------
 // The run.
@@ -1042,7 +1061,7 @@ private:
         ::clock_gettime(CLOCK_REALTIME, &wall);
         child_outcome outcome;
         std::size_t attempts = 0;
-        bool logged = false;
+        log_state logged = log_state::not_logged;
         std::string internal_error;
         try {
             const child_options child = child_options_for(task);
@@ -1121,8 +1140,8 @@ private:
     // One run of the command: directly, or through a row watcher when there
     // is a job log (`logged` then says whether the watcher logged the row).
     child_outcome attempt(const row_task& task, child_options child, std::size_t attempts,
-                          bool last, bool& logged) {
-        logged = false;
+                          bool last, log_state& logged) {
+        logged = log_state::not_logged;
         if (m_files.joblog < 0) return run_child(task.argv, child);
         int report_read = -1;
         int report_write = -1;
@@ -1142,6 +1161,8 @@ private:
             "--"};
         argv.insert(argv.end(), task.argv.begin(), task.argv.end());
         child.inherit_fds = {{m_files.joblog, k_watch_log_fd}, {writer.get(), k_watch_report_fd}};
+        struct stat log_before = {};
+        const off_t log_start = ::fstat(m_files.joblog, &log_before) == 0 ? log_before.st_size : -1;
         child_outcome outcome = run_child(argv, child);
         writer.reset();
         char buf[64] = {};
@@ -1153,7 +1174,9 @@ private:
             return {child_outcome::kind::spawn_failed, std::atoi(buf + 2), outcome.elapsed};
         }
         if (std::sscanf(buf, "S %d %d", &status, &flag) == 2) {
-            logged = flag == 1;
+            logged = flag == 1   ? log_state::logged
+                     : flag == 2 ? log_state::write_failed
+                                 : log_state::not_logged;
             if (WIFEXITED(status)) {
                 // The command finished on its own, even if a stop or timeout
                 // then reached the watcher: that is what happened.
@@ -1162,6 +1185,12 @@ private:
             if (WIFSIGNALED(status) && outcome.how == child_outcome::kind::exited) {
                 return {child_outcome::kind::signaled, WTERMSIG(status), outcome.elapsed};
             }
+        } else if (log_start >= 0 &&
+                   joblog_logged_success_since(m_files.joblog, log_start, task.row, task.hash)) {
+            // The watcher logged a success and was killed (a stop, a timeout)
+            // before it could say so: the log is what happened.
+            logged = log_state::logged;
+            return {child_outcome::kind::exited, 0, outcome.elapsed};
         } else if (outcome.how == child_outcome::kind::exited) {
             return {child_outcome::kind::spawn_failed, EIO, outcome.elapsed};  // watcher failed
         }
@@ -1205,7 +1234,7 @@ private:
     }
 
     void report(const row_task& task, const child_outcome& outcome, std::size_t attempts,
-                bool logged, const timespec& wall, const std::string& internal_error) {
+                log_state logged, const timespec& wall, const std::string& internal_error) {
         constexpr std::size_t k_report_field_bytes = 200;
         const bool ok = internal_error.empty() && outcome.succeeded();
         std::string line = "row " + std::to_string(task.row) + (ok ? " ok: " : " FAILED: ");
@@ -1216,7 +1245,7 @@ private:
         }
         line += ": " + shell_join(task.argv, k_report_field_bytes) + "\n";
         std::string log_line;
-        if (m_files.joblog >= 0 && !logged) {
+        if (m_files.joblog >= 0 && logged != log_state::logged) {
             const double seconds = std::chrono::duration<double>(outcome.elapsed).count();
             log_line = joblog_line(task.row, task.hash, wall, seconds,
                                    internal_error.empty() ? log_status(outcome) : "internal-error",
@@ -1227,10 +1256,17 @@ private:
         ++m_ran;
         ++(ok ? m_succeeded : m_failed);
         if (!log_line.empty()) {
-            if (const int err = write_all(m_files.joblog, log_line);
-                err != 0 && m_joblog_error == 0) {
-                m_joblog_error = err;
-                set_stop(stop_reason::joblog, false);
+            // After a failed write the log may end inside a line: this one
+            // starts on a line of its own (an empty line is ignored).
+            if (logged == log_state::write_failed || m_joblog_error != 0) {
+                log_line.insert(0, 1, '\n');
+            }
+            if (const int err = write_all(m_files.joblog, log_line); err != 0) {
+                if (ok) m_unlogged_successes.push_back(task.row);
+                if (m_joblog_error == 0) {
+                    m_joblog_error = err;
+                    set_stop(stop_reason::joblog, false);
+                }
             }
         }
         if (!ok || !m_opt.quiet) emit(line);
@@ -1435,6 +1471,11 @@ private:
         if (m_joblog_error != 0 && m_stop != stop_reason::joblog) {
             s += "poolrun: writing the job log failed: " + errno_text(m_joblog_error) + "\n";
         }
+        if (!m_unlogged_successes.empty()) {
+            s += "poolrun: " + unlogged_text() +
+                 " succeeded but could not be logged: a --resume would run them again" +
+                 (m_files.failed_out >= 0 ? "; --failed-out holds exactly the rows left\n" : "\n");
+        }
         write_all(STDERR_FILENO, s);
         if (sig != 0) return 128 + sig;
         if (m_stop == stop_reason::log_mismatch) return 2;
@@ -1443,6 +1484,21 @@ private:
                             !m_input_failed && m_failed_out_error == 0 && m_joblog_error == 0 &&
                             m_output_error == 0 && m_stop == stop_reason::none;
         return all_ok ? 0 : 1;
+    }
+
+    // "rows 7, 9 and 12", at most k_shown of them named. Requires m_mutex.
+    std::string unlogged_text() const {
+        constexpr std::size_t k_shown = 20;
+        std::vector<std::uint64_t> rows = m_unlogged_successes;
+        std::sort(rows.begin(), rows.end());
+        std::string s = rows.size() == 1 ? "row " : "rows ";
+        const std::size_t shown = std::min(rows.size(), k_shown);
+        for (std::size_t i = 0; i < shown; ++i) {
+            if (i > 0) s += i + 1 == rows.size() ? " and " : ", ";
+            s += std::to_string(rows[i]);
+        }
+        if (rows.size() > shown) s += " and " + std::to_string(rows.size() - shown) + " more";
+        return s;
     }
 
     const options& m_opt;
@@ -1477,6 +1533,7 @@ private:
     int m_output_error = 0;
     int m_failed_out_error = 0;
     int m_joblog_error = 0;
+    std::vector<std::uint64_t> m_unlogged_successes;  // their job-log lines failed
     bool m_input_failed = false;
     bool m_progress_done = false;
     std::condition_variable m_progress_cv;

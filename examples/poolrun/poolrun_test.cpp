@@ -1,8 +1,10 @@
 // Unit tests of poolrun's pure parts: the streaming RFC 4180 reader and its
-// encoder (csv.hpp), and the command template with its display quoting
-// (command_template.hpp). Child processes are tested end to end by
-// test_poolrun.sh. Single-threaded.
+// encoder (csv.hpp), the command template with its display quoting
+// (command_template.hpp), and the reading of a job log (joblog.hpp). Child
+// processes are tested end to end by test_poolrun.sh. Single-threaded.
 #include <doctest/doctest.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <optional>
 #include <sstream>
@@ -12,6 +14,7 @@
 
 #include "command_template.hpp"
 #include "csv.hpp"
+#include "joblog.hpp"
 
 using poolrun::command_template;
 using poolrun::csv_encode;
@@ -224,4 +227,46 @@ TEST_CASE("shell_quote: safe words bare, others single-quoted or $'...'") {
     CHECK(shell_quote("it's") == "'it'\\''s'");
     CHECK(shell_quote("l1\nl2\t'\x01") == "$'l1\\nl2\\t\\'\\x01'");
     CHECK(poolrun::shell_join({"echo", "a b", "c"}) == "echo 'a b' c");
+}
+
+TEST_CASE("joblog: the best outcome of a row counts; a changed hash is a mismatch") {
+    std::stringbuf in(std::string(poolrun::k_joblog_header) +
+                      "1,aa,t,0.1,interrupted,1\n"
+                      "1,aa,t,0.1,0,1\n"
+                      "2,bb,t,0.1,3,1\n"
+                      "3,cc,t,0.1,0,1\n"
+                      "3,dd,t,0.1,0,1\n"
+                      "4,ee,2026-11-30T05:22:3");  // a line the disk cut
+    poolrun::joblog_index index;
+    index.read(in);
+    using state = poolrun::joblog_index::state;
+    bool mismatch = false;
+    CHECK(index.lookup(1, "aa", mismatch) == state::succeeded);
+    CHECK_FALSE(mismatch);
+    CHECK(index.lookup(2, "bb", mismatch) == state::failed);
+    CHECK(index.lookup(2, "xx", mismatch) == state::failed);
+    CHECK(mismatch);
+    mismatch = false;
+    index.lookup(3, "dd", mismatch);
+    CHECK(mismatch);  // two hashes for one row
+    CHECK(index.lookup(4, "ee", mismatch) == state::absent);
+}
+
+TEST_CASE("joblog: a success logged after an offset is found, one before it is not") {
+    char path[] = "/tmp/poolrun-joblog-XXXXXX";
+    const int fd = ::mkstemp(path);
+    REQUIRE(fd >= 0);
+    const std::string before = std::string(poolrun::k_joblog_header) + "7,aa,t,0.1,0,1\n";
+    const std::string after = "8,bb,t,0.1,0,1\n9,cc,t,0.1,1,1\n";
+    REQUIRE(::write(fd, before.data(), before.size()) == static_cast<ssize_t>(before.size()));
+    REQUIRE(::write(fd, after.data(), after.size()) == static_cast<ssize_t>(after.size()));
+    const auto from = static_cast<off_t>(before.size());
+    CHECK(poolrun::joblog_logged_success_since(fd, from, 8, "bb"));
+    CHECK_FALSE(poolrun::joblog_logged_success_since(fd, from, 7, "aa"));  // before the offset
+    CHECK(poolrun::joblog_logged_success_since(fd, 0, 7, "aa"));
+    CHECK_FALSE(poolrun::joblog_logged_success_since(fd, from, 8, "xx"));  // another row's fields
+    CHECK_FALSE(poolrun::joblog_logged_success_since(fd, from, 9, "cc"));  // a failure
+    CHECK_FALSE(poolrun::joblog_logged_success_since(fd, from + 1000, 8, "bb"));  // past the end
+    ::close(fd);
+    ::unlink(path);
 }

@@ -4,8 +4,9 @@
 # exactly once, fields stay literal (no shell), failures/timeouts/malformed
 # rows are reported, SIGINT leaves no child behind, --retries and --failed-out
 # round-trip, the job log and --resume, a dead stdout, --halt, --progress,
-# --dry-run, {name}, --output-name, --delay/--retry-delay, many workers, bad
-# usage exits 2. The interrupted-and-resumed run is test_poolrun_resume.sh.
+# --dry-run, {name}, --output-name, --delay/--retry-delay, many workers, a
+# BOM and long fields, a watcher killed after it logged, a job log that
+# cannot be written, bad usage exits 2. The interrupted-and-resumed run is test_poolrun_resume.sh.
 # Usage: test_poolrun.sh PATH/TO/poolrun
 # Prints ok/FAIL per check and "N passed, M failed"; exits 1 on any failure.
 set -euo pipefail
@@ -391,6 +392,60 @@ check "failed-out -: report lines went to stderr" contains err22.txt "SKIPPED: l
 check "long field: cut in the report" contains err22.txt "zzz...(300000 bytes)"
 check "long field: the report line stays short" test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' err22.txt)" -lt 1000
 check "long field: argument list too long, not retried" grep -qE "Argument list too long, [0-9]+ ms, 1 attempt:" err22.txt
+
+# 23. A hard stop that kills a row watcher after it logged its row's success
+# and before it could tell poolrun: the log is what happened, so the row is
+# reported ok and --failed-out does not hold it (a re-run would repeat it).
+printf 'w1\n' > window.csv
+POOLRUN_TEST_HOLD_REPORT_MS=5000 "$poolrun" --csv window.csv --joblog window.log \
+    --failed-out window-left.csv -- true > out23.txt 2> err23.txt &
+bg_pid=$!
+for _ in $(seq 200); do
+    grep -q '^1,' window.log 2> /dev/null && break
+    sleep 0.05
+done
+kill -INT "$bg_pid"
+rc=0
+wait "$bg_pid" || rc=$?
+bg_pid=
+check "killed watcher: exit 130" test "$rc" -eq 130
+check "killed watcher: the row is logged once, as succeeded" \
+    test "$(grep -c '^1,' window.log)" -eq 1 -a "$(grep '^1,' window.log | cut -d, -f5)" = 0
+check "killed watcher: reported ok" contains out23.txt "row 1 ok: exit 0"
+check "killed watcher: not in --failed-out" test ! -s window-left.csv
+
+# 24. A job log that cannot be written (a file-size limit stands in for a
+# full disk): the run stops, --failed-out holds exactly the rows that did not
+# succeed, the summary names the successes the log lacks, and the next run
+# on the log does not lose its first line to the half-written last one.
+seq 1 80 > disk.csv
+rc=0
+(
+    trap '' XFSZ  # a write past the limit then fails with EFBIG, as ENOSPC would
+    ulimit -f 2
+    exec "$poolrun" -w 2 --csv disk.csv --joblog disk.log --failed-out disk-left.csv -- \
+        sh -c 'sleep 0.02; echo "$1" >> disk-runs.txt' _ '{1}' > /dev/null 2> err24.txt
+) || rc=$?
+check "full job log: exit 1, said so" test "$rc" -eq 1 && contains err24.txt "writing the job log failed"
+check "full job log: stopped early ($(wc -l < disk-runs.txt) of 80 ran)" test "$(wc -l < disk-runs.txt)" -lt 80
+check "full job log: --failed-out holds exactly the rows that did not run" \
+    test "$(sort -n disk-runs.txt disk-left.csv | tr '\n' ' ')" = "$(seq 1 80 | tr '\n' ' ')"
+unlogged=$(comm -23 <(sort disk-runs.txt) <(awk -F, '$5 == "0" { print $1 }' disk.log | sort) | sort -n | tr '\n' ' ')
+names_rows() {  # names_rows LINE ROW...: LINE names each ROW
+    local line=$1 r
+    shift
+    [[ $# -gt 0 ]] || return 1
+    for r in "$@"; do [[ " ${line//,/ } " == *" $r "* ]] || return 1; done
+}
+# shellcheck disable=SC2086  # one argument per row
+check "full job log: the summary names the rows the log lacks ($unlogged)" \
+    names_rows "$(grep 'succeeded but could not be logged' err24.txt)" $unlogged
+"$poolrun" -q -w 2 --csv disk.csv --joblog disk.log --resume -- sh -c 'echo "$1" >> disk-runs.txt' _ '{1}' \
+    > /dev/null 2>&1 || true
+check "full job log: a resume runs the rest, and again only the unlogged rows" \
+    test "$(sort -n disk-runs.txt | uniq -d | tr '\n' ' ')" = "$unlogged" -a "$(sort -u disk-runs.txt | wc -l)" -eq 80
+check "full job log: after the resume the log has every row" \
+    test "$(awk -F, '$5 == "0"' disk.log | wc -l)" -eq 80
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
