@@ -16,31 +16,8 @@ if [[ $# -ne 1 || $1 == -h || $1 == --help ]]; then
     exit 2
 fi
 poolrun=$(realpath "$1")
-# Under ThreadSanitizer each exit would sleep 1 s for threads to finish (the
-# signal thread never does): not needed for these many short runs.
-if [[ -n ${TSAN_OPTIONS:-} ]]; then export TSAN_OPTIONS="$TSAN_OPTIONS atexit_sleep_ms=0"; fi
-work=$(mktemp -d)
-bg_pid=
-cleanup() {
-    if [[ -n $bg_pid ]]; then kill -KILL "$bg_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-
-passed=0
-failed=0
-check() {  # check NAME COMMAND...: runs COMMAND, ok if it succeeds
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok   - $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL - $name"
-        failed=$((failed + 1))
-    fi
-}
+# shellcheck source=examples/poolrun/test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 contains() { grep -qF -- "$2" "$1"; }
 is_gone() { ! kill -0 "$1" 2> /dev/null; }
 none_match() { ! pgrep -f "$1" > /dev/null; }
@@ -447,5 +424,4 @@ check "full job log: a resume runs the rest, and again only the unlogged rows" \
 check "full job log: after the resume the log has every row" \
     test "$(awk -F, '$5 == "0"' disk.log | wc -l)" -eq 80
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish

@@ -18,33 +18,10 @@ if [[ $# -lt 1 || $# -gt 2 || $1 == -h || $1 == --help ]]; then
     exit 2
 fi
 poolrun=$(realpath "$1")
-# Under ThreadSanitizer each exit would sleep 1 s for threads to finish (the
-# signal thread never does): not needed for these many short runs.
-if [[ -n ${TSAN_OPTIONS:-} ]]; then export TSAN_OPTIONS="$TSAN_OPTIONS atexit_sleep_ms=0"; fi
+# shellcheck source=examples/poolrun/test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/test_lib.sh"
 RANDOM=${2:-$$}
 echo "seed ${2:-$$}"
-work=$(mktemp -d)
-bg_pid=
-cleanup() {
-    if [[ -n $bg_pid ]]; then kill -KILL "$bg_pid" 2> /dev/null || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-
-passed=0
-failed=0
-check() {  # check NAME COMMAND...: runs COMMAND, ok if it succeeds
-    local name=$1
-    shift
-    if "$@"; then
-        echo "ok   - $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL - $name"
-        failed=$((failed + 1))
-    fi
-}
 
 rows=1000
 {
@@ -104,7 +81,7 @@ check "the job log has every row as finished" test "$(logged_done | wc -l)" -eq 
 # A crash logged as SIGSEGV for each crash, but for one a stop cut short
 # between the marker and the kill (it ran again without crashing).
 crashes=$(grep -c ',SIGSEGV,' job.log || true)
-check "the crashes are logged as SIGSEGV ($crashes)" test "$crashes" -ge 1 -a "$crashes" -le "$(ls crashed | wc -l)"
+check "the crashes are logged as SIGSEGV ($crashes)" test "$crashes" -ge 1 -a "$crashes" -le "$(find crashed -type f | wc -l)"
 rc=0
 "$poolrun" -q -w 8 --csv rows.csv --header --joblog job.log --resume-failed -- \
     "${command[@]}" > /dev/null 2>> poolrun.err || rc=$?
@@ -115,5 +92,4 @@ check "the job log has every row as succeeded" test "$(logged_ok | wc -l)" -eq $
 check "a resume of the finished job runs nothing" \
     "$poolrun" -q --csv rows.csv --header --joblog job.log --resume -- false
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish
