@@ -101,6 +101,18 @@ TEST_CASE("a worker parked without searching is woken, and stop() releases every
     CHECK(stopped.load() == 3);
 }
 
+TEST_CASE("a sleeper woken by stop() returns stopping, not slept") {
+    idle i(1, 1);
+    idle::parked result = idle::parked::found_work;
+    std::thread worker([&] { result = i.park_unsearched([] { return false; }); });
+    REQUIRE(eventually([&] { return i.parked_hint() == 1; }));
+    // Parked (or about to be): either way its one call ends in stopping, so
+    // a pool's workers leave at once instead of searching every deque first.
+    i.stop();
+    worker.join();
+    CHECK(result == idle::parked::stopping);
+}
+
 // Workers run the protocol as work_stealing_pool does (search while fewer
 // than half search, else park at once; poll a little, then park) over a
 // stock of items. The producer publishes a few items as an outside submit

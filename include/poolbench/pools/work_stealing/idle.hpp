@@ -45,7 +45,8 @@
 //     before it ever parks.
 //  6. Shutdown (stop()): once every job has run, set m_stopping and notify
 //     all; a worker reads m_stopping after prepare_wait(), so it either sees
-//     it or is woken by the notify.
+//     it or is woken by the notify, and reads it again once woken: a worker
+//     woken by stop() leaves without searching.
 #pragma once
 
 #include <algorithm>
@@ -190,6 +191,10 @@ private:
             return parked::stopping;
         }
         m_parking.commit_wait(key);
+        // acquire: as above. Woken by stop(), the worker leaves at once
+        // rather than search every deque first (with thousands of workers,
+        // a search by each made shutdown quadratic in the workers).
+        if (m_stopping.load(std::memory_order_acquire)) return parked::stopping;
         return parked::slept;
     }
 

@@ -89,10 +89,12 @@ inline bool work_stealing_pool::help_once(detail::ws_worker& self) {
 }
 
 // One search round: a batch from the injection queue, then one steal
-// attempt on every other worker from a random start. Owner of self only.
+// attempt on each of `victims` other workers (all by default) from a random
+// start. Owner of self only.
 // Sets more_seen when the job came from a place that still holds more
 // (the injection queue, or the victim's deque): the ramp-up's hint.
-inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self, bool& more_seen) {
+inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self, bool& more_seen,
+                                                      std::size_t victims) {
     if (self.holds_jobs()) return nullptr;  // the inbox is taken: run those first
     job first;
     if (m_injection.try_dequeue(*t_consumer, first)) {
@@ -115,9 +117,10 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self, b
     }
     if (m_count > 1) {
         const std::size_t start = self.random_index(m_count);
-        for (std::size_t k = 0; k < m_count; ++k) {
+        for (std::size_t k = 0; k < m_count && victims > 0; ++k) {
             detail::ws_worker& victim = *m_workers[(start + k) % m_count];
             if (&victim == &self) continue;
+            --victims;
             detail::ws_task* t = nullptr;
             // An idle thief announces itself (quiescence step Q4), so it
             // first checks that there is something to steal.
@@ -177,10 +180,11 @@ inline bool work_stealing_pool::run_held(detail::ws_worker& self) noexcept {
     return true;
 }
 
-// A few search rounds with a pause between them (about a microsecond).
+// A few search rounds with a pause between them (about a microsecond), each
+// trying at most k_quick_victims other workers.
 inline detail::ws_task* work_stealing_pool::quick_look(detail::ws_worker& self, bool& more_seen) {
     for (int round = 0; round < k_quick_rounds; ++round) {
-        if (detail::ws_task* t = find_work(self, more_seen)) return t;
+        if (detail::ws_task* t = find_work(self, more_seen, k_quick_victims)) return t;
         if (self.holds_jobs()) break;
         detail::cpu_relax();
     }
