@@ -65,7 +65,10 @@ class queue_pool {
 
 public:
     static constexpr std::string_view name = queue_pool_traits<Queue>::name;
-    static constexpr kept_counters k_kept_counters{.parks = true, .wakeups = true};
+    // A blocking queue (mutex) wakes its sleepers inside its own condition
+    // variable, which counts nothing: its wake-ups are not kept (not 0).
+    static constexpr kept_counters k_kept_counters{.parks = true,
+                                                   .wakeups = !blocking_queue<Queue>};
 
     explicit queue_pool(std::size_t workers)
         : m_workers(detail::checked_worker_count(workers, name.data())) {
