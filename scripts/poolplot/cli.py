@@ -17,9 +17,10 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(
         prog=PROG,
         description="Plot poolbench results. Reads Google Benchmark JSON (pools.json and, if present,\n"
-                    "queues.json and memory.json) from result folders; writes <workload>.png (and\n"
-                    "<workload>_jobs.png where several job counts were run, <workload>_speedup.png\n"
-                    "where a speedup is defined), latency.png, overview.png, queues.png and REPORT.md.\n"
+                    "queues.json, memory.json and oversub.json) from result folders; writes\n"
+                    "<workload>.png (and <workload>_jobs.png where several job counts were run,\n"
+                    "<workload>_speedup.png where a speedup is defined), latency.png, overview.png,\n"
+                    "queues.png, oversub.png and REPORT.md.\n"
                     "Every figure is a median with a 95 % bootstrap interval; a pool is named fastest\n"
                     "only when a Mann-Whitney U test says so. Several folders are overlaid in the\n"
                     "same plots and then need --out. Row names: bench/ROW_NAMES.md.",
@@ -88,6 +89,8 @@ def draw(plotter, runs):
         plotter.guarded("overview.png", plotter.overview, tables)
     if any(r.workloads(queue=True) for r in runs):
         plotter.guarded("queues.png", plotter.queues)
+    if any(r.has_oversub for r in runs):
+        plotter.guarded("oversub.png", plotter.oversub)
 
 
 def main(argv=None):

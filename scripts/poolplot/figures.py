@@ -1,5 +1,5 @@
 """The PNG figures: one per workload (and per job count, speedup), latency,
-the overview heatmap and queues. Every point is a median with its 95 %
+the overview heatmap, queues and oversubscription. Every point is a median with its 95 %
 bootstrap interval as the error bar; every figure says n (repetitions).
 
 One colour and marker per pool, the same in every figure; baselines are dashed
@@ -107,6 +107,7 @@ class Plotter:
         self.failed = []
         pools = {s.pool for r in runs for s in r.series.values()
                  if s.workload != "reference" and not s.workload.startswith("queue_")}
+        pools |= {s.pool for r in runs for s in r.oversub.values()}
         style = styles_for(pools, POOL_STYLES)
         self.colors = {p: c for p, (c, _) in style.items()}
         self.pool_markers = {p: m for p, (_, m) in style.items()}
@@ -629,4 +630,49 @@ class Plotter:
         fig.suptitle(f"queues (median; {CI_TEXT}; {reps_text(ns)})", fontsize="medium")
         self.save(fig, "queues.png")
 
+    # ---------------------------------------------------------------- oversubscription
 
+    def oversub(self):
+        """One row of panels per oversubscribed workload: CPU ns, parks and wake-ups
+        per job against the worker count, a dotted line at the hardware threads."""
+        plt = self.plt
+        counters = (("cpu_ns_per_job", "CPU ns per job (lower is better)"),
+                    ("parks_per_job", "parks per job"), ("wakeups_per_job", "wake-ups per job"))
+        rows = []
+        for r in self.runs:
+            for s in r.oversub.values():
+                if (s.workload, s.param_text(skip=("workers",))) not in rows:
+                    rows.append((s.workload, s.param_text(skip=("workers",))))
+        rows.sort(key=lambda k: (sort_key(k[0]), k[1]))
+        fig, axes = plt.subplots(len(rows), len(counters), figsize=(13, 3.6 * len(rows)),
+                                 constrained_layout=True, squeeze=False)
+        ns = set()
+        for i, (w, params) in enumerate(rows):
+            for j, (counter, ylabel) in enumerate(counters):
+                ax = axes[i][j]
+                xs, ys = [], []
+                for ri, r in enumerate(self.runs):
+                    by_pool = {}
+                    for s in r.oversub.values():
+                        st = s.stat(counter)
+                        if (s.workload, s.param_text(skip=("workers",))) == (w, params) and st:
+                            by_pool.setdefault(s.pool, []).append((s.params.get("workers"), st))
+                            ns.add(st.n)
+                    for pool in sorted(by_pool, key=sort_key):
+                        pts = sorted(p for p in by_pool[pool] if isinstance(p[0], int))
+                        ax.errorbar([p[0] for p in pts], [p[1].median for p in pts],
+                                    yerr=[[p[1].median - p[1].lo for p in pts],
+                                          [p[1].hi - p[1].median for p in pts]],
+                                    label=self.label(pool, ri), **self.series_style(pool, ri))
+                        xs += [p[0] for p in pts]
+                        ys += [p[1].lo for p in pts] + [p[1].hi for p in pts]
+                    ax.axvline(r.hw, color=self.ideal_colors[ri % len(self.ideal_colors)],
+                               linestyle=":", linewidth=1)
+                self.finish_axes(ax, xs, ys, "workers (log2; dotted: hardware threads)", ylabel,
+                                 linear_y=True)
+                ax.set_ylim(bottom=0)
+                ax.set_title(f"{w} ({params})" if params else w, fontsize="medium")
+        self.legend(fig, [a for row in axes for a in row])
+        fig.suptitle(f"oversubscription: per-job cost as workers outnumber the cores (median; "
+                     f"{CI_TEXT}; {reps_text(sorted(ns))})", fontsize="medium")
+        self.save(fig, "oversub.png")

@@ -1,5 +1,6 @@
-"""Loading a result folder: pools.json, and when present queues.json, memory.json
-and run.json (Google Benchmark JSON), into Series of per-repetition values.
+"""Loading a result folder: pools.json, and when present queues.json, memory.json,
+oversub.json and run.json (Google Benchmark JSON), into Series of per-repetition
+values.
 
 Per-repetition values come from the rows with run_type "iteration"; aggregate
 rows are a fallback for files that hold nothing else (ROW_NAMES.md,
@@ -152,8 +153,10 @@ class Run:
         self.context = {}
         self.series = {}          # series_key -> Series, from pools.json and queues.json
         self.memory = {}          # series_key -> Series, from memory.json
+        self.oversub = {}         # series_key -> Series, from oversub.json
         self.has_queues = False
         self.has_memory = False
+        self.has_oversub = False
         self.run_info = {}
         self.views = {}
         self.load()
@@ -191,6 +194,13 @@ class Run:
             self.has_memory = any(s.counters() or s.errors for s in self.memory.values())
             if not self.has_memory:
                 warn(f"{mpath}: no usable rows; no memory table")
+        opath = os.path.join(self.folder, "oversub.json")
+        oversub = read_json(opath, required=False)
+        if oversub is not None:
+            add_rows(self.oversub, oversub, opath)
+            self.has_oversub = any(s.counters() or s.errors for s in self.oversub.values())
+            if not self.has_oversub:
+                warn(f"{opath}: no usable rows; no oversubscription table")
 
     # ---- context
     @property

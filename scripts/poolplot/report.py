@@ -1,6 +1,7 @@
 """REPORT.md: the machine, the ranking per workload with its test, the overall
 winner over the significant rankings, scaling and work overhead against
-`serial`, peak memory, one section per workload, errors, queues."""
+`serial`, peak memory, oversubscription, one section per workload, errors,
+queues."""
 
 import math
 import os
@@ -12,6 +13,9 @@ from .names import BASELINES, SERIAL, error_kind, is_baseline, sort_key, to_num
 from .views import FLOOR_REFERENCE, IDEAL_TEXT, SCORE_FLOOR, pool_order, workload_order
 
 MEMORY_COUNTERS = ("pool_peak_mb", "process_peak_mb", "empty_pool_peak_mb")
+# The oversubscription table's figures, each with its name in the table.
+OVERSUB_COUNTERS = (("jobs_per_s", "jobs/s"), ("cpu_ns_per_job", "CPU ns/job"),
+                    ("parks_per_job", "parks/job"), ("wakeups_per_job", "wake-ups/job"))
 
 
 def run_summary(run):
@@ -113,7 +117,8 @@ class Report:
         if len(self.runs) == 1:
             r = self.runs[0]
             files = ["`pools.json`"] + (["`queues.json`"] if r.has_queues else []) + (
-                ["`memory.json`"] if r.has_memory else [])
+                ["`memory.json`"] if r.has_memory else []) + (
+                ["`oversub.json`"] if r.has_oversub else [])
             add(f"Data: {', '.join(files[:-1]) + ' and ' + files[-1] if len(files) > 1 else files[0]} "
                 f"in {self.where(r)}.")
         else:
@@ -277,6 +282,7 @@ class Report:
         self.scaling_section(r)
         self.overhead_section(r)
         self.memory_section(r)
+        self.oversub_section(r)
         for w, v, _, _ in rows:
             self.workload_section(r, w, v)
         self.errors_section(r)
@@ -425,6 +431,47 @@ class Report:
                     name = f"{p} (baseline, W=1)" if p == SERIAL else (
                         f"{p} (baseline)" if is_baseline(p) else p)
                     self.add(f"| {name} | " + " | ".join(self.cell(s, c) for c in MEMORY_COUNTERS) + " |")
+
+    def oversub_section(self, r):
+        if not r.has_oversub:
+            return
+        hw = r.hw
+        self.h(2, "Oversubscription")
+        plot = self.link("oversub.png")
+        self.add("From `oversub.json`: the rows below at worker counts up to 32 times the "
+                 f"hardware threads ({hw}). What an idle worker costs shows here: the process's CPU "
+                 "time per job (all its threads), parks and wake-ups per job should stay flat as W "
+                 "grows past the cores, where extra workers have nothing to do. Median over the "
+                 "repetitions; the last column is the largest CPU ns/job median at W >= "
+                 f"{hw} over the one at W = {hw} (1.00x = flat)."
+                 + (f" Plot: {plot}." if plot else ""))
+        by_row = {}
+        for s in r.oversub.values():
+            key = (s.workload, ", ".join(f"{k}:{v}" for k, v in s.params.items() if k != "workers"))
+            by_row.setdefault(key, []).append(s)
+        for (w, params) in sorted(by_row, key=lambda k: (workload_order(k[0]), k[1])):
+            ss = by_row[(w, params)]
+            xs = sorted({s.params.get("workers") for s in ss
+                         if isinstance(s.params.get("workers"), int)})
+            index = {(s.pool, s.params.get("workers")): s for s in ss}
+            pools = sorted({s.pool for s in ss}, key=pool_order)
+            reps = sorted({len(s.values.get("jobs_per_s", [])) for s in ss} - {0})
+            self.add("", f"`{w}` ({params or 'no parameters'}; n = "
+                     f"{', '.join(map(str, reps)) or '0'}):", "")
+            self.add("| pool | figure | " + " | ".join(f"W={x}" for x in xs) + f" | max / W={hw} |",
+                     "|---" * (len(xs) + 3) + "|")
+            for p in pools:
+                for counter, label in OVERSUB_COUNTERS:
+                    cells = [self.cell(index.get((p, x)), counter) for x in xs]
+                    spread = "–"
+                    if counter == "cpu_ns_per_job":
+                        at_hw = index.get((p, hw))
+                        base = at_hw.stat(counter) if at_hw else None
+                        highs = [index[(p, x)].stat(counter) for x in xs
+                                 if x >= hw and (p, x) in index and index[(p, x)].stat(counter)]
+                        if base and base.median > 0 and highs:
+                            spread = f"{max(h.median for h in highs) / base.median:.2f}x"
+                    self.add(f"| {p} | {label} | " + " | ".join(cells) + f" | {spread} |")
 
     # ---------------------------------------------------------------- workloads
 

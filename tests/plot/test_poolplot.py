@@ -199,6 +199,26 @@ def test_memory_and_latency_floor(tmp_path):
     assert fastest_cell(text, "latency") == "**work_stealing**"
 
 
+def test_oversubscription_table_and_plot(tmp_path):
+    folder = write(tmp_path, pools())
+    over = []
+    for w, cpu in ((1, 100.0), (2, 40.0), (4, 44.0), (64, 60.0)):
+        over += rows(f"empty/work_stealing/workers:{w}/jobs:1000", FIVE, jobs_per_s=5e7,
+                     cpu_ns_per_job=cpu, parks_per_job=1e-4, wakeups_per_job=2e-4)
+    over += rows("empty/lockfree/workers:64/jobs:1000", FIVE, error="timed out")
+    write(folder, over, name="oversub.json")
+    rc = cli.main([str(folder)])
+    with open(os.path.join(folder, "REPORT.md"), encoding="utf-8") as f:
+        text = f.read()
+    assert rc == 0
+    assert "## Oversubscription" in text and "`oversub.json`" in text
+    # W = 1, 2, 4 and 64 are columns; the spread is the worst W >= 2 over W = 2: 60 / 40
+    assert re.search(r"^\| work_stealing \| CPU ns/job \| 100 ns \| 40 ns \| 44 ns \| 60 ns \| 1\.50x \|$",
+                     text, re.M)
+    assert re.search(r"^\| lockfree \| jobs/s \| – \| – \| – \| failed \| – \|$", text, re.M)
+    assert os.path.exists(os.path.join(folder, "oversub.png"))
+
+
 # ---------------------------------------------------------------- bad input
 
 def test_truncated_json_names_the_file_and_line(tmp_path, capsys):
