@@ -13,12 +13,18 @@
 
 #include <sys/utsname.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
 #if defined(POOLBENCH_HAS_TBB)
 #include <oneapi/tbb/version.h>
 #endif
@@ -43,6 +49,20 @@
 #endif
 
 namespace poolbench::bench {
+
+// The hardware threads this process may run on: the CPUs of its affinity
+// mask (a cluster job or a container often gets fewer than the machine has),
+// else what the standard library reports.
+inline std::size_t hardware_threads() {
+#if defined(__linux__)
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
+        return static_cast<std::size_t>(CPU_COUNT(&set));
+    }
+#endif
+    return std::max(1u, std::thread::hardware_concurrency());
+}
 
 inline std::string compiler_version() {
 #if defined(__clang__)

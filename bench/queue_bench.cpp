@@ -404,9 +404,10 @@ void queue_roundtrip(benchmark::State& state) {
     if (trips > 0) state.counters["ns_per_trip"] = seconds * 1e9 / trips;
 }
 
-// 1, 2, 4, ... below the hardware threads, then the hardware threads.
+// 1, 2, 4, ... below the hardware threads, then the hardware threads (those
+// of the affinity mask, as pool_bench counts them).
 std::vector<std::size_t> thread_counts() {
-    const std::size_t hardware = std::max(1U, std::thread::hardware_concurrency());
+    const std::size_t hardware = poolbench::bench::hardware_threads();
     std::vector<std::size_t> counts;
     for (std::size_t p = 1; p < hardware; p *= 2) counts.push_back(p);
     counts.push_back(hardware);

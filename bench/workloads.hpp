@@ -23,14 +23,11 @@
 #include <utility>
 #include <vector>
 
-#if defined(__linux__)
-#include <sched.h>
-#endif
-
 #include <poolbench/base/instrument.hpp>
 #include <poolbench/pools/pool.hpp>
 #include <poolbench/pools/task_group.hpp>
 
+#include "context.hpp"
 #include "measure.hpp"
 
 namespace poolbench::bench {
@@ -236,20 +233,6 @@ long fib_fork_join(P& pool, int n) {
 
 inline void skip(benchmark::State& state, const std::string& why) {
     state.SkipWithError(why.c_str());  // Google Benchmark copies the message
-}
-
-// The hardware threads this process may run on: the CPUs of its affinity
-// mask (a cluster job or a container often gets fewer than the machine has),
-// else what the standard library reports.
-inline std::size_t hardware_threads() {
-#if defined(__linux__)
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
-        return static_cast<std::size_t>(CPU_COUNT(&set));
-    }
-#endif
-    return std::max(1u, std::thread::hardware_concurrency());
 }
 
 // Constructs the pool in place; on failure marks the row and returns false.
