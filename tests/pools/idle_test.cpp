@@ -80,6 +80,37 @@ TEST_CASE("an outside publish wakes nobody while a worker searches") {
     CHECK(i.wakeups() == 0);
 }
 
+// hand_on_search(what, visible) with one worker parked and nobody searching:
+// whether it woke that worker.
+bool hands_on(poolbench::work_stealing::left_behind what, bool visible) {
+    idle i(2, 2);
+    std::thread sleeper([&] {
+        while (i.park_unsearched([] { return false; }) != idle::parked::stopping) {
+        }
+    });
+    REQUIRE(eventually([&] { return i.parked_hint() == 1; }));
+    i.hand_on_search(what, [&] { return visible; });
+    const bool woke = i.wakeups() == 1;
+    i.stop();
+    sleeper.join();
+    return woke;
+}
+
+TEST_CASE("a quick look that found a job hands the search on when work is left anywhere") {
+    using poolbench::work_stealing::left_behind;
+    CHECK(hands_on(left_behind::batch, false));   // its own batch, in its deque
+    CHECK(hands_on(left_behind::more, false));    // more where it took the job
+    CHECK(hands_on(left_behind::nothing, true));  // another place's, whose wake-up coalesced
+    CHECK_FALSE(hands_on(left_behind::nothing, false));
+}
+
+TEST_CASE("a quick look hands nothing on while a worker searches") {
+    idle i(4, 4);
+    i.begin_search();
+    i.hand_on_search(poolbench::work_stealing::left_behind::batch, [] { return true; });
+    CHECK(i.wakeups() == 0);
+}
+
 TEST_CASE("a worker parked without searching is woken, and stop() releases everyone") {
     idle i(3, 3);
     std::atomic<int> stopped{0};

@@ -24,10 +24,14 @@
 //     m_searching; if that made it zero while workers are parked and work is
 //     left anywhere, it wakes one, so that while work is waiting one worker
 //     keeps looking (the ramp-up: each worker that finds work hands the
-//     search on). A quick look that leaves more behind where it took its job
-//     does the same when nobody searches (hand_on_search()). Without it, a
-//     job left in the deque of a worker whose job blocks would wait for
-//     that job.
+//     search on). A quick look that found a job does the same when nobody
+//     searches (hand_on_search()), after a fence when it just moved an
+//     injection batch into its own deque. Without it, a job left in the
+//     deque of a worker whose job blocks would wait for that job. "Anywhere"
+//     matters: wake-ups coalesce, so a chain of hand-ons that one place's
+//     leftovers started can end where that place runs dry while another
+//     place still holds jobs (64 outside jobs that block until all run, on
+//     64 workers, stalled that way with 20 running).
 //  3. Found nothing for a while (the pool's adaptive poll budget): park():
 //     prepare_wait() on m_parking, then decrement m_searching. The worker
 //     that brings it to zero re-checks for work after the decrement: a
@@ -62,6 +66,12 @@
 
 namespace poolbench::work_stealing {
 
+// What a worker that found a job left behind (step 2): nothing; more jobs
+// where it took its own (a victim's deque, the injection queue); or a batch
+// it just moved from the injection queue into its own deque, where only a
+// thief can reach them while its job runs.
+enum class left_behind : std::uint8_t { nothing, more, batch };
+
 class idle {
 public:
     // What park() and park_unsearched() did.
@@ -88,8 +98,8 @@ public:
         detail::instrument::rmw(detail::instrument::site::searching, &m_searching);
     }
 
-    // Step 2, for a counted searcher that found a job. more_seen: the place
-    // it took the job from holds more. The work_visible() scan is O(workers)
+    // Step 2, for a counted searcher that found a job. more_seen: it left
+    // jobs behind (left_behind::more or batch). The work_visible() scan is O(workers)
     // but runs only when the count drops to zero with workers parked.
     template <class WorkVisible>
     void end_search_found(bool more_seen, WorkVisible&& work_visible) noexcept {
@@ -102,16 +112,26 @@ public:
         if (more_seen || work_visible()) wake_one_fenced();
     }
 
-    // Step 2, for a worker whose quick look found a job and left more behind:
-    // if workers are parked and nobody searches, wake one. One load while
-    // nobody is parked.
-    void hand_on_search() noexcept {
-        // relaxed: a hint; the fenced re-read below decides.
-        if (m_parking.approx_waiters() == 0) return;
+    // Step 2, for a worker whose quick look found a job: when nobody searches
+    // and workers are parked, wake one if it left jobs behind or any are
+    // visible elsewhere. Elsewhere: wake-ups coalesce (a notify finds every
+    // waiter signalled, or a searcher about to park), so the chain that one
+    // place's leftovers started may end at that place while another's still
+    // wait. A batch it just published is checked behind a fence: a worker
+    // parking now either sees those jobs or is seen here, so they cannot
+    // sit in the deque of a worker whose job blocks while every other worker
+    // sleeps. Otherwise one relaxed load while nobody is parked: a parker
+    // re-checks for older work itself (steps 1 and 3).
+    template <class WorkVisible>
+    void hand_on_search(left_behind what, WorkVisible&& work_visible) noexcept {
+        // relaxed: a hint; the fenced re-reads below decide.
+        if (what != left_behind::batch && m_parking.approx_waiters() == 0) return;
         detail::store_load_fence();
-        // relaxed: ordered by the fence above against a searcher's fence in
-        // end_search_found() and park().
-        if (m_searching.load(std::memory_order_relaxed) == 0) wake_one_fenced();
+        // relaxed (both): ordered by the fence above against a searcher's
+        // fence in end_search_found() and park(), and prepare_wait()'s.
+        if (m_searching.load(std::memory_order_relaxed) != 0) return;
+        if (m_parking.approx_waiters() == 0) return;
+        if (what != left_behind::nothing || work_visible()) wake_one_fenced();
     }
 
     // Step 3, for a counted searcher that found nothing. Returns after the

@@ -177,11 +177,11 @@ private:
     // The worker side, defined in work_stealing/worker_loop.hpp.
     void worker_main(detail::ws_worker& self);
     bool help_once(detail::ws_worker& self);
-    detail::ws_task* find_work(detail::ws_worker& self, bool& more_seen,
+    detail::ws_task* find_work(detail::ws_worker& self, work_stealing::left_behind& left,
                                std::size_t victims = SIZE_MAX);
     detail::ws_task* wrap_claimed(detail::ws_worker& self, job&& first, std::size_t n) noexcept;
     bool run_held(detail::ws_worker& self) noexcept;
-    detail::ws_task* quick_look(detail::ws_worker& self, bool& more_seen);
+    detail::ws_task* quick_look(detail::ws_worker& self, work_stealing::left_behind& left);
     void adapt_poll_budget(detail::ws_worker& self, std::chrono::nanoseconds slept) const;
 
     void shut_down() noexcept {

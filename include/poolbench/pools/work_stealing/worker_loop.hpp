@@ -38,9 +38,9 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
         // costs a wake-up: it searches again, counted, before it ever parks.
         // It still hands the search on when it leaves more behind (idle
         // protocol step 2).
-        bool more_seen = false;
-        if ((t = quick_look(self, more_seen)) != nullptr) {
-            if (more_seen) m_idle.hand_on_search();
+        auto left = work_stealing::left_behind::nothing;
+        if ((t = quick_look(self, left)) != nullptr) {
+            if (m_count > 1) m_idle.hand_on_search(left, [this] { return work_visible(); });
             run(self, t);
             continue;
         }
@@ -56,11 +56,12 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
         }
         m_idle.begin_search();
         detail::idle_spin spin(self.poll_budget);
-        while ((t = find_work(self, more_seen)) == nullptr && !self.holds_jobs() &&
+        while ((t = find_work(self, left)) == nullptr && !self.holds_jobs() &&
                spin.keep_polling()) {
         }
         if (t != nullptr || self.holds_jobs()) {
-            m_idle.end_search_found(more_seen, [this] { return work_visible(); });
+            m_idle.end_search_found(left != work_stealing::left_behind::nothing,
+                                    [this] { return work_visible(); });
             if (t != nullptr) run(self, t);
             continue;
         }
@@ -80,8 +81,8 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
 // the calling worker. Returns whether it ran one.
 inline bool work_stealing_pool::help_once(detail::ws_worker& self) {
     detail::ws_task* t = nullptr;
-    bool more_seen = false;
-    if (!self.deque.try_pop(t) && (t = find_work(self, more_seen)) == nullptr) {
+    auto left = work_stealing::left_behind::nothing;
+    if (!self.deque.try_pop(t) && (t = find_work(self, left)) == nullptr) {
         return run_held(self);
     }
     run(self, t);
@@ -91,9 +92,11 @@ inline bool work_stealing_pool::help_once(detail::ws_worker& self) {
 // One search round: a batch from the injection queue, then one steal
 // attempt on each of `victims` other workers (all by default) from a random
 // start. Owner of self only.
-// Sets more_seen when the job came from a place that still holds more
-// (the injection queue, or the victim's deque): the ramp-up's hint.
-inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self, bool& more_seen,
+// Sets `left` to what it left behind (idle protocol step 2): a batch moved
+// into our deque, more in the place the job came from (the injection queue,
+// the victim's deque), or nothing: the ramp-up's hint.
+inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self,
+                                                      work_stealing::left_behind& left,
                                                       std::size_t victims) {
     if (self.holds_jobs()) return nullptr;  // the inbox is taken: run those first
     job first;
@@ -104,15 +107,17 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self, b
         // kept in our deque where thieves can reach them. A big share
         // saves the producer's cache lines from a consumer per job; a
         // fair one leaves work for the others (blocking jobs, skew).
-        const std::size_t left = m_injection.size_approx();
+        const std::size_t remaining = m_injection.size_approx();
         const std::size_t awake = m_count - std::min(m_count - 1, m_idle.parked_hint());
-        const std::size_t share = std::min(k_injection_batch - 1, left / awake);
+        const std::size_t share = std::min(k_injection_batch - 1, remaining / awake);
         std::size_t n = 0;
         if (share > 0) {
             n = m_injection.try_dequeue_bulk(*t_consumer, self.inbox.begin(), share);
             work_stealing::quiescence::claimed(self.quiescence, n);
         }
-        more_seen = left > 0;
+        left = n > 0           ? work_stealing::left_behind::batch
+               : remaining > 0 ? work_stealing::left_behind::more
+                               : work_stealing::left_behind::nothing;
         return wrap_claimed(self, std::move(first), n);
     }
     if (m_count > 1) {
@@ -130,7 +135,8 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self, b
                 case steal_status::success:
                     work_stealing::quiescence::stole(self.quiescence);
                     detail::worker_counters::bump(self.counters.steals);
-                    more_seen = victim.deque.approx_size() > 0;
+                    left = victim.deque.approx_size() > 0 ? work_stealing::left_behind::more
+                                                          : work_stealing::left_behind::nothing;
                     return t;
                 case steal_status::lost_race:
                 case steal_status::empty:
@@ -182,9 +188,10 @@ inline bool work_stealing_pool::run_held(detail::ws_worker& self) noexcept {
 
 // A few search rounds with a pause between them (about a microsecond), each
 // trying at most k_quick_victims other workers.
-inline detail::ws_task* work_stealing_pool::quick_look(detail::ws_worker& self, bool& more_seen) {
+inline detail::ws_task* work_stealing_pool::quick_look(detail::ws_worker& self,
+                                                       work_stealing::left_behind& left) {
     for (int round = 0; round < k_quick_rounds; ++round) {
-        if (detail::ws_task* t = find_work(self, more_seen, k_quick_victims)) return t;
+        if (detail::ws_task* t = find_work(self, left, k_quick_victims)) return t;
         if (self.holds_jobs()) break;
         detail::cpu_relax();
     }
