@@ -29,6 +29,23 @@ check() {  # check NAME COMMAND...: runs COMMAND, ok if it succeeds
     fi
 }
 
+# signal_when SIGNAL COMMAND...: waits (10 s at most) until COMMAND
+# succeeds, sends SIGNAL to the background run in bg_pid and waits for it;
+# its exit status is left in rc.
+# shellcheck disable=SC2034  # rc is the caller's
+signal_when() {
+    local sig=$1 _
+    shift
+    for _ in $(seq 200); do
+        "$@" 2> /dev/null && break
+        sleep 0.05
+    done
+    kill "-$sig" "$bg_pid"
+    rc=0
+    wait "$bg_pid" || rc=$?
+    bg_pid=
+}
+
 finish() {  # prints the counts; fails if any check failed
     echo "$passed passed, $failed failed"
     [[ $failed -eq 0 ]]

@@ -216,14 +216,7 @@ seq -f 'T-%g' 1001 1040 >> forty.csv
 "$poolrun" -w 4 --csv forty.csv --header --failed-out left.csv -- \
     sh -c 'sleep 0.3; echo "$1" >> forty-runs.txt' _ '{ticket}' > out13.txt 2> err13.txt &
 bg_pid=$!
-for _ in $(seq 100); do
-    [[ -s forty-runs.txt ]] && break
-    sleep 0.05
-done
-kill -INT "$bg_pid"
-rc=0
-wait "$bg_pid" || rc=$?
-bg_pid=
+signal_when INT test -s forty-runs.txt
 check "stop: exit 130" test "$rc" -eq 130
 check "stop: the summary says where the unread rows went" contains err13.txt "copied to --failed-out unread"
 "$poolrun" -w 8 --csv left.csv --header -- sh -c 'echo "$1" >> forty-runs.txt' _ '{ticket}' \
@@ -377,14 +370,7 @@ printf 'w1\n' > window.csv
 POOLRUN_TEST_HOLD_REPORT_MS=5000 "$poolrun" --csv window.csv --joblog window.log \
     --failed-out window-left.csv -- true > out23.txt 2> err23.txt &
 bg_pid=$!
-for _ in $(seq 200); do
-    grep -q '^1,' window.log 2> /dev/null && break
-    sleep 0.05
-done
-kill -INT "$bg_pid"
-rc=0
-wait "$bg_pid" || rc=$?
-bg_pid=
+signal_when INT grep -q '^1,' window.log
 check "killed watcher: exit 130" test "$rc" -eq 130
 check "killed watcher: the row is logged once, as succeeded" \
     test "$(grep -c '^1,' window.log)" -eq 1 -a "$(grep '^1,' window.log | cut -d, -f5)" = 0

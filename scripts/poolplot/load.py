@@ -187,20 +187,22 @@ class Run:
             if not self.context and isinstance(queues.get("context"), dict):
                 self.context = queues["context"]
             add_rows(self.series, queues, qpath)
-        mpath = os.path.join(self.folder, "memory.json")
-        memory = read_json(mpath, required=False)
-        if memory is not None:
-            add_rows(self.memory, memory, mpath)
-            self.has_memory = any(s.counters() or s.errors for s in self.memory.values())
-            if not self.has_memory:
-                warn(f"{mpath}: no usable rows; no memory table")
-        opath = os.path.join(self.folder, "oversub.json")
-        oversub = read_json(opath, required=False)
-        if oversub is not None:
-            add_rows(self.oversub, oversub, opath)
-            self.has_oversub = any(s.counters() or s.errors for s in self.oversub.values())
-            if not self.has_oversub:
-                warn(f"{opath}: no usable rows; no oversubscription table")
+        self.has_memory = self.load_optional("memory.json", self.memory, "memory table")
+        self.has_oversub = self.load_optional("oversub.json", self.oversub,
+                                              "oversubscription table")
+
+    def load_optional(self, name, series, table):
+        """Adds the rows of the folder's optional file `name` to series; whether it
+        had a usable row (a warning names the missing `table` when it had none)."""
+        path = os.path.join(self.folder, name)
+        data = read_json(path, required=False)
+        if data is None:
+            return False
+        add_rows(series, data, path)
+        usable = any(s.counters() or s.errors for s in series.values())
+        if not usable:
+            warn(f"{path}: no usable rows; no {table}")
+        return usable
 
     # ---- context
     @property
