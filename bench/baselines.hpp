@@ -40,6 +40,8 @@
 #include <oneapi/tbb/task_group.h>
 #endif
 
+#include <poolbench/pools/detail/per_thread.hpp>
+
 #include "measure.hpp"
 #include "research.hpp"
 #include "workloads.hpp"
@@ -103,37 +105,15 @@ std::string baseline_missing() {
 // every bump before it; it also resets the count for the next run.
 class thread_counts {
 public:
-    void bump() { ++local(); }
+    void bump() { ++m_counts.local(); }
     std::uint64_t take() {
-        std::lock_guard lock(m_mutex);
         std::uint64_t sum = 0;
-        for (auto& r : m_records) sum += std::exchange(r->value, 0);
+        m_counts.for_each([&sum](std::uint64_t& c) { sum += std::exchange(c, 0); });
         return sum;
     }
 
 private:
-    std::uint64_t& local() {
-        thread_local std::uint64_t owner = 0;
-        thread_local std::uint64_t* mine = nullptr;
-        if (owner != m_serial) {
-            std::lock_guard lock(m_mutex);
-            m_records.push_back(std::make_unique<record>());
-            mine = &m_records.back()->value;
-            owner = m_serial;
-        }
-        return *mine;
-    }
-    struct alignas(k_cache_line) record {
-        std::uint64_t value = 0;
-    };
-    static std::uint64_t next_serial() noexcept {
-        static std::atomic<std::uint64_t> serial{0};
-        // relaxed: only uniqueness matters, which the RMW gives.
-        return serial.fetch_add(1, std::memory_order_relaxed) + 1;
-    }
-    const std::uint64_t m_serial = next_serial();
-    std::mutex m_mutex;
-    std::vector<std::unique_ptr<record>> m_records;
+    detail::per_thread<std::uint64_t> m_counts;
 };
 
 #if defined(POOLBENCH_HAS_TBB)

@@ -4,7 +4,8 @@
 // token back and forth so that sleeps and wake-ups interleave in as many ways
 // as the scheduler offers; a lost wake-up shows as a token not taken within
 // the deadline (a failure naming it, never a hang), and ThreadSanitizer
-// checks that what one side wrote is visible to the other.
+// checks that what one side wrote is visible to the other. Also
+// detail::per_thread, the per-thread records sequential_pool counts in.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -20,6 +21,7 @@
 #include <poolbench/base/sanitizer.hpp>
 #include <poolbench/pools/detail/completion.hpp>
 #include <poolbench/pools/detail/group_counter.hpp>
+#include <poolbench/pools/detail/per_thread.hpp>
 #include <poolbench/pools/parking.hpp>
 
 namespace {
@@ -305,3 +307,31 @@ TEST_CASE("help_until runs the helper until done, and pauses when it finds nothi
 }
 
 }  // namespace
+
+TEST_CASE("per_thread: one record per thread, found again after switching objects") {
+    poolbench::detail::per_thread<std::uint64_t> a;
+    poolbench::detail::per_thread<std::uint64_t> b;
+    const auto records = [](const poolbench::detail::per_thread<std::uint64_t>& p) {
+        std::size_t n = 0;
+        p.for_each([&n](const std::uint64_t&) { ++n; });
+        return n;
+    };
+    const auto sum = [](const poolbench::detail::per_thread<std::uint64_t>& p) {
+        std::uint64_t s = 0;
+        p.for_each([&s](const std::uint64_t& v) { s += v; });
+        return s;
+    };
+    for (int i = 0; i < 1000; ++i) {  // alternating: each switch misses the thread's cache
+        ++a.local();
+        ++b.local();
+    }
+    std::thread other([&] {
+        a.local() += 5;
+        b.local() += 7;
+    });
+    other.join();
+    CHECK(records(a) == 2);
+    CHECK(records(b) == 2);
+    CHECK(sum(a) == 1005);
+    CHECK(sum(b) == 1007);
+}

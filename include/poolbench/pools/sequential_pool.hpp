@@ -6,18 +6,14 @@
 // Thread-safe: several threads may submit at once; each runs its own jobs.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
-#include <cstdint>
-#include <memory>
-#include <mutex>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include <poolbench/pools/detail/completion.hpp>
 #include <poolbench/pools/detail/counters.hpp>
 #include <poolbench/pools/detail/current_pool.hpp>
+#include <poolbench/pools/detail/per_thread.hpp>
 #include <poolbench/pools/detail/run_job.hpp>
 #include <poolbench/pools/detail/worker_count.hpp>
 #include <poolbench/pools/job.hpp>
@@ -44,7 +40,7 @@ public:
         job j(std::forward<F>(f));
         m_completion.add();
         detail::current_pool_scope scope(this);
-        detail::run_job(j, m_completion, counters());
+        detail::run_job(j, m_completion, m_counters.local());
     }
 
     void wait() {
@@ -58,39 +54,16 @@ public:
     std::size_t worker_count() const noexcept { return 1; }
 
     pool_stats stats() const {
-        std::lock_guard lock(m_counters_mutex);
         pool_stats s;
-        for (const auto& c : m_counters) s += c->snapshot();
+        m_counters.for_each([&s](const detail::worker_counters& c) { s += c.snapshot(); });
         return s;
     }
 
 private:
-    // Each submitting thread counts into its own record (single writer, as
-    // worker_counters requires), created on its first submit to this pool.
-    // Pools are told apart by a serial number, not their address, which a
-    // later pool may reuse.
-    detail::worker_counters& counters() {
-        thread_local std::uint64_t owner = 0;
-        thread_local detail::worker_counters* mine = nullptr;
-        if (owner != m_serial) {
-            std::lock_guard lock(m_counters_mutex);
-            m_counters.push_back(std::make_unique<detail::worker_counters>());
-            mine = m_counters.back().get();
-            owner = m_serial;
-        }
-        return *mine;
-    }
-
-    static std::uint64_t next_serial() noexcept {
-        static std::atomic<std::uint64_t> serial{0};
-        // relaxed: only uniqueness matters, which the RMW gives.
-        return serial.fetch_add(1, std::memory_order_relaxed) + 1;
-    }
-
-    const std::uint64_t m_serial = next_serial();
     detail::completion m_completion;
-    mutable std::mutex m_counters_mutex;
-    std::vector<std::unique_ptr<detail::worker_counters>> m_counters;
+    // Each submitting thread counts into its own record (single writer, as
+    // worker_counters requires).
+    detail::per_thread<detail::worker_counters> m_counters;
 };
 
 static_assert(pool<sequential_pool>);
