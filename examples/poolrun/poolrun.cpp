@@ -724,6 +724,9 @@ constexpr std::string_view k_watch_flag = "--internal-watch-row";
 constexpr int k_watch_log_fd = 3;
 constexpr int k_watch_report_fd = 4;
 
+// What a row watcher did with the row's job-log line; it reports the number.
+enum class log_state { not_logged = 0, logged = 1, write_failed = 2 };
+
 // argv: poolrun --internal-watch-row ROW HASH ATTEMPTS FINAL -- COMMAND...
 // FINAL is 1 when a failure of this attempt ends the row (no retry follows).
 int run_row_watcher(int argc, char** argv) {
@@ -762,27 +765,25 @@ int run_row_watcher(int argc, char** argv) {
     const bool exited = WIFEXITED(status);
     const bool crashed =
         WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM && WTERMSIG(status) != SIGKILL;
-    int logged = 0;  // 1 logged, 2 the write failed (and may have left part of a line)
+    auto logged = log_state::not_logged;
     if ((exited && WEXITSTATUS(status) == 0) || (final && (exited || crashed))) {
         const double seconds = std::chrono::duration<double>(steady::now() - start).count();
         const std::string line = joblog_line(
             std::strtoull(argv[2], nullptr, 10), argv[3], wall, seconds,
             exited ? joblog_status_exit(WEXITSTATUS(status)) : signal_name(WTERMSIG(status)),
             std::strtoull(argv[4], nullptr, 10));
-        logged = write_all(k_watch_log_fd, line) == 0 ? 1 : 2;
+        // A failed write may have left part of a line behind.
+        logged = write_all(k_watch_log_fd, line) == 0 ? log_state::logged : log_state::write_failed;
     }
     // For the tests only: holds the report back, opening the window in which
     // a hard stop kills this watcher after it logged its row.
     if (const char* hold = std::getenv("POOLRUN_TEST_HOLD_REPORT_MS"); hold != nullptr) {
         ::usleep(static_cast<useconds_t>(std::strtoul(hold, nullptr, 10) * 1000));
     }
-    write_all(k_watch_report_fd,
-              "S " + std::to_string(status) + " " + std::to_string(logged) + "\n");
+    write_all(k_watch_report_fd, "S " + std::to_string(status) + " " +
+                                     std::to_string(static_cast<int>(logged)) + "\n");
     return 0;
 }
-
-// What a row watcher did with the row's job-log line.
-enum class log_state { not_logged, logged, write_failed };
 
 // ---------------------------------------------------------------------------
 // The run.
@@ -1174,9 +1175,9 @@ private:
             return {child_outcome::kind::spawn_failed, std::atoi(buf + 2), outcome.elapsed};
         }
         if (std::sscanf(buf, "S %d %d", &status, &flag) == 2) {
-            logged = flag == 1   ? log_state::logged
-                     : flag == 2 ? log_state::write_failed
-                                 : log_state::not_logged;
+            logged = flag == static_cast<int>(log_state::logged)         ? log_state::logged
+                     : flag == static_cast<int>(log_state::write_failed) ? log_state::write_failed
+                                                                         : log_state::not_logged;
             if (WIFEXITED(status)) {
                 // The command finished on its own, even if a stop or timeout
                 // then reached the watcher: that is what happened.
