@@ -1,6 +1,7 @@
 """The PNG figures: one per workload (and per job count, speedup), latency,
-the overview heatmap, queues and oversubscription. Every point is a median with its 95 %
-bootstrap interval as the error bar; every figure says n (repetitions).
+the overview heatmap, queues and oversubscription. Every point is a median
+with its 95 % bootstrap interval as the error bar; every figure says n
+(repetitions).
 
 One colour and marker per pool, the same in every figure; baselines are dashed
 with hollow markers; ratio figures are on linear axes; a series far above the
@@ -638,12 +639,11 @@ class Plotter:
         plt = self.plt
         counters = (("cpu_ns_per_job", "CPU ns per job (lower is better)"),
                     ("parks_per_job", "parks per job"), ("wakeups_per_job", "wake-ups per job"))
-        rows = []
-        for r in self.runs:
+        groups = {}   # (workload, its other params) -> [(folder index, series)]
+        for ri, r in enumerate(self.runs):
             for s in r.oversub.values():
-                if (s.workload, s.param_text(skip=("workers",))) not in rows:
-                    rows.append((s.workload, s.param_text(skip=("workers",))))
-        rows.sort(key=lambda k: (sort_key(k[0]), k[1]))
+                groups.setdefault((s.workload, s.param_text(skip=("workers",))), []).append((ri, s))
+        rows = sorted(groups, key=lambda k: (sort_key(k[0]), k[1]))
         fig, axes = plt.subplots(len(rows), len(counters), figsize=(13, 3.6 * len(rows)),
                                  constrained_layout=True, squeeze=False)
         ns = set()
@@ -653,9 +653,9 @@ class Plotter:
                 xs, ys = [], []
                 for ri, r in enumerate(self.runs):
                     by_pool = {}
-                    for s in r.oversub.values():
+                    for rj, s in groups[(w, params)]:
                         st = s.stat(counter)
-                        if (s.workload, s.param_text(skip=("workers",))) == (w, params) and st:
+                        if rj == ri and st:
                             by_pool.setdefault(s.pool, []).append((s.params.get("workers"), st))
                             ns.add(st.n)
                     for pool in sorted(by_pool, key=sort_key):

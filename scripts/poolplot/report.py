@@ -413,8 +413,7 @@ class Report:
                         key=sort_key)
             pools = sorted({s.pool for s in ss}, key=pool_order)
             index = {(s.pool, s.params.get("workers")): s for s in ss}
-            params = sorted({", ".join(f"{k}:{v}" for k, v in s.params.items() if k != "workers")
-                             for s in ss})
+            params = sorted({s.param_text(skip=("workers",)) for s in ss})
             self.add("", f"`{w}` ({'; '.join(p for p in params if p) or 'no parameters'}): the "
                      "pool's own peak (`pool_peak_mb`), by workers:", "")
             self.add("| pool | " + " | ".join(f"W={x}" for x in xs) + " |", "|---" * (len(xs) + 1) + "|")
@@ -447,8 +446,7 @@ class Report:
                  + (f" Plot: {plot}." if plot else ""))
         by_row = {}
         for s in r.oversub.values():
-            key = (s.workload, ", ".join(f"{k}:{v}" for k, v in s.params.items() if k != "workers"))
-            by_row.setdefault(key, []).append(s)
+            by_row.setdefault((s.workload, s.param_text(skip=("workers",))), []).append(s)
         for (w, params) in sorted(by_row, key=lambda k: (workload_order(k[0]), k[1])):
             ss = by_row[(w, params)]
             xs = sorted({s.params.get("workers") for s in ss
