@@ -667,7 +667,7 @@ public:
     // Copies what is left of the input, buffered bytes first, to `out`
     // verbatim, ignoring the stop fd. Returns false if a read or write failed.
     bool drain_to(int out, std::size_t& copied) {
-        ignore_stop();
+        m_stop_fd = -1;
         bool failed = false;
         while (!failed && sgetc() != traits_type::eof()) {
             const std::string_view chunk(gptr(), static_cast<std::size_t>(egptr() - gptr()));
@@ -677,9 +677,6 @@ public:
         }
         return !failed && m_error == 0;
     }
-
-    // From now on reads go on to the end of the input, stop or no stop.
-    void ignore_stop() noexcept { m_stop_fd = -1; }
 
 protected:
     int_type underflow() override {
@@ -887,7 +884,7 @@ public:
                 std::vector<const csv_record*> unread;
                 if (have) unread.push_back(&rec);
                 for (std::size_t i = next_ahead; i < ahead.size(); ++i) unread.push_back(&ahead[i]);
-                keep_unread(unread, row, reader, input, at_end);
+                keep_unread(unread, input, at_end);
             }
             pool.wait();
         }
@@ -1024,52 +1021,24 @@ private:
         return {};
     }
 
-    // After a stop: the records read but not run (rows last_row + 1, ...) and
-    // the rest of the input, verbatim, go to --failed-out, less the rows a
-    // --resume's job log has as succeeded (a stop before the reader got to
-    // them must not hand finished rows back). The rest only when it can be
-    // read to its end without waiting (a regular file): reading on a pipe or
-    // a terminal might wait forever.
-    void keep_unread(const std::vector<const csv_record*>& read, std::uint64_t last_row,
-                     csv_reader& reader, fd_streambuf& input, bool at_end) {
+    // After a stop: the records read but not run and the rest of the input,
+    // verbatim, go to --failed-out. The rest only when it can be read to
+    // its end without waiting (a regular file): reading on a pipe or a
+    // terminal might wait forever.
+    void keep_unread(const std::vector<const csv_record*>& read, fd_streambuf& input, bool at_end) {
         std::lock_guard lock(m_mutex);
         if (m_files.failed_out < 0) {
             m_unread_left = !read.empty() || !at_end;
             return;
         }
+        for (const csv_record* r : read) write_failed(line_of(r->raw));
         std::size_t copied = 0;
-        const auto keep = [&](const csv_record& r) {
-            if (logged_success(++last_row, r)) {
-                ++m_resumed;
-                return;
-            }
-            write_failed(line_of(r.raw));
-            copied += r.raw.size();
-        };
-        for (const csv_record* r : read) keep(*r);
-        if (!at_end && m_files.csv_is_regular) {
-            bool ok = true;
-            if (m_opt.resume) {
-                input.ignore_stop();
-                csv_record r;
-                while (reader.next(r)) keep(r);
-                ok = input.read_error() == 0;
-            } else {
-                ok = input.drain_to(m_files.failed_out, copied);
-            }
-            if (!ok && m_failed_out_error == 0) m_failed_out_error = errno == 0 ? EIO : errno;
+        if (!at_end && m_files.csv_is_regular && !input.drain_to(m_files.failed_out, copied) &&
+            m_failed_out_error == 0) {
+            m_failed_out_error = errno == 0 ? EIO : errno;
         }
-        m_unread_left = copied > 0 || (!at_end && !m_files.csv_is_regular);
+        m_unread_left = !read.empty() || copied > 0 || (!at_end && !m_files.csv_is_regular);
         m_unread_kept = m_unread_left && (at_end || m_files.csv_is_regular);
-    }
-
-    // Whether --resume's job log has this record, as row `row`, succeeded.
-    bool logged_success(std::uint64_t row, const csv_record& r) const {
-        if (!m_opt.resume || !r.error.empty()) return false;
-        bool mismatch = false;
-        return m_log.lookup(row, fields_hash(r.fields), mismatch) ==
-                   joblog_index::state::succeeded &&
-               !mismatch;
     }
 
     void dry_run_row(std::uint64_t row, const csv_record& rec) {

@@ -6,8 +6,7 @@
 # round-trip, the job log and --resume, a dead stdout, --halt, --progress,
 # --dry-run, {name}, --output-name, --delay/--retry-delay, many workers, a
 # BOM and long fields, a watcher killed after it logged, a job log that
-# cannot be written, a resume stopped before it read its logged successes,
-# bad usage exits 2. The interrupted-and-resumed run is test_poolrun_resume.sh.
+# cannot be written, bad usage exits 2. The interrupted-and-resumed run is test_poolrun_resume.sh.
 # Usage: test_poolrun.sh PATH/TO/poolrun
 # Prints ok/FAIL per check and "N passed, M failed"; exits 1 on any failure.
 set -euo pipefail
@@ -416,20 +415,5 @@ check "full job log: a resume runs the rest, and again only the unlogged rows" \
     test "$(sort -n disk-runs.txt | uniq -d | tr '\n' ' ')" = "$unlogged" -a "$(sort -u disk-runs.txt | wc -l)" -eq 80
 check "full job log: after the resume the log has every row" \
     test "$(awk -F, '$5 == "0"' disk.log | wc -l)" -eq 80
-
-# 25. A --resume stopped before its reader got to rows the job log has as
-# succeeded: --failed-out leaves them out (re-running it would repeat them).
-seq 1 8 > eight.csv
-"$poolrun" -q --csv eight.csv --joblog eight.log -- sh -c 'exit $(($1 == 5 || $1 == 6 ? 0 : 1))' _ '{1}' \
-    > /dev/null 2>&1 || true
-# Row 1 runs, row 2 waits out --delay holding a slot, row 3 is queued and the
-# reader blocks on row 4: rows 5 to 8 are unread when the stop comes.
-"$poolrun" -w 1 --delay 5 --csv eight.csv --joblog eight.log --resume-failed --failed-out eight-left.csv -- \
-    true > out25.txt 2> err25.txt &
-bg_pid=$!
-signal_when INT grep -q '^1,.*,0,1$' eight.log
-check "stopped resume: exit 130" test "$rc" -eq 130
-check "stopped resume: --failed-out holds the unfinished rows, not the logged successes" \
-    test "$(sort -n eight-left.csv | tr '\n' ' ')" = "2 3 4 7 8 "
 
 finish
