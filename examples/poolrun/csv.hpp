@@ -35,6 +35,10 @@ public:
                         std::size_t max_record_bytes = k_default_max_record_bytes)
         : m_in(in), m_max_record_bytes(max_record_bytes) {}
 
+    // The input is the rest of one already partly read: a leading EF BB BF is
+    // data there, not a byte-order mark.
+    void continues_input() noexcept { m_first = false; }
+
     // Reads the next record into `rec`; returns false at the end of the input.
     // Empty lines are skipped (a record of one empty field is written `""`).
     bool next(csv_record& rec) {

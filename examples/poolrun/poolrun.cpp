@@ -33,6 +33,7 @@
 #include <mutex>
 #include <optional>
 #include <semaphore>
+#include <sstream>
 #include <stdexcept>
 #include <streambuf>
 #include <string>
@@ -649,7 +650,7 @@ std::string command_problem(const std::string& name) {
 
 // A read-only streambuf over a file descriptor that reports end of input as
 // soon as the stop fd becomes readable, so a stop interrupts a blocked read
-// of stdin; drain_to() then copies the unread rest. Not thread-safe.
+// of stdin, until ignore_stop(). Not thread-safe.
 class fd_streambuf : public std::streambuf {
 public:
     fd_streambuf(int fd, int stop_fd) : m_fd(fd), m_stop_fd(stop_fd) {}
@@ -664,18 +665,18 @@ public:
         return ::poll(&fd, 1, timeout_ms) > 0;
     }
 
-    // Copies what is left of the input, buffered bytes first, to `out`
-    // verbatim, ignoring the stop fd. Returns false if a read or write failed.
-    bool drain_to(int out, std::size_t& copied) {
-        m_stop_fd = -1;
-        bool failed = false;
-        while (!failed && sgetc() != traits_type::eof()) {
-            const std::string_view chunk(gptr(), static_cast<std::size_t>(egptr() - gptr()));
-            write_all(out, chunk, &failed);
-            copied += chunk.size();
-            setg(m_buffer.data(), m_buffer.data(), m_buffer.data());
-        }
-        return !failed && m_error == 0;
+    // From now on reads go on to the end of the input, stop or no stop.
+    void ignore_stop() noexcept { m_stop_fd = -1; }
+
+    // Puts `bytes` back in front of what is left to read, so that they are
+    // read again, first.
+    void put_back(std::string_view bytes) {
+        const std::string_view buffered(gptr(), static_cast<std::size_t>(egptr() - gptr()));
+        std::vector<char> buffer(std::max(k_buffer_size, bytes.size() + buffered.size()));
+        std::copy(buffered.begin(), buffered.end(),
+                  std::copy(bytes.begin(), bytes.end(), buffer.begin()));
+        m_buffer = std::move(buffer);
+        setg(m_buffer.data(), m_buffer.data(), m_buffer.data() + bytes.size() + buffered.size());
     }
 
 protected:
@@ -864,7 +865,7 @@ public:
             std::counting_semaphore<> slots(static_cast<std::ptrdiff_t>(2 * workers));
             for (have = next_record(rec); have; have = next_record(rec)) {
                 // A record read after (or cut short by) a stop is not run:
-                // it goes to --failed-out verbatim with the rest of the input.
+                // it goes to --failed-out with the rest of the input.
                 if (stop_requested() || report_output_dead()) break;
                 auto task = prepare_row(++row, rec);
                 if (!task) continue;
@@ -884,7 +885,7 @@ public:
                 std::vector<const csv_record*> unread;
                 if (have) unread.push_back(&rec);
                 for (std::size_t i = next_ahead; i < ahead.size(); ++i) unread.push_back(&ahead[i]);
-                keep_unread(unread, input, at_end);
+                keep_unread(unread, row, input, at_end);
             }
             pool.wait();
         }
@@ -1021,24 +1022,54 @@ private:
         return {};
     }
 
-    // After a stop: the records read but not run and the rest of the input,
-    // verbatim, go to --failed-out. The rest only when it can be read to
-    // its end without waiting (a regular file): reading on a pipe or a
-    // terminal might wait forever.
-    void keep_unread(const std::vector<const csv_record*>& read, fd_streambuf& input, bool at_end) {
+    // After a stop: the records read but not run (rows last_row + 1, ...) and
+    // the rest of the input go to --failed-out as they were read, less the
+    // rows a --resume's job log has as succeeded (a stop before the reader
+    // got to them must not hand finished rows back). The rest only when it
+    // can be read to its end without waiting (a regular file): reading on a
+    // pipe or a terminal might wait forever. The last record in hand may have
+    // been cut short by the stop, so the records in hand are put back in
+    // front of the rest and read again with it.
+    void keep_unread(const std::vector<const csv_record*>& read, std::uint64_t last_row,
+                     fd_streambuf& input, bool at_end) {
         std::lock_guard lock(m_mutex);
         if (m_files.failed_out < 0) {
             m_unread_left = !read.empty() || !at_end;
             return;
         }
-        for (const csv_record* r : read) write_failed(line_of(r->raw));
-        std::size_t copied = 0;
-        if (!at_end && m_files.csv_is_regular && !input.drain_to(m_files.failed_out, copied) &&
-            m_failed_out_error == 0) {
-            m_failed_out_error = errno == 0 ? EIO : errno;
+        std::string in_hand;
+        for (const csv_record* r : read) in_hand += r->raw;
+        const bool rest = !at_end && m_files.csv_is_regular;
+        std::stringbuf in_hand_only(in_hand, std::ios_base::in);
+        if (rest) {
+            input.put_back(in_hand);
+            input.ignore_stop();
         }
-        m_unread_left = !read.empty() || copied > 0 || (!at_end && !m_files.csv_is_regular);
+        csv_reader reader(rest ? static_cast<std::streambuf&>(input) : in_hand_only);
+        reader.continues_input();
+        bool kept = false;
+        for (csv_record r; reader.next(r);) {
+            if (logged_success(++last_row, r)) {
+                ++m_unread_succeeded;
+                continue;
+            }
+            write_failed(line_of(r.raw));
+            kept = true;
+        }
+        if (rest && input.read_error() != 0 && m_failed_out_error == 0) {
+            m_failed_out_error = input.read_error();
+        }
+        m_unread_left = kept || (!at_end && !m_files.csv_is_regular);
         m_unread_kept = m_unread_left && (at_end || m_files.csv_is_regular);
+    }
+
+    // Whether --resume's job log has this record, as row `row`, succeeded.
+    bool logged_success(std::uint64_t row, const csv_record& r) const {
+        if (!m_opt.resume || !r.error.empty()) return false;
+        bool mismatch = false;
+        return m_log.lookup(row, fields_hash(r.fields), mismatch) ==
+                   joblog_index::state::succeeded &&
+               !mismatch;
     }
 
     void dry_run_row(std::uint64_t row, const csv_record& rec) {
@@ -1463,6 +1494,10 @@ private:
                 s += m_unread_kept ? " and the rest of the CSV was copied to --failed-out unread"
                                    : " and the rest of the CSV was not read";
             }
+            if (m_unread_succeeded > 0) {
+                s += "; " + std::to_string(m_unread_succeeded) +
+                     " unread rows the job log has as succeeded were left out of --failed-out";
+            }
             s += "\n";
         }
         if (m_failed_out_error != 0 && m_stop != stop_reason::failed_out) {
@@ -1531,6 +1566,7 @@ private:
     stop_reason m_stop = stop_reason::none;
     bool m_unread_left = false;
     bool m_unread_kept = false;
+    std::uint64_t m_unread_succeeded = 0;  // unread, left out: logged as succeeded
     int m_output_error = 0;
     int m_failed_out_error = 0;
     int m_joblog_error = 0;

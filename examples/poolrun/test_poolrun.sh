@@ -6,7 +6,9 @@
 # round-trip, the job log and --resume, a dead stdout, --halt, --progress,
 # --dry-run, {name}, --output-name, --delay/--retry-delay, many workers, a
 # BOM and long fields, a watcher killed after it logged, a job log that
-# cannot be written, bad usage exits 2. The interrupted-and-resumed run is test_poolrun_resume.sh.
+# cannot be written, a resume stopped before it read its logged successes,
+# a stop that cuts the record being read, bad usage exits 2. The
+# interrupted-and-resumed run is test_poolrun_resume.sh.
 # Usage: test_poolrun.sh PATH/TO/poolrun
 # Prints ok/FAIL per check and "N passed, M failed"; exits 1 on any failure.
 set -euo pipefail
@@ -415,5 +417,40 @@ check "full job log: a resume runs the rest, and again only the unlogged rows" \
     test "$(sort -n disk-runs.txt | uniq -d | tr '\n' ' ')" = "$unlogged" -a "$(sort -u disk-runs.txt | wc -l)" -eq 80
 check "full job log: after the resume the log has every row" \
     test "$(awk -F, '$5 == "0"' disk.log | wc -l)" -eq 80
+
+
+# 25. A --resume stopped before its reader got to rows the job log has as
+# succeeded: --failed-out leaves them out (re-running it would repeat them).
+seq 1 8 > eight.csv
+"$poolrun" -q --csv eight.csv --joblog eight.log -- sh -c 'exit $(($1 == 5 || $1 == 6 ? 0 : 1))' _ '{1}' \
+    > /dev/null 2>&1 || true
+# Row 1 runs, row 2 waits out --delay holding a slot, row 3 is queued and the
+# reader blocks on row 4: rows 5 to 8 are unread when the stop comes.
+"$poolrun" -w 1 --delay 5 --csv eight.csv --joblog eight.log --resume-failed --failed-out eight-left.csv -- \
+    true > out25.txt 2> err25.txt &
+bg_pid=$!
+signal_when INT grep -q '^1,.*,0,1$' eight.log
+check "stopped resume: exit 130" test "$rc" -eq 130
+check "stopped resume: --failed-out holds the unfinished rows, not the logged successes" \
+    test "$(sort -n eight-left.csv | tr '\n' ' ')" = "2 3 4 7 8 "
+check "stopped resume: the summary says how many were left out" \
+    contains err25.txt "2 unread rows the job log has as succeeded were left out"
+
+# 26. A stop while the reader is in the middle of a record. As in 25, rows 1
+# to 3 are taken and the reader blocks on row 4; after the stop it gives row 4
+# up and reads row 5, which crosses the end of the first 64 KiB read, and the
+# stop ends that read early. --failed-out still holds row 5 whole, and every
+# other row not run, as they are in the CSV.
+long_field() { head -c "$1" /dev/zero | tr '\0' x; }
+for r in 1 2 3 4; do echo "$r,$(long_field 15000)"; done > cut.csv
+{ echo "5,\"$(long_field 5000)"; echo "$(long_field 5000)\""; } >> cut.csv
+seq 6 8 | sed 's/$/,y/' >> cut.csv
+"$poolrun" -w 1 --delay 5 --csv cut.csv --joblog cut.log --failed-out cut-left.csv -- true \
+    > out26.txt 2> err26.txt &
+bg_pid=$!
+signal_when INT grep -q '^1,.*,0,1$' cut.log
+check "cut record: exit 130" test "$rc" -eq 130
+check "cut record: --failed-out holds rows 2 to 8 as they are in the CSV" \
+    cmp -s <(tail -n +2 cut.csv | sort) <(sort cut-left.csv)
 
 finish
