@@ -550,10 +550,15 @@ bool same_file(const std::string& path, int fd) {
            a.st_ino == b.st_ino;
 }
 
-unique_fd open_failed_out(const std::string& path, int csv_fd) {
+// Opened (and emptied) only once the job log is locked: a run stopped while
+// it waits for the log leaves an earlier --failed-out as it was.
+unique_fd open_failed_out(const std::string& path, int csv_fd, int joblog_fd) {
     if (path == "-") return unique_fd(STDOUT_FILENO);
     if (same_file(path, csv_fd)) {
         throw usage_error("--failed-out '" + path + "' is the CSV being read");
+    }
+    if (joblog_fd >= 0 && same_file(path, joblog_fd)) {
+        throw usage_error("--failed-out '" + path + "' is the job log");
     }
     unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
     if (fd.get() < 0) {
@@ -580,6 +585,10 @@ void prepare_output_dir(const std::string& dir) {
 // open file: poolrun and the row watchers it starts (run_row_watcher), which
 // outlive a killed poolrun. So a second run on the same log, a --resume
 // above all, waits until the last watcher of a killed run has logged its row.
+// A stop while it waits ends the run before anything ran or was written
+// (stopped_waiting): the log is what was done.
+struct stopped_waiting {};
+
 unique_fd open_joblog(const std::string& path) {
     // Readable too: attempt() reads back what a killed row watcher logged.
     unique_fd fd(::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666));
@@ -594,8 +603,13 @@ unique_fd open_joblog(const std::string& path) {
         write_all(STDERR_FILENO, "poolrun: waiting for the job log '" + path +
                                      "': another poolrun, or commands of an earlier run that was "
                                      "killed, are still writing it\n");
-        while (::flock(high.get(), LOCK_EX) != 0) {
-            if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "flock");
+        // flock() cannot be polled with the stop pipe: try again every 20 ms.
+        constexpr auto k_lock_retry = std::chrono::milliseconds(20);
+        while (::flock(high.get(), LOCK_EX | LOCK_NB) != 0) {
+            if (errno != EWOULDBLOCK && errno != EINTR) {
+                throw std::system_error(errno, std::generic_category(), "flock");
+            }
+            if (!sleep_unless_stopped(steady::now() + k_lock_retry)) throw stopped_waiting{};
         }
     }
     // A log whose disk filled up may end inside a line: that line is ended
@@ -649,13 +663,23 @@ std::string command_problem(const std::string& name) {
 }
 
 // A read-only streambuf over a file descriptor that reports end of input as
-// soon as the stop fd becomes readable, so a stop interrupts a blocked read
-// of stdin, until ignore_stop(). Not thread-safe.
+// soon as the stop fd becomes readable (stop_fd -1: never), so a stop
+// interrupts a blocked read of stdin, until ignore_stop(). A record read
+// when that happened may be cut short (cut_by_stop()). Not thread-safe.
 class fd_streambuf : public std::streambuf {
 public:
     fd_streambuf(int fd, int stop_fd) : m_fd(fd), m_stop_fd(stop_fd) {}
 
     int read_error() const noexcept { return m_error; }
+
+    // Whether the input was reported ended because of a stop, not its end.
+    bool stopped() const noexcept { return m_stopped; }
+
+    // Whether `raw`, the bytes of the record read last, may be cut short by a
+    // stop: it was, unless it ends with its line end.
+    bool cut_by_stop(std::string_view raw) const noexcept {
+        return m_stopped && (raw.empty() || (raw.back() != '\n' && raw.back() != '\r'));
+    }
 
     // Whether a read would return at once: bytes are buffered, or the fd is
     // readable (or at its end) within `timeout_ms`.
@@ -688,7 +712,10 @@ protected:
                 m_error = errno;
                 return traits_type::eof();
             }
-            if (m_stop_fd >= 0 && fds[1].revents != 0) return traits_type::eof();
+            if (m_stop_fd >= 0 && fds[1].revents != 0) {
+                m_stopped = true;
+                return traits_type::eof();
+            }
             const ssize_t n = ::read(m_fd, m_buffer.data(), m_buffer.size());
             if (n < 0) {
                 if (errno == EINTR || errno == EAGAIN) continue;
@@ -706,6 +733,7 @@ private:
     int m_fd;
     int m_stop_fd;
     int m_error = 0;
+    bool m_stopped = false;
     std::vector<char> m_buffer = std::vector<char>(k_buffer_size);
 };
 
@@ -816,11 +844,22 @@ public:
     // problem found before any row runs. Not thread-safe.
     int run() {
         m_start = steady::now();
-        fd_streambuf input(m_files.csv, g_stop.any_read);
+        // A regular file is read without watching for a stop: its reads do not
+        // wait, and the loop below checks for a stop before each row. A pipe
+        // or a terminal may wait forever, so a stop ends a read of one.
+        fd_streambuf input(m_files.csv, m_files.csv_is_regular ? -1 : g_stop.any_read);
         csv_reader reader(input);
         csv_record rec;
         bool have = reader.next(rec);
         if (m_opt.header) {
+            if (input.stopped() && (!have || input.cut_by_stop(rec.raw))) {
+                // Stopped before the header came whole: nothing to run or keep.
+                {
+                    std::lock_guard lock(m_mutex);
+                    m_unread_left = true;
+                }
+                return finish();
+            }
             take_header(have ? &rec : nullptr);
             if (have) have = reader.next(rec);
         }
@@ -1027,18 +1066,23 @@ private:
     // rows a --resume's job log has as succeeded (a stop before the reader
     // got to them must not hand finished rows back). The rest only when it
     // can be read to its end without waiting (a regular file): reading on a
-    // pipe or a terminal might wait forever. The last record in hand may have
-    // been cut short by the stop, so the records in hand are put back in
-    // front of the rest and read again with it.
+    // pipe or a terminal might wait forever. The records in hand are put back
+    // in front of the rest and read again with it, by a reader of its own.
     void keep_unread(const std::vector<const csv_record*>& read, std::uint64_t last_row,
                      fd_streambuf& input, bool at_end) {
         std::lock_guard lock(m_mutex);
+        at_end = at_end && !input.stopped();  // a stop ended the read of a pipe
         if (m_files.failed_out < 0) {
             m_unread_left = !read.empty() || !at_end;
             return;
         }
         std::string in_hand;
         for (const csv_record* r : read) in_hand += r->raw;
+        // A record whose read the stop ended (a pipe) is left out: the rest
+        // of it was not read.
+        if (!read.empty() && input.cut_by_stop(read.back()->raw)) {
+            in_hand.resize(in_hand.size() - read.back()->raw.size());
+        }
         const bool rest = !at_end && m_files.csv_is_regular;
         std::stringbuf in_hand_only(in_hand, std::ios_base::in);
         if (rest) {
@@ -1628,17 +1672,42 @@ int run_main(int argc, char** argv) {
     if (f.csv_is_regular && opt.progress) {
         f.total_rows = count_rows(opt.csv_path, opt.header);
     }
-    unique_fd failed;
-    if (!opt.failed_out.empty()) failed = open_failed_out(opt.failed_out, csv.get());
-    f.failed_out = failed.get();
     if (!opt.output_dir.empty() && !opt.dry_run) prepare_output_dir(opt.output_dir);
     unique_fd joblog;
-    if (!opt.joblog.empty() && (same_file(opt.joblog, csv.get()) ||
-                                (failed.get() >= 0 && same_file(opt.joblog, failed.get())))) {
-        throw usage_error("--joblog '" + opt.joblog + "' is the CSV or the --failed-out file");
+    if (!opt.joblog.empty() && same_file(opt.joblog, csv.get())) {
+        throw usage_error("--joblog '" + opt.joblog + "' is the CSV being read");
     }
-    if (!opt.joblog.empty() && !opt.dry_run) joblog = open_joblog(opt.joblog);
+    if (!opt.joblog.empty() && !opt.failed_out.empty() && opt.failed_out != "-") {
+        // Before the log is created or locked; open_failed_out() checks again.
+        struct stat a = {};
+        struct stat b = {};
+        if (opt.joblog == opt.failed_out ||
+            (::stat(opt.joblog.c_str(), &a) == 0 && ::stat(opt.failed_out.c_str(), &b) == 0 &&
+             a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
+            throw usage_error("--failed-out '" + opt.failed_out + "' is the job log");
+        }
+    }
+    // From here on a stop is a clean one: the wait for the job log polls it.
+    install_stop_handlers();
+    if (!opt.joblog.empty() && !opt.dry_run) {
+        try {
+            joblog = open_joblog(opt.joblog);
+        } catch (const stopped_waiting&) {
+            const int sig = g_stop_signal.load();
+            write_all(STDERR_FILENO,
+                      "poolrun: stopped by " + signal_name(sig) +
+                          " while waiting for the job log, before any row ran; " +
+                          (opt.failed_out.empty() ? std::string()
+                                                  : "--failed-out '" + opt.failed_out +
+                                                        "' was left as it was; ") +
+                          "the job log '" + opt.joblog + "' has what was done (finish with --resume)\n");
+            return 128 + sig;
+        }
+    }
     f.joblog = joblog.get();
+    unique_fd failed;
+    if (!opt.failed_out.empty()) failed = open_failed_out(opt.failed_out, csv.get(), joblog.get());
+    f.failed_out = failed.get();
     joblog_index log;
     if (opt.resume) log = read_joblog(opt.joblog);
     std::string self_exe;
@@ -1649,7 +1718,6 @@ int run_main(int argc, char** argv) {
             throw std::system_error(errno, std::generic_category(), "readlink /proc/self/exe");
         self_exe.assign(buf, static_cast<std::size_t>(n));
     }
-    install_stop_handlers();
     runner r(opt, f, std::move(log), std::move(self_exe));
     return r.run();
 }

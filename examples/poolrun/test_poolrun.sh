@@ -7,7 +7,8 @@
 # --dry-run, {name}, --output-name, --delay/--retry-delay, many workers, a
 # BOM and long fields, a watcher killed after it logged, a job log that
 # cannot be written, a resume stopped before it read its logged successes,
-# a stop that cuts the record being read, bad usage exits 2. The
+# a stop that cuts the record being read, a stop while waiting for the job
+# log, bad usage exits 2. The
 # interrupted-and-resumed run is test_poolrun_resume.sh.
 # Usage: test_poolrun.sh PATH/TO/poolrun
 # Prints ok/FAIL per check and "N passed, M failed"; exits 1 on any failure.
@@ -215,6 +216,14 @@ rc=0
 check "resume: another CSV than the logged one is refused (exit 2)" test "$rc" -eq 2
 check "resume: the refusal names the row" contains err12d.txt "row 2 of the CSV is not the row the job log has"
 check "usage: --joblog is the CSV" usage_case "--joblog 'one.csv' is the CSV" --joblog one.csv --csv one.csv -- true
+printf 'row,hash,start,seconds,status,attempts\n' > kept.log
+ln -sf kept.log kept-link.log
+check "usage: --failed-out is the job log" usage_case "--failed-out 'kept-link.log' is the job log" \
+    --joblog kept.log --failed-out kept-link.log --csv one.csv -- true
+check "usage: --failed-out is the job log: the log is not emptied" test -s kept.log
+check "usage: --failed-out is a new job log" usage_case "--failed-out 'new.log' is the job log" \
+    --joblog new.log --failed-out new.log --csv one.csv -- true
+check "usage: --failed-out is a new job log: nothing created" test ! -e new.log
 check "usage: --resume needs --joblog" usage_case "--resume and --resume-failed need --joblog" --resume --csv one.csv -- true
 
 # 13. After SIGINT, --failed-out holds the interrupted, queued and unread
@@ -436,11 +445,11 @@ check "stopped resume: --failed-out holds the unfinished rows, not the logged su
 check "stopped resume: the summary says how many were left out" \
     contains err25.txt "2 unread rows the job log has as succeeded were left out"
 
-# 26. A stop while the reader is in the middle of a record. As in 25, rows 1
-# to 3 are taken and the reader blocks on row 4; after the stop it gives row 4
-# up and reads row 5, which crosses the end of the first 64 KiB read, and the
-# stop ends that read early. --failed-out still holds row 5 whole, and every
-# other row not run, as they are in the CSV.
+# 26. A stop while a record that crosses the end of the first 64 KiB read is
+# in hand: as in 25, rows 1 to 3 are taken and the reader blocks on row 4;
+# after the stop it gives row 4 up and reads row 5, which spans the two
+# reads. --failed-out holds row 5 whole, and every other row not run, as they
+# are in the CSV.
 long_field() { head -c "$1" /dev/zero | tr '\0' x; }
 for r in 1 2 3 4; do echo "$r,$(long_field 15000)"; done > cut.csv
 { echo "5,\"$(long_field 5000)"; echo "$(long_field 5000)\""; } >> cut.csv
@@ -452,5 +461,50 @@ signal_when INT grep -q '^1,.*,0,1$' cut.log
 check "cut record: exit 130" test "$rc" -eq 130
 check "cut record: --failed-out holds rows 2 to 8 as they are in the CSV" \
     cmp -s <(tail -n +2 cut.csv | sort) <(sort cut-left.csv)
+# On a pipe the stop ends the read itself: a record cut short by it is left
+# out of --failed-out (its rest was never read), and the summary says so.
+mkfifo cut.fifo
+{ printf '1,a\n2,b\n3,"cut'; sleep 30; } > cut.fifo &
+writer=$!
+"$poolrun" -w 1 --delay 5 --csv cut.fifo --joblog cutp.log --failed-out cutp-left.csv -- true \
+    > out26p.txt 2> err26p.txt &
+bg_pid=$!
+signal_when INT grep -q '^1,.*,0,1$' cutp.log
+kill "$writer" 2> /dev/null || true
+check "cut record on a pipe: exit 130" test "$rc" -eq 130
+check "cut record on a pipe: --failed-out holds row 2, not the cut row 3" test "$(cat cutp-left.csv)" = "2,b"
+check "cut record on a pipe: the summary says the rest was not read" \
+    contains err26p.txt "the rest of the CSV was not read"
+# A stop before the header came: a stop (exit 130), not an empty CSV.
+mkfifo head.fifo
+sleep 30 > head.fifo &
+writer=$!
+"$poolrun" --header --csv head.fifo --failed-out head-left.csv -- echo '{name}' > out26h.txt 2> err26h.txt &
+bg_pid=$!
+sleep 0.5
+signal_when INT true
+kill "$writer" 2> /dev/null || true
+check "stop before the header: exit 130, not a usage error" test "$rc" -eq 130
+check "stop before the header: the summary says the CSV was not read" \
+    contains err26h.txt "the rest of the CSV was not read"
+
+
+# 27. A stop while the run waits for the job log (another process holds it):
+# nothing runs, and an earlier --failed-out is left as it was, not emptied.
+printf 'from,before\n' > left27.csv
+flock wait27.log sleep 30 &
+holder=$!
+for _ in $(seq 100); do flock -n wait27.log true || break; sleep 0.05; done
+"$poolrun" --csv eight.csv --joblog wait27.log --resume --failed-out left27.csv -- \
+    sh -c 'echo "$1" >> runs27.txt' _ '{1}' > /dev/null 2> err27.txt &
+bg_pid=$!
+signal_when TERM contains err27.txt "waiting for the job log"
+kill "$holder" 2> /dev/null || true
+wait "$holder" 2> /dev/null || true
+check "stop while waiting for the job log: exit 143" test "$rc" -eq 143
+check "stop while waiting for the job log: nothing ran" test ! -e runs27.txt
+check "stop while waiting for the job log: --failed-out left as it was" \
+    test "$(cat left27.csv)" = "from,before"
+check "stop while waiting for the job log: said so" contains err27.txt "before any row ran"
 
 finish
