@@ -1697,10 +1697,11 @@ int run_main(int argc, char** argv) {
             write_all(STDERR_FILENO,
                       "poolrun: stopped by " + signal_name(sig) +
                           " while waiting for the job log, before any row ran; " +
-                          (opt.failed_out.empty() ? std::string()
-                                                  : "--failed-out '" + opt.failed_out +
-                                                        "' was left as it was; ") +
-                          "the job log '" + opt.joblog + "' has what was done (finish with --resume)\n");
+                          (opt.failed_out.empty()
+                               ? std::string()
+                               : "--failed-out '" + opt.failed_out + "' was left as it was; ") +
+                          "the job log '" + opt.joblog +
+                          "' has what was done (finish with --resume)\n");
             return 128 + sig;
         }
     }
