@@ -12,14 +12,11 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +24,7 @@
 #include <vector>
 
 #include <poolbench/pools/config.hpp>
+#include <poolbench/pools/detail/per_thread.hpp>
 #include <poolbench/pools/helpers.hpp>
 #include <poolbench/pools/pool.hpp>
 #include <poolbench/pools/task_group.hpp>
@@ -184,41 +182,20 @@ inline const uts_tally& uts_expected() {
 }
 
 // One tally per thread that takes part in a run, each on its own cache
-// lines, found through a thread_local so that a node costs no shared write.
+// lines (detail::per_thread), so that a node costs no shared write.
 // local(): any thread, during the run. total(): after the run's wait, which
 // orders every node's writes before it.
 class uts_tallies {
 public:
-    uts_tally& local() {
-        thread_local std::uint64_t owner = 0;
-        thread_local uts_tally* mine = nullptr;
-        if (owner != m_serial) {
-            std::lock_guard lock(m_mutex);
-            m_records.push_back(std::make_unique<record>());
-            mine = &m_records.back()->tally;
-            owner = m_serial;
-        }
-        return *mine;
-    }
+    uts_tally& local() { return m_tallies.local(); }
     uts_tally total() const {
-        std::lock_guard lock(m_mutex);
         uts_tally t;
-        for (const auto& r : m_records) t += r->tally;
+        m_tallies.for_each([&t](const uts_tally& r) { t += r; });
         return t;
     }
 
 private:
-    struct alignas(k_cache_line) record {
-        uts_tally tally;
-    };
-    static std::uint64_t next_serial() noexcept {
-        static std::atomic<std::uint64_t> serial{0};
-        // relaxed: only uniqueness matters, which the RMW gives.
-        return serial.fetch_add(1, std::memory_order_relaxed) + 1;
-    }
-    const std::uint64_t m_serial = next_serial();
-    mutable std::mutex m_mutex;
-    std::vector<std::unique_ptr<record>> m_records;
+    detail::per_thread<uts_tally> m_tallies;
 };
 
 // One run's shared, read-only state and its tallies.
