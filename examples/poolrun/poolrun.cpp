@@ -542,12 +542,22 @@ unique_fd open_csv(const std::string& path) {
     return fd;
 }
 
+// Whether `path` names the file `b` describes.
+bool same_file(const std::string& path, const struct stat& b) {
+    struct stat a = {};
+    return ::stat(path.c_str(), &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 // Whether `path` names the file open as `fd`.
 bool same_file(const std::string& path, int fd) {
-    struct stat a = {};
     struct stat b = {};
-    return ::stat(path.c_str(), &a) == 0 && ::fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
-           a.st_ino == b.st_ino;
+    return ::fstat(fd, &b) == 0 && same_file(path, b);
+}
+
+// Whether `path` and `other` are one name, or name one existing file.
+bool same_file(const std::string& path, const std::string& other) {
+    struct stat b = {};
+    return path == other || (::stat(other.c_str(), &b) == 0 && same_file(path, b));
 }
 
 // Opened (and emptied) only once the job log is locked: a run stopped while
@@ -664,8 +674,8 @@ std::string command_problem(const std::string& name) {
 
 // A read-only streambuf over a file descriptor that reports end of input as
 // soon as the stop fd becomes readable (stop_fd -1: never), so a stop
-// interrupts a blocked read of stdin, until ignore_stop(). A record read
-// when that happened may be cut short (cut_by_stop()). Not thread-safe.
+// interrupts a blocked read of stdin. A record read when that happened may
+// be cut short (cut_by_stop()). Not thread-safe.
 class fd_streambuf : public std::streambuf {
 public:
     fd_streambuf(int fd, int stop_fd) : m_fd(fd), m_stop_fd(stop_fd) {}
@@ -688,9 +698,6 @@ public:
         pollfd fd = {m_fd, POLLIN, 0};
         return ::poll(&fd, 1, timeout_ms) > 0;
     }
-
-    // From now on reads go on to the end of the input, stop or no stop.
-    void ignore_stop() noexcept { m_stop_fd = -1; }
 
     // Puts `bytes` back in front of what is left to read, so that they are
     // read again, first.
@@ -730,8 +737,8 @@ protected:
 
 private:
     static constexpr std::size_t k_buffer_size = 64 * 1024;
-    int m_fd;
-    int m_stop_fd;
+    const int m_fd;
+    const int m_stop_fd;
     int m_error = 0;
     bool m_stopped = false;
     std::vector<char> m_buffer = std::vector<char>(k_buffer_size);
@@ -1085,10 +1092,7 @@ private:
         }
         const bool rest = !at_end && m_files.csv_is_regular;
         std::stringbuf in_hand_only(in_hand, std::ios_base::in);
-        if (rest) {
-            input.put_back(in_hand);
-            input.ignore_stop();
-        }
+        if (rest) input.put_back(in_hand);  // a regular file: read with no stop fd
         csv_reader reader(rest ? static_cast<std::streambuf&>(input) : in_hand_only);
         reader.continues_input();
         bool kept = false;
@@ -1678,12 +1682,9 @@ int run_main(int argc, char** argv) {
         throw usage_error("--joblog '" + opt.joblog + "' is the CSV being read");
     }
     if (!opt.joblog.empty() && !opt.failed_out.empty() && opt.failed_out != "-") {
-        // Before the log is created or locked; open_failed_out() checks again.
-        struct stat a = {};
-        struct stat b = {};
-        if (opt.joblog == opt.failed_out ||
-            (::stat(opt.joblog.c_str(), &a) == 0 && ::stat(opt.failed_out.c_str(), &b) == 0 &&
-             a.st_dev == b.st_dev && a.st_ino == b.st_ino)) {
+        // Before the log is created or locked; open_failed_out() checks again
+        // (a link to a log that does not exist yet).
+        if (same_file(opt.failed_out, opt.joblog)) {
             throw usage_error("--failed-out '" + opt.failed_out + "' is the job log");
         }
     }

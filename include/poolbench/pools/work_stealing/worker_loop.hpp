@@ -36,8 +36,8 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
         // touching the search count or the pending count. Until it goes
         // idle the worker counts as busy for both protocols, which only
         // costs a wake-up: it searches again, counted, before it ever parks.
-        // It still hands the search on when it leaves more behind (idle
-        // protocol step 2).
+        // It still hands the search on when nobody searches and work is
+        // left behind or anywhere else (idle protocol step 2).
         auto left = work_stealing::left_behind::nothing;
         if ((t = quick_look(self, left)) != nullptr) {
             if (m_count > 1) m_idle.hand_on_search(left, [this] { return work_visible(); });
