@@ -464,7 +464,7 @@ check "cut record: --failed-out holds rows 2 to 8 as they are in the CSV" \
 # On a pipe the stop ends the read itself: a record cut short by it is left
 # out of --failed-out (its rest was never read), and the summary says so.
 mkfifo cut.fifo
-{ printf '1,a\n2,b\n3,"cut'; sleep 30; } > cut.fifo &
+{ printf '1,a\n2,b\n3,"cut'; exec sleep 30; } > cut.fifo &
 writer=$!
 "$poolrun" -w 1 --delay 5 --csv cut.fifo --joblog cutp.log --failed-out cutp-left.csv -- true \
     > out26p.txt 2> err26p.txt &
@@ -487,7 +487,6 @@ kill "$writer" 2> /dev/null || true
 check "stop before the header: exit 130, not a usage error" test "$rc" -eq 130
 check "stop before the header: the summary says the CSV was not read" \
     contains err26h.txt "the rest of the CSV was not read"
-
 
 # 27. A stop while the run waits for the job log (another process holds it):
 # nothing runs, and an earlier --failed-out is left as it was, not emptied.

@@ -71,10 +71,9 @@ for sig in INT KILL TERM KILL HUP TERM; do
         # (0 or 1 if the run ended before the signal came)
         check "SIG$sig: exit 128+N" test "$rc" -eq "$(($(kill -l "$sig") + 128))" -o "$rc" -le 1
         # Stopped while a killed run's commands still held the job log, or
-        # before poolrun took over its signals (no summary at all): nothing
-        # ran, and --failed-out was left as it was.
-        if ! tail -n +$((err_before + 1)) poolrun.err | grep -q '^poolrun: ran ' ||
-            tail -n 1 poolrun.err | grep -q 'while waiting for the job log, before any row ran'; then
+        # before poolrun took over its signals: no summary, nothing ran, and
+        # --failed-out was left as it was.
+        if ! tail -n +$((err_before + 1)) poolrun.err | grep -q '^poolrun: ran '; then
             check "SIG$sig: stopped before the run began, --failed-out untouched" \
                 test "$(cksum < left.csv)" = "$left_before"
             continue
