@@ -4,9 +4,9 @@
 // with poolbench::asio.)
 #pragma once
 
-#include <poolbench/pools/all_pools.hpp>
-#include <poolbench/pools/any_pool.hpp>
-#include <poolbench/pools/default_pool.hpp>
-#include <poolbench/pools/helpers.hpp>
-#include <poolbench/pools/pool.hpp>
-#include <poolbench/pools/task_group.hpp>
+#include <pools/all_pools.hpp>
+#include <pools/any_pool.hpp>
+#include <pools/default_pool.hpp>
+#include <pools/helpers.hpp>
+#include <pools/pool.hpp>
+#include <pools/task_group.hpp>

@@ -11,7 +11,7 @@
 
 #include <atomic>
 
-#include <poolbench/base/sanitizer.hpp>
+#include <base/sanitizer.hpp>
 
 namespace poolbench::detail {
 

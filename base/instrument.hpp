@@ -18,7 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include <poolbench/base/cache_line.hpp>
+#include <base/cache_line.hpp>
 
 namespace poolbench::detail::instrument {
 

@@ -40,7 +40,7 @@
 #include <oneapi/tbb/task_group.h>
 #endif
 
-#include <poolbench/pools/detail/per_thread.hpp>
+#include <pools/detail/per_thread.hpp>
 
 #include "measure.hpp"
 #include "research.hpp"

@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include <poolbench/base/cpu_relax.hpp>
+#include <base/cpu_relax.hpp>
 
 namespace poolbench::bench {
 

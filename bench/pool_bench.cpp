@@ -63,7 +63,7 @@
 #include <type_traits>
 #include <vector>
 
-#include <poolbench/pools/all_pools.hpp>
+#include <pools/all_pools.hpp>
 
 #include "baselines.hpp"
 #include "context.hpp"

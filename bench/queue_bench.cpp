@@ -16,10 +16,10 @@
 #include <benchmark/benchmark.h>
 #include <concurrentqueue/concurrentqueue.h>
 
-#include <poolbench/queues/chase_lev_deque.hpp>
-#include <poolbench/queues/moodycamel_queue.hpp>
-#include <poolbench/queues/mpmc_ring.hpp>
-#include <poolbench/queues/mutex_queue.hpp>
+#include <queues/chase_lev_deque.hpp>
+#include <queues/moodycamel_queue.hpp>
+#include <queues/mpmc_ring.hpp>
+#include <queues/mutex_queue.hpp>
 
 #if POOLBENCH_HAS_TBB
 #include <tbb/concurrent_queue.h>

@@ -23,11 +23,11 @@
 #include <utility>
 #include <vector>
 
-#include <poolbench/pools/config.hpp>
-#include <poolbench/pools/detail/per_thread.hpp>
-#include <poolbench/pools/helpers.hpp>
-#include <poolbench/pools/pool.hpp>
-#include <poolbench/pools/task_group.hpp>
+#include <pools/config.hpp>
+#include <pools/detail/per_thread.hpp>
+#include <pools/helpers.hpp>
+#include <pools/pool.hpp>
+#include <pools/task_group.hpp>
 
 #include "measure.hpp"
 #include "workloads.hpp"

@@ -23,9 +23,9 @@
 #include <utility>
 #include <vector>
 
-#include <poolbench/base/instrument.hpp>
-#include <poolbench/pools/pool.hpp>
-#include <poolbench/pools/task_group.hpp>
+#include <base/instrument.hpp>
+#include <pools/pool.hpp>
+#include <pools/task_group.hpp>
 
 #include "context.hpp"
 #include "measure.hpp"

@@ -1,4 +1,6 @@
-# Install rules: headers under include/poolbench/{base,pools,queues}, the CMake
+# Install rules: poolbench.hpp in include/ and the headers under
+# include/poolbench/{base,pools,queues} (both folders on the exported
+# target's include path, so <poolbench.hpp> and <pools/...> resolve), the CMake
 # package poolbench (find_package(poolbench CONFIG REQUIRED)), and poolrun.
 # The tbb and asio pools are components so that only their users need oneTBB
 # or Boost:
@@ -8,8 +10,9 @@ include(CMakePackageConfigHelpers)
 
 set(POOLBENCH_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/poolbench)
 
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/poolbench DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.hpp")
+install(FILES ${PROJECT_SOURCE_DIR}/poolbench.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/base ${PROJECT_SOURCE_DIR}/queues ${PROJECT_SOURCE_DIR}/pools
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/poolbench FILES_MATCHING PATTERN "*.hpp")
 
 install(TARGETS poolbench EXPORT poolbench-targets)
 install(EXPORT poolbench-targets NAMESPACE poolbench:: DESTINATION ${POOLBENCH_CMAKE_DIR})

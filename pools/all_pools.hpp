@@ -7,16 +7,16 @@
 
 #include <tuple>
 
-#include <poolbench/pools/lockfree_pool.hpp>
-#include <poolbench/pools/mutex_pool.hpp>
-#include <poolbench/pools/sequential_pool.hpp>
-#include <poolbench/pools/thread_per_job_pool.hpp>
-#include <poolbench/pools/work_stealing_pool.hpp>
+#include <pools/lockfree_pool.hpp>
+#include <pools/mutex_pool.hpp>
+#include <pools/sequential_pool.hpp>
+#include <pools/thread_per_job_pool.hpp>
+#include <pools/work_stealing_pool.hpp>
 #if defined(POOLBENCH_HAS_TBB)
-#include <poolbench/pools/tbb_pool.hpp>
+#include <pools/tbb_pool.hpp>
 #endif
 #if defined(POOLBENCH_HAS_ASIO)
-#include <poolbench/pools/asio_pool.hpp>
+#include <pools/asio_pool.hpp>
 #endif
 
 namespace poolbench {

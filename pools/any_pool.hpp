@@ -15,10 +15,10 @@
 #include <utility>
 #include <vector>
 
-#include <poolbench/pools/all_pools.hpp>
-#include <poolbench/pools/default_pool.hpp>
-#include <poolbench/pools/job.hpp>
-#include <poolbench/pools/pool.hpp>
+#include <pools/all_pools.hpp>
+#include <pools/default_pool.hpp>
+#include <pools/job.hpp>
+#include <pools/pool.hpp>
 
 namespace poolbench {
 

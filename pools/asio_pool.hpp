@@ -20,11 +20,11 @@
 #include <utility>
 #include <vector>
 
-#include <poolbench/pools/detail/completion.hpp>
-#include <poolbench/pools/detail/counters.hpp>
-#include <poolbench/pools/detail/run_job.hpp>
-#include <poolbench/pools/job.hpp>
-#include <poolbench/pools/pool.hpp>
+#include <pools/detail/completion.hpp>
+#include <pools/detail/counters.hpp>
+#include <pools/detail/run_job.hpp>
+#include <pools/job.hpp>
+#include <pools/pool.hpp>
 
 namespace poolbench {
 

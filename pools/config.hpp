@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-#include <poolbench/base/cache_line.hpp>
+#include <base/cache_line.hpp>
 
 namespace poolbench {
 

@@ -4,7 +4,7 @@
 // machine). Re-run scripts/sweep on yours to check.
 #pragma once
 
-#include <poolbench/pools/work_stealing_pool.hpp>
+#include <pools/work_stealing_pool.hpp>
 
 namespace poolbench {
 

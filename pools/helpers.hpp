@@ -16,8 +16,8 @@
 #include <type_traits>
 #include <utility>
 
-#include <poolbench/pools/pool.hpp>
-#include <poolbench/pools/task_group.hpp>
+#include <pools/pool.hpp>
+#include <pools/task_group.hpp>
 
 namespace poolbench {
 

@@ -7,9 +7,9 @@
 
 #include <string_view>
 
-#include <poolbench/pools/job.hpp>
-#include <poolbench/pools/queue_pool.hpp>
-#include <poolbench/queues/moodycamel_queue.hpp>
+#include <pools/job.hpp>
+#include <pools/queue_pool.hpp>
+#include <queues/moodycamel_queue.hpp>
 
 namespace poolbench {
 

@@ -6,9 +6,9 @@
 
 #include <string_view>
 
-#include <poolbench/pools/job.hpp>
-#include <poolbench/pools/queue_pool.hpp>
-#include <poolbench/queues/mutex_queue.hpp>
+#include <pools/job.hpp>
+#include <pools/queue_pool.hpp>
+#include <queues/mutex_queue.hpp>
 
 namespace poolbench {
 

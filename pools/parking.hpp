@@ -36,9 +36,9 @@
 #include <atomic>
 #include <cstdint>
 
-#include <poolbench/base/fence.hpp>
-#include <poolbench/base/instrument.hpp>
-#include <poolbench/pools/config.hpp>
+#include <base/fence.hpp>
+#include <base/instrument.hpp>
+#include <pools/config.hpp>
 
 namespace poolbench {
 

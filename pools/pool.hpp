@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include <poolbench/pools/job.hpp>
+#include <pools/job.hpp>
 
 namespace poolbench {
 

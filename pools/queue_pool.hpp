@@ -20,16 +20,16 @@
 #include <utility>
 #include <vector>
 
-#include <poolbench/pools/detail/completion.hpp>
-#include <poolbench/pools/detail/counters.hpp>
-#include <poolbench/pools/detail/current_pool.hpp>
-#include <poolbench/pools/detail/idle_spin.hpp>
-#include <poolbench/pools/detail/run_job.hpp>
-#include <poolbench/pools/detail/worker_count.hpp>
-#include <poolbench/pools/job.hpp>
-#include <poolbench/pools/parking.hpp>
-#include <poolbench/pools/pool.hpp>
-#include <poolbench/queues/queue.hpp>
+#include <pools/detail/completion.hpp>
+#include <pools/detail/counters.hpp>
+#include <pools/detail/current_pool.hpp>
+#include <pools/detail/idle_spin.hpp>
+#include <pools/detail/run_job.hpp>
+#include <pools/detail/worker_count.hpp>
+#include <pools/job.hpp>
+#include <pools/parking.hpp>
+#include <pools/pool.hpp>
+#include <queues/queue.hpp>
 
 namespace poolbench {
 

@@ -10,14 +10,14 @@
 #include <string_view>
 #include <utility>
 
-#include <poolbench/pools/detail/completion.hpp>
-#include <poolbench/pools/detail/counters.hpp>
-#include <poolbench/pools/detail/current_pool.hpp>
-#include <poolbench/pools/detail/per_thread.hpp>
-#include <poolbench/pools/detail/run_job.hpp>
-#include <poolbench/pools/detail/worker_count.hpp>
-#include <poolbench/pools/job.hpp>
-#include <poolbench/pools/pool.hpp>
+#include <pools/detail/completion.hpp>
+#include <pools/detail/counters.hpp>
+#include <pools/detail/current_pool.hpp>
+#include <pools/detail/per_thread.hpp>
+#include <pools/detail/run_job.hpp>
+#include <pools/detail/worker_count.hpp>
+#include <pools/job.hpp>
+#include <pools/pool.hpp>
 
 namespace poolbench {
 

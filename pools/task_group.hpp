@@ -18,10 +18,10 @@
 #include <type_traits>
 #include <utility>
 
-#include <poolbench/base/cpu_relax.hpp>
-#include <poolbench/pools/detail/group_counter.hpp>
-#include <poolbench/pools/job.hpp>
-#include <poolbench/pools/pool.hpp>
+#include <base/cpu_relax.hpp>
+#include <pools/detail/group_counter.hpp>
+#include <pools/job.hpp>
+#include <pools/pool.hpp>
 
 namespace poolbench {
 

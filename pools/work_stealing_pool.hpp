@@ -3,4 +3,4 @@
 // in pools/work_stealing/, one role per file (pool.hpp starts there).
 #pragma once
 
-#include <poolbench/pools/work_stealing/pool.hpp>
+#include <pools/work_stealing/pool.hpp>

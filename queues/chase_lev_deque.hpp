@@ -18,11 +18,11 @@
 #include <type_traits>
 #include <utility>
 
-#include <poolbench/base/cache_line.hpp>
-#include <poolbench/base/fence.hpp>
-#include <poolbench/base/instrument.hpp>
-#include <poolbench/base/sanitizer.hpp>
-#include <poolbench/queues/queue.hpp>
+#include <base/cache_line.hpp>
+#include <base/fence.hpp>
+#include <base/instrument.hpp>
+#include <base/sanitizer.hpp>
+#include <queues/queue.hpp>
 
 namespace poolbench {
 

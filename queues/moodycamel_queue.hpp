@@ -16,7 +16,7 @@
 #include <cstddef>
 #include <utility>
 
-#include <poolbench/queues/queue.hpp>
+#include <queues/queue.hpp>
 
 namespace poolbench {
 

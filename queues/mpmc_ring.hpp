@@ -19,8 +19,8 @@
 #include <type_traits>
 #include <utility>
 
-#include <poolbench/base/cache_line.hpp>
-#include <poolbench/queues/queue.hpp>
+#include <base/cache_line.hpp>
+#include <queues/queue.hpp>
 
 namespace poolbench {
 

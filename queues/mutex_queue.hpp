@@ -10,7 +10,7 @@
 #include <mutex>
 #include <utility>
 
-#include <poolbench/queues/queue.hpp>
+#include <queues/queue.hpp>
 
 namespace poolbench {
 

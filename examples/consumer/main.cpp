@@ -2,7 +2,7 @@
 // result through submit_for_result, a parallel_for over an array, and a
 // recursive fork-join through a task group; with the asio component, the
 // asio pool by name. Exits 0 when every answer is right.
-#include <poolbench/pools/poolbench.hpp>
+#include <poolbench.hpp>
 
 #include <algorithm>
 #include <cstdio>

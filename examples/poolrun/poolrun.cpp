@@ -44,8 +44,8 @@
 #include <utility>
 #include <vector>
 
-#include <poolbench/pools/config.hpp>
-#include <poolbench/pools/mutex_pool.hpp>
+#include <pools/config.hpp>
+#include <pools/mutex_pool.hpp>
 
 #include "command_template.hpp"
 #include "csv.hpp"

@@ -12,8 +12,8 @@
 #include <mutex>
 #include <utility>
 
-#include <poolbench/base/instrument.hpp>
-#include <poolbench/pools/config.hpp>
+#include <base/instrument.hpp>
+#include <pools/config.hpp>
 
 namespace poolbench::detail {
 

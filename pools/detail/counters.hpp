@@ -6,8 +6,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include <poolbench/pools/config.hpp>
-#include <poolbench/pools/pool.hpp>
+#include <pools/config.hpp>
+#include <pools/pool.hpp>
 
 namespace poolbench::detail {
 

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <utility>
 
-#include <poolbench/pools/detail/help_until.hpp>
+#include <pools/detail/help_until.hpp>
 
 namespace poolbench::detail {
 

@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include <poolbench/base/cpu_relax.hpp>
+#include <base/cpu_relax.hpp>
 
 namespace poolbench::detail {
 

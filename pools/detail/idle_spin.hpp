@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <thread>
 
-#include <poolbench/base/cpu_relax.hpp>
+#include <base/cpu_relax.hpp>
 
 namespace poolbench::detail {
 

@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-#include <poolbench/pools/config.hpp>
+#include <pools/config.hpp>
 
 namespace poolbench::detail {
 

@@ -8,9 +8,9 @@
 
 #include <exception>
 
-#include <poolbench/pools/detail/completion.hpp>
-#include <poolbench/pools/detail/counters.hpp>
-#include <poolbench/pools/job.hpp>
+#include <pools/detail/completion.hpp>
+#include <pools/detail/counters.hpp>
+#include <pools/job.hpp>
 
 namespace poolbench::detail {
 

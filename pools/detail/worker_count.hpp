@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include <poolbench/pools/config.hpp>
+#include <pools/config.hpp>
 
 namespace poolbench::detail {
 

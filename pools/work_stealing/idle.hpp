@@ -58,11 +58,11 @@
 #include <cstddef>
 #include <cstdint>
 
-#include <poolbench/base/fence.hpp>
-#include <poolbench/base/instrument.hpp>
-#include <poolbench/pools/config.hpp>
-#include <poolbench/pools/detail/idle_spin.hpp>
-#include <poolbench/pools/parking.hpp>
+#include <base/fence.hpp>
+#include <base/instrument.hpp>
+#include <pools/config.hpp>
+#include <pools/detail/idle_spin.hpp>
+#include <pools/parking.hpp>
 
 namespace poolbench::work_stealing {
 

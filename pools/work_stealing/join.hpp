@@ -7,8 +7,8 @@
 #include <type_traits>
 #include <utility>
 
-#include <poolbench/pools/detail/help_until.hpp>
-#include <poolbench/pools/work_stealing/pool.hpp>
+#include <pools/detail/help_until.hpp>
+#include <pools/work_stealing/pool.hpp>
 
 namespace poolbench {
 

@@ -21,20 +21,20 @@
 #include <utility>
 #include <vector>
 
-#include <poolbench/base/cpu_relax.hpp>
-#include <poolbench/pools/detail/completion.hpp>
-#include <poolbench/pools/detail/counters.hpp>
-#include <poolbench/pools/detail/current_pool.hpp>
-#include <poolbench/pools/detail/group_counter.hpp>
-#include <poolbench/pools/detail/idle_spin.hpp>
-#include <poolbench/pools/detail/producer_tokens.hpp>
-#include <poolbench/pools/detail/run_job.hpp>
-#include <poolbench/pools/detail/worker_count.hpp>
-#include <poolbench/pools/job.hpp>
-#include <poolbench/pools/pool.hpp>
-#include <poolbench/pools/work_stealing/idle.hpp>
-#include <poolbench/pools/work_stealing/quiescence.hpp>
-#include <poolbench/pools/work_stealing/worker.hpp>
+#include <base/cpu_relax.hpp>
+#include <pools/detail/completion.hpp>
+#include <pools/detail/counters.hpp>
+#include <pools/detail/current_pool.hpp>
+#include <pools/detail/group_counter.hpp>
+#include <pools/detail/idle_spin.hpp>
+#include <pools/detail/producer_tokens.hpp>
+#include <pools/detail/run_job.hpp>
+#include <pools/detail/worker_count.hpp>
+#include <pools/job.hpp>
+#include <pools/pool.hpp>
+#include <pools/work_stealing/idle.hpp>
+#include <pools/work_stealing/quiescence.hpp>
+#include <pools/work_stealing/worker.hpp>
 
 namespace poolbench {
 
@@ -216,8 +216,8 @@ private:
 
 }  // namespace poolbench
 
-#include <poolbench/pools/work_stealing/join.hpp>
-#include <poolbench/pools/work_stealing/worker_loop.hpp>
+#include <pools/work_stealing/join.hpp>
+#include <pools/work_stealing/worker_loop.hpp>
 
 namespace poolbench {
 static_assert(pool<work_stealing_pool>);

@@ -42,8 +42,8 @@
 #include <cstdint>
 #include <utility>
 
-#include <poolbench/base/fence.hpp>
-#include <poolbench/pools/detail/completion.hpp>
+#include <base/fence.hpp>
+#include <pools/detail/completion.hpp>
 
 namespace poolbench::work_stealing {
 

@@ -13,12 +13,12 @@
 #include <memory>
 #include <utility>
 
-#include <poolbench/base/instrument.hpp>
-#include <poolbench/pools/config.hpp>
-#include <poolbench/pools/detail/counters.hpp>
-#include <poolbench/pools/job.hpp>
-#include <poolbench/pools/work_stealing/quiescence.hpp>
-#include <poolbench/queues/chase_lev_deque.hpp>
+#include <base/instrument.hpp>
+#include <pools/config.hpp>
+#include <pools/detail/counters.hpp>
+#include <pools/job.hpp>
+#include <pools/work_stealing/quiescence.hpp>
+#include <queues/chase_lev_deque.hpp>
 
 namespace poolbench::detail {
 

@@ -14,8 +14,8 @@
 #include <cstddef>
 #include <utility>
 
-#include <poolbench/pools/detail/current_pool.hpp>
-#include <poolbench/pools/work_stealing/pool.hpp>
+#include <pools/detail/current_pool.hpp>
+#include <pools/work_stealing/pool.hpp>
 
 namespace poolbench {
 

@@ -6,6 +6,9 @@ Per-repetition values come from the rows with run_type "iteration"; aggregate
 rows are a fallback for files that hold nothing else (ROW_NAMES.md,
 "Repetitions"). Any input problem raises PlotError, which ends the run with
 exit status 2 and a message that names the file.
+
+Run.view builds a views.View of one workload: load imports views, and views
+never imports load (the Series record both use is in series.py).
 """
 
 import json
@@ -13,8 +16,9 @@ import math
 import os
 import sys
 
-from . import stats
-from .names import REFERENCE, error_kind, parse_name, to_num
+from .names import REFERENCE, parse_name, to_num
+from .series import TIME, Series, series_key
+from .views import View, workload_order
 
 PROG = "plot"
 
@@ -25,9 +29,6 @@ GB_KEYS = {
     "cpu_time", "time_unit", "aggregate_name", "aggregate_unit", "error_occurred",
     "error_message", "label", "skipped", "skip_message",
 }
-# The row's real_time per iteration in ns, kept beside the counters: the T of
-# every speedup T_serial / T. Not a counter, so tables leave it out.
-TIME = "_time_ns"
 TIME_UNITS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
@@ -63,37 +64,6 @@ def read_json(path, required, what="every result folder needs pools.json"):
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise PlotError(path, "no 'benchmarks' list (not Google Benchmark JSON output?)")
     return data
-
-
-class Series:
-    """All repetitions of one benchmark instance: workload/pool/params."""
-
-    def __init__(self, workload, pool, params):
-        self.workload, self.pool, self.params = workload, pool, params
-        self.values = {}   # counter -> [value per repetition]
-        self.errors = []   # error messages, one per failed repetition
-        self._stats = {}
-
-    def stat(self, counter):
-        """stats.Stat (median, lo, hi, n) over repetitions, or None: lo-hi is the
-        95 % bootstrap interval of the median."""
-        if counter not in self._stats:
-            self._stats[counter] = stats.median_ci(self.values.get(counter) or [])
-        return self._stats[counter]
-
-    def error_kind(self):
-        return error_kind(self.errors[0]) if self.errors else None
-
-    def counters(self):
-        """The user counters this row has (not the time)."""
-        return {c for c in self.values if not c.startswith("_")}
-
-    def param_text(self, skip=()):
-        return ", ".join(f"{k}:{v}" for k, v in self.params.items() if k not in skip)
-
-
-def series_key(workload, pool, params):
-    return (workload, pool, tuple(sorted(params.items(), key=lambda kv: kv[0])))
 
 
 def add_rows(series, data, path):
@@ -242,13 +212,11 @@ class Run:
 
     # ---- views
     def workloads(self, queue=False):
-        from .views import workload_order
         names = {s.workload for s in self.series.values()
                  if s.workload != REFERENCE and s.workload.startswith("queue_") == queue}
         return sorted(names, key=workload_order)
 
     def view(self, workload):
-        from .views import View
         if workload not in self.views:
             self.views[workload] = View(self, workload)
         return self.views[workload]

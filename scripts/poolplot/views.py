@@ -8,8 +8,8 @@ example producers:P, grain:G); each facet gets its own panel and table.
 import math
 
 from . import stats
-from .load import TIME
 from .names import BASELINES, SERIAL, SIZE_KEYS, is_baseline, sort_key
+from .series import TIME
 
 # workload -> (counter plotted and ranked, higher is better, axis label)
 FIGURES = {

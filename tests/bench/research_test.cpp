@@ -7,7 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <poolbench/pools/poolbench.hpp>
+#include <poolbench.hpp>
 #include <string_view>
 #include <vector>
 

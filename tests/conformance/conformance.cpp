@@ -13,7 +13,7 @@
 #include <future>
 #include <memory>
 #include <numeric>
-#include <poolbench/pools/poolbench.hpp>
+#include <poolbench.hpp>
 #include <stdexcept>
 #include <string>
 #include <thread>

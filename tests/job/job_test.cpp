@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
-#include <poolbench/pools/job.hpp>
+#include <pools/job.hpp>
 #include <stdexcept>
 #include <utility>
 

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include <poolbench/pools/work_stealing/idle.hpp>
+#include <pools/work_stealing/idle.hpp>
 
 namespace {
 

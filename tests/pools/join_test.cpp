@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include <poolbench/pools/task_group.hpp>
-#include <poolbench/pools/work_stealing_pool.hpp>
+#include <pools/task_group.hpp>
+#include <pools/work_stealing_pool.hpp>
 
 namespace {
 

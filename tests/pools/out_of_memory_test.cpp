@@ -16,8 +16,8 @@
 #include <new>
 #include <thread>
 
-#include <poolbench/pools/task_group.hpp>
-#include <poolbench/pools/work_stealing_pool.hpp>
+#include <pools/task_group.hpp>
+#include <pools/work_stealing_pool.hpp>
 
 // This file's operator new takes its memory from malloc, so its operator
 // delete must free() it; GCC, seeing both inlined at a delete of a new'd

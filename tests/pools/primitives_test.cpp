@@ -18,11 +18,11 @@
 #include <thread>
 #include <vector>
 
-#include <poolbench/base/sanitizer.hpp>
-#include <poolbench/pools/detail/completion.hpp>
-#include <poolbench/pools/detail/group_counter.hpp>
-#include <poolbench/pools/detail/per_thread.hpp>
-#include <poolbench/pools/parking.hpp>
+#include <base/sanitizer.hpp>
+#include <pools/detail/completion.hpp>
+#include <pools/detail/group_counter.hpp>
+#include <pools/detail/per_thread.hpp>
+#include <pools/parking.hpp>
 
 namespace {
 

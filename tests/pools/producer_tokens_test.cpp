@@ -8,7 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
-#include <poolbench/pools/detail/producer_tokens.hpp>
+#include <pools/detail/producer_tokens.hpp>
 #include <thread>
 #include <vector>
 

@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
-#include <poolbench/pools/detail/completion.hpp>
-#include <poolbench/pools/work_stealing/quiescence.hpp>
-#include <poolbench/queues/chase_lev_deque.hpp>
+#include <pools/detail/completion.hpp>
+#include <pools/work_stealing/quiescence.hpp>
+#include <queues/chase_lev_deque.hpp>
 
 namespace {
 

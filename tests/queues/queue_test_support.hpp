@@ -7,11 +7,11 @@
 
 #include <doctest/doctest.h>
 
-#include <poolbench/base/sanitizer.hpp>
-#include <poolbench/queues/chase_lev_deque.hpp>
-#include <poolbench/queues/moodycamel_queue.hpp>
-#include <poolbench/queues/mpmc_ring.hpp>
-#include <poolbench/queues/mutex_queue.hpp>
+#include <base/sanitizer.hpp>
+#include <queues/chase_lev_deque.hpp>
+#include <queues/moodycamel_queue.hpp>
+#include <queues/mpmc_ring.hpp>
+#include <queues/mutex_queue.hpp>
 
 #include <algorithm>
 #include <atomic>

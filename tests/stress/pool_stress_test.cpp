@@ -9,7 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
-#include <poolbench/pools/poolbench.hpp>
+#include <poolbench.hpp>
 #include <random>
 #include <stdexcept>
 #include <string_view>

@@ -3,7 +3,7 @@
 // Call it from inside a job of `pool`.
 #pragma once
 
-#include <poolbench/pools/task_group.hpp>
+#include <pools/task_group.hpp>
 
 namespace poolbench::test {
 

@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include <poolbench/pools/all_pools.hpp>
+#include <pools/all_pools.hpp>
 
 TYPE_TO_STRING_AS(poolbench::mutex_pool::name.data(), poolbench::mutex_pool);
 TYPE_TO_STRING_AS(poolbench::lockfree_pool::name.data(), poolbench::lockfree_pool);
