@@ -1,4 +1,4 @@
-// The research workloads' own answers (bench/research.hpp): the serial
+// The research workloads' own answers (bench/workloads/): the serial
 // traversals give the figures WORKLOADS.md states (the full uts tree's size
 // and depth, the n-queens counts), and every pool in all_pools gives the same
 // answers as the serial run, with parameters small enough for the sanitizer
@@ -11,8 +11,11 @@
 #include <string_view>
 #include <vector>
 
-#include "../../bench/research.hpp"
 #include "../support/pool_names.hpp"
+#include "workloads/bursty.hpp"
+#include "workloads/loops.hpp"
+#include "workloads/nqueens.hpp"
+#include "workloads/uts.hpp"
 
 namespace {
 
