@@ -1,7 +1,7 @@
 // Uses an installed poolbench the way a program would: the default pool, a
 // result through submit_for_result, a parallel_for over an array, and a
-// recursive fork-join through a task group; with the asio component, the
-// asio pool by name. Exits 0 when every answer is right.
+// recursive fork-join through a task group; with the tbb and asio
+// components, those pools by name. Exits 0 when every answer is right.
 #include <poolbench.hpp>
 
 #include <algorithm>
@@ -48,6 +48,17 @@ int main() {
 
     const bool answer_ok = answer.get() == 42;
     bool ok = answer_ok && sum == 333332833333500000L && fib25 == 75025;
+
+#if defined(POOLBENCH_HAS_TBB)
+    // With the tbb component: a oneTBB task arena behind the same interface.
+    auto tbb = poolbench::make_pool("tbb", 2);
+    std::vector<int> cubes(1000);
+    for (int i = 0; i < 1000; ++i) tbb.submit([&cubes, i] { cubes[i] = i * i * i; });
+    tbb.wait();
+    const bool tbb_ok = std::accumulate(cubes.begin(), cubes.end(), 0L) == 249500250000L;
+    std::printf("tbb pool: %s\n", tbb_ok ? "ok" : "WRONG");
+    ok = ok && tbb_ok;
+#endif
 
 #if defined(POOLBENCH_HAS_ASIO)
     // With the asio component: the same interface over boost::asio::thread_pool,
