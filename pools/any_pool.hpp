@@ -4,8 +4,13 @@
 // for programs that take the pool from a flag or a config file.
 // any_pool satisfies the pool concept itself (its static name is "any";
 // pool_name() says which pool it holds). Thread-safety: as the held pool's.
+// Which pools it knows depends on the build (POOLBENCH_HAS_TBB, _ASIO), so
+// it lives in the inline namespace that all_pools.hpp names after that set:
+// TUs built with different sets get different any_pools (a mismatch between
+// them is a link error, never one TU's registry silently used by another).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
@@ -17,14 +22,19 @@
 
 #include <pools/all_pools.hpp>
 #include <pools/default_pool.hpp>
+#include <pools/detail/worker_count.hpp>
 #include <pools/job.hpp>
 #include <pools/pool.hpp>
 
 namespace poolbench {
+inline namespace POOLBENCH_POOL_SET {
 
 class any_pool {
 public:
     static constexpr std::string_view name = "any";
+
+    // The default pool with default_worker_count() workers.
+    any_pool() : any_pool(default_worker_count()) {}
 
     // The default pool with `workers` workers.
     explicit any_pool(std::size_t workers) : any_pool(default_pool::name, workers) {}
@@ -42,6 +52,14 @@ public:
         m_impl->submit(job(std::forward<F>(f)));
     }
     void wait() { m_impl->wait(); }
+    // A timeout beyond 200 years (nanoseconds reach 292) waits 200 years.
+    template <class Rep, class Period>
+    bool wait_for(const std::chrono::duration<Rep, Period>& timeout) {
+        constexpr std::chrono::nanoseconds k_longest = std::chrono::hours(24 * 365 * 200);
+        const std::chrono::duration<double, std::nano> t = timeout;
+        return m_impl->wait_for(t >= k_longest ? k_longest
+                                               : std::chrono::ceil<std::chrono::nanoseconds>(t));
+    }
     bool try_run_pending() { return m_impl->try_run_pending(); }
     bool in_worker() const { return m_impl->in_worker(); }
     std::size_t worker_count() const { return m_impl->worker_count(); }
@@ -60,6 +78,7 @@ private:
         virtual ~impl() = default;
         virtual void submit(job&& j) = 0;
         virtual void wait() = 0;
+        virtual bool wait_for(std::chrono::nanoseconds timeout) = 0;
         virtual bool try_run_pending() = 0;
         virtual bool in_worker() const = 0;
         virtual std::size_t worker_count() const = 0;
@@ -72,6 +91,7 @@ private:
         explicit model(std::size_t workers) : pool(workers) {}
         void submit(job&& j) override { pool.submit(std::move(j)); }
         void wait() override { pool.wait(); }
+        bool wait_for(std::chrono::nanoseconds timeout) override { return pool.wait_for(timeout); }
         bool try_run_pending() override {
             if constexpr (helping_pool<P>) {
                 return pool.try_run_pending();
@@ -122,6 +142,7 @@ private:
 };
 
 static_assert(pool<any_pool>);
+static_assert(timed_pool<any_pool>);
 static_assert(helping_pool<any_pool>);
 
 // The pool called `name` (see pool_names()) with `workers` workers.
@@ -134,5 +155,7 @@ inline any_pool make_pool(std::string_view name, std::size_t workers) {
 inline std::vector<std::string_view> pool_names() {
     return any_pool::names();
 }
+
+}  // namespace POOLBENCH_POOL_SET
 
 }  // namespace poolbench

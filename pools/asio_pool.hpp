@@ -5,7 +5,10 @@
 // enters asio's shared queue like any other. asio cannot run one pending
 // handler on a thread that asks for it, so this pool does not help while
 // waiting: a task_group wait inside one of its jobs spins while its stolen
-// children finish. submit(), wait(), stats(), worker_count() are thread-safe.
+// children finish. asio does not number its threads: this pool numbers them
+// 0..W-1 in the order they first run one of its jobs (this_worker_index()
+// is that number inside a job, and nullopt on an asio thread between jobs).
+// submit(), wait(), wait_for(), stats(), worker_count() are thread-safe.
 // Needs poolbench::asio (Boost.Asio); defines nothing without POOLBENCH_HAS_ASIO.
 #pragma once
 
@@ -14,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -22,15 +26,22 @@
 
 #include <pools/detail/completion.hpp>
 #include <pools/detail/counters.hpp>
+#include <pools/detail/current_pool.hpp>
+#include <pools/detail/help_until.hpp>
 #include <pools/detail/run_job.hpp>
+#include <pools/detail/worker_count.hpp>
 #include <pools/job.hpp>
 #include <pools/pool.hpp>
+#include <pools/worker_index.hpp>
 
 namespace poolbench {
 
 class asio_pool {
 public:
     static constexpr std::string_view name = "asio";
+
+    // default_worker_count() workers.
+    asio_pool() : asio_pool(default_worker_count()) {}
 
     explicit asio_pool(std::size_t workers)
         : m_count(detail::checked_worker_count(workers, name.data())),
@@ -66,6 +77,14 @@ public:
         m_completion.wait();
     }
 
+    // wait() for at most `timeout`: false when it ran out first (the jobs
+    // keep running; their exceptions stay for a later wait).
+    template <class Rep, class Period>
+    bool wait_for(const std::chrono::duration<Rep, Period>& timeout) {
+        detail::check_not_in_own_job(this, name.data(), "wait_for()");
+        return m_completion.wait_until(detail::deadline_after(timeout));
+    }
+
     bool in_worker() const noexcept { return detail::tl_current_pool == this; }
     std::size_t worker_count() const noexcept { return m_count; }
 
@@ -84,26 +103,28 @@ private:
         job work;
         void operator()() {
             detail::current_pool_scope scope(pool);
-            detail::run_job(work, pool->m_completion, pool->counters_of_this_thread());
+            const std::size_t i = pool->index_of_this_thread();
+            detail::worker_index_scope index(i);
+            detail::run_job(work, pool->m_completion, pool->m_counters[i]);
         }
     };
 
-    // Each of asio's threads takes a record of its own the first time it runs
-    // one of this pool's jobs (single writer, as worker_counters requires).
-    // Only this pool's m_count threads ever run its handlers, so there are
-    // never more claims than records; the clamp only guards the index.
-    // Pools are told apart by a serial number, not their address, which a
-    // later pool may reuse.
-    detail::worker_counters& counters_of_this_thread() {
+    // Each of asio's threads takes an index (and the counter record at it)
+    // of its own the first time it runs one of this pool's jobs (single
+    // writer, as worker_counters requires). Only this pool's m_count threads
+    // ever run its handlers, so there are never more claims than records;
+    // the clamp only guards the index. Pools are told apart by a serial
+    // number, not their address, which a later pool may reuse.
+    std::size_t index_of_this_thread() noexcept {
         thread_local std::uint64_t owner = 0;
-        thread_local detail::worker_counters* mine = nullptr;
+        thread_local std::size_t mine = 0;
         if (owner != m_serial) {
             // relaxed: only uniqueness of the index matters, which the RMW gives.
             const auto i = m_next_record.fetch_add(1, std::memory_order_relaxed);
-            mine = &m_counters[std::min(i, m_count - 1)];
+            mine = std::min(i, m_count - 1);
             owner = m_serial;
         }
-        return *mine;
+        return mine;
     }
 
     static std::uint64_t next_serial() noexcept {
@@ -123,5 +144,6 @@ private:
 };
 
 static_assert(pool<asio_pool>);
+static_assert(timed_pool<asio_pool>);
 
 }  // namespace poolbench

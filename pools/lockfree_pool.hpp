@@ -21,6 +21,7 @@ struct queue_pool_traits<moodycamel_queue<job>> {
 using lockfree_pool = queue_pool<moodycamel_queue<job>>;
 
 static_assert(pool<lockfree_pool>);
+static_assert(timed_pool<lockfree_pool>);
 static_assert(helping_pool<lockfree_pool>);
 
 }  // namespace poolbench

@@ -20,6 +20,7 @@ struct queue_pool_traits<mutex_queue<job>> {
 using mutex_pool = queue_pool<mutex_queue<job>>;
 
 static_assert(pool<mutex_pool>);
+static_assert(timed_pool<mutex_pool>);
 static_assert(helping_pool<mutex_pool>);
 
 }  // namespace poolbench

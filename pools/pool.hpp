@@ -5,6 +5,7 @@
 // also satisfy `helping_pool`; task_group uses that to make fork-join safe.
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -79,14 +80,20 @@ inline constexpr execution_model execution_model_of = [] {
 //
 //  * P p(workers): starts `workers` worker threads. workers == 0 or above
 //    k_max_workers throws std::invalid_argument naming the value; never hangs.
+//    poolbench's pools also have P p (one worker per CPU the process may run
+//    on) and P p(pool_options{...}) (pools/options.hpp); the concept asks
+//    for the worker count only.
 //  * p.submit(f): f is any void() callable (stored in a poolbench::job, so a
 //    small lambda is not heap-allocated). Thread-safe, also from inside a job
 //    of the same pool (nested submission). Every submitted job runs exactly
 //    once, on some worker (or, for `sequential`, inline).
-//  * p.wait(): returns once every job submitted before the call, and every job
-//    those jobs submitted, has finished; writes made by those jobs are visible
-//    to the caller afterwards. Several threads may wait at once, also while
-//    others keep submitting. A job that throws does not kill its worker or
+//  * p.wait(): returns once no job of the pool is pending: every job
+//    submitted before the call, every job those jobs submitted, and any job
+//    other threads submitted before the pool ran dry, has finished; writes
+//    made by those jobs are visible to the caller afterwards. Several threads
+//    may wait at once; while others keep submitting, a wait may last as long
+//    as they do (it waits for the pool, not for a snapshot of its jobs: a
+//    task_group waits for its own children only). A job that throws does not kill its worker or
 //    cancel any other job; wait() rethrows the first exception thrown since
 //    the previous wait() returned (later ones are only counted in
 //    stats().exceptions), and the pool stays usable. Calling wait() from
@@ -108,6 +115,17 @@ concept pool = std::constructible_from<P, std::size_t> && requires(P& p, const P
     { cp.in_worker() } -> std::same_as<bool>;
     { P::name } -> std::convertible_to<std::string_view>;
     { cp.stats() } -> std::same_as<pool_stats>;
+};
+
+// A pool with a timed wait-for-all: p.wait_for(d) is p.wait() that returns
+// false when the duration d runs out first (the jobs keep running, their
+// exceptions stay for a later wait) and true as wait() returns otherwise.
+// Every poolbench pool (and any_pool) is one; it is a concept of its own,
+// beside `pool`, so that a pool written elsewhere against `pool` alone
+// still satisfies it and still works with task_group and the helpers.
+template <class P>
+concept timed_pool = pool<P> && requires(P& p) {
+    { p.wait_for(std::chrono::milliseconds(1)) } -> std::same_as<bool>;
 };
 
 // A pool that can run one of its pending jobs on a thread that is currently

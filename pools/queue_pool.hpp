@@ -6,7 +6,9 @@
 //    condition variable, the textbook pattern;
 //  - any other queue: an idle worker polls for a while, then parks on an
 //    event_count (parking.hpp) with prepare-wait / re-check / commit-wait.
-// submit(), wait(), stats(), worker_count() are thread-safe.
+// Workers are numbered 0..W-1 (this_worker_index()) and take pool_options
+// (names, start/stop hooks: detail/worker_threads.hpp).
+// submit(), wait(), wait_for(), stats(), worker_count() are thread-safe.
 #pragma once
 
 #include <atomic>
@@ -23,10 +25,13 @@
 #include <pools/detail/completion.hpp>
 #include <pools/detail/counters.hpp>
 #include <pools/detail/current_pool.hpp>
+#include <pools/detail/help_until.hpp>
 #include <pools/detail/idle_spin.hpp>
 #include <pools/detail/run_job.hpp>
 #include <pools/detail/worker_count.hpp>
+#include <pools/detail/worker_threads.hpp>
 #include <pools/job.hpp>
+#include <pools/options.hpp>
 #include <pools/parking.hpp>
 #include <pools/pool.hpp>
 #include <queues/queue.hpp>
@@ -70,17 +75,15 @@ public:
     static constexpr kept_counters k_kept_counters{.parks = true,
                                                    .wakeups = !blocking_queue<Queue>};
 
-    explicit queue_pool(std::size_t workers)
-        : m_workers(detail::checked_worker_count(workers, name.data())) {
-        m_threads.reserve(workers);
-        try {
-            for (std::size_t i = 0; i < workers; ++i) {
-                m_threads.emplace_back([this, i] { worker_main(m_workers[i]); });
-            }
-        } catch (...) {
-            shut_down();
-            throw;
-        }
+    // default_worker_count() workers.
+    queue_pool() : queue_pool(pool_options{}) {}
+    explicit queue_pool(std::size_t workers) : queue_pool(pool_options{.workers = workers}) {}
+    explicit queue_pool(pool_options options)
+        : m_workers(detail::checked_worker_count(options.workers, name.data())),
+          m_threads(std::move(options)) {
+        m_threads.start(
+            m_workers.size(), [this](std::size_t i) { worker_main(m_workers[i]); },
+            [this]() noexcept { stop_workers(); });
     }
 
     queue_pool(const queue_pool&) = delete;
@@ -120,12 +123,20 @@ public:
         m_completion.wait();
     }
 
+    // wait() for at most `timeout`: false when it ran out first (the jobs
+    // keep running; their exceptions stay for a later wait).
+    template <class Rep, class Period>
+    bool wait_for(const std::chrono::duration<Rep, Period>& timeout) {
+        detail::check_not_in_own_job(this, name.data(), "wait_for()");
+        return m_completion.wait_until(detail::deadline_after(timeout));
+    }
+
     // Runs one queued job on the calling worker, if there is one. Only from
     // inside a job of this pool (task_group's help-while-waiting).
     bool try_run_pending() {
         job j;
         if (!pop(j)) return false;
-        detail::run_job(j, m_completion, m_workers[t_worker_index].counters);
+        detail::run_job(j, m_completion, m_workers[detail::tl_worker_index].counters);
         return true;
     }
 
@@ -185,7 +196,6 @@ private:
 
     void worker_main(worker& self) {
         detail::current_pool_scope scope(this);
-        t_worker_index = static_cast<std::size_t>(&self - m_workers.data());
         [[maybe_unused]] auto tokens = make_tokens();
         job j;
         while (next_job(j, self)) detail::run_job(j, m_completion, self.counters);
@@ -211,6 +221,12 @@ private:
     }
 
     void shut_down() noexcept {
+        stop_workers();
+        m_threads.join();
+    }
+
+    // Tells the workers to leave once the queue is empty.
+    void stop_workers() noexcept {
         if constexpr (blocking_queue<Queue>) {
             m_queue.close();
         } else {
@@ -218,13 +234,10 @@ private:
             m_stopping.store(true, std::memory_order_release);
             m_parking.notify_all();
         }
-        for (auto& t : m_threads) {
-            if (t.joinable()) t.join();
-        }
     }
 
-    // The calling worker's index and tokens; set by worker_main for its life.
-    static inline thread_local std::size_t t_worker_index = 0;
+    // The calling worker's tokens; set by worker_main for its life (its
+    // index is detail::tl_worker_index, set by detail::worker_threads).
     static inline thread_local typename detail::queue_tokens<Queue>::producer* t_producer = nullptr;
     static inline thread_local typename detail::queue_tokens<Queue>::consumer* t_consumer = nullptr;
 
@@ -238,7 +251,7 @@ private:
     // they wait for, so a long budget costs more than the wake-ups it saves.
     const std::chrono::nanoseconds m_poll_budget =
         detail::idle_spin::budget_for(m_workers.size(), std::chrono::microseconds(50));
-    std::vector<std::thread> m_threads;
+    detail::worker_threads m_threads;  // last: its workers use everything above
 };
 
 }  // namespace poolbench

@@ -3,9 +3,12 @@
 // parallelism at all (speedups are taken over the `serial` baseline, the same
 // work with no pool). Nested submissions run inline too (depth-first), so
 // recursive workloads recurse on the caller's stack.
+// It has no workers: this_worker_index() inside its jobs is what it is on
+// the submitting thread (nullopt on a thread that is no pool's worker).
 // Thread-safe: several threads may submit at once; each runs its own jobs.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string_view>
 #include <utility>
@@ -13,6 +16,7 @@
 #include <pools/detail/completion.hpp>
 #include <pools/detail/counters.hpp>
 #include <pools/detail/current_pool.hpp>
+#include <pools/detail/help_until.hpp>
 #include <pools/detail/per_thread.hpp>
 #include <pools/detail/run_job.hpp>
 #include <pools/detail/worker_count.hpp>
@@ -25,6 +29,8 @@ class sequential_pool {
 public:
     static constexpr std::string_view name = "sequential";
     static constexpr execution_model k_execution_model = execution_model::inline_on_submitter;
+
+    sequential_pool() = default;
 
     // The count is checked like every pool's, but no thread is started:
     // worker_count() is 1, the calling thread.
@@ -48,6 +54,14 @@ public:
         m_completion.wait();
     }
 
+    // wait() for at most `timeout`: false when it ran out first, which only
+    // happens while other threads are inside submit().
+    template <class Rep, class Period>
+    bool wait_for(const std::chrono::duration<Rep, Period>& timeout) {
+        detail::check_not_in_own_job(this, name.data(), "wait_for()");
+        return m_completion.wait_until(detail::deadline_after(timeout));
+    }
+
     // Nothing is ever pending: every job ran inside its submit().
     bool try_run_pending() noexcept { return false; }
     bool in_worker() const noexcept { return detail::tl_current_pool == this; }
@@ -67,6 +81,7 @@ private:
 };
 
 static_assert(pool<sequential_pool>);
+static_assert(timed_pool<sequential_pool>);
 static_assert(helping_pool<sequential_pool>);
 
 }  // namespace poolbench

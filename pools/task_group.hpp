@@ -7,10 +7,15 @@
 // any pool, not even one that cannot help. While started children finish, a
 // helping pool's worker runs other pending jobs (bounded nesting), others spin.
 // oneTBB's pool brings its own task group (tbb_pool::native_task_group).
-// run() and wait() are called by the thread that owns the group, one at a time.
+// cancel() makes the children that have not started skip their body (they
+// still count as finished); wait_for(timeout) is wait() that returns false
+// when the time runs out, leaving the children running.
+// run(), wait() and wait_for() are called by the thread that owns the group,
+// one at a time; cancel() and is_cancelled() by any thread, children too.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -20,6 +25,7 @@
 
 #include <base/cpu_relax.hpp>
 #include <pools/detail/group_counter.hpp>
+#include <pools/detail/help_until.hpp>
 #include <pools/job.hpp>
 #include <pools/pool.hpp>
 
@@ -56,8 +62,62 @@ private:
     std::exception_ptr m_first;
 };
 
+// What a group shares with its children: the first exception one of them
+// threw, and whether the group was cancelled, as two bits of one atomic byte
+// (so setting up a group stores one byte). record() is called by children
+// before they count themselves done; rethrow() by the waiter after all are
+// done, so the group's counter orders the two. Cancellation is set once,
+// never cleared: a cancelled group skips every child that starts
+// afterwards, also those run() later (make a new group to start again), and
+// is_cancelled() stays true after the wait.
+class group_status {
+public:
+    void record(std::exception_ptr e) noexcept {
+        // relaxed: only decides who stores; the store is published to the
+        // waiter by the child's release decrement of the group's counter.
+        if ((m_bits.fetch_or(k_claimed, std::memory_order_relaxed) & k_claimed) == 0)
+            m_first = std::move(e);
+    }
+    // Inlined: after every wait, usually to find nothing.
+    [[gnu::always_inline]] void rethrow() {
+        // relaxed: the waiter's acquire load of the counter (zero) already
+        // ordered every record() before this.
+        if ((m_bits.load(std::memory_order_relaxed) & k_claimed) != 0) [[unlikely]]
+            rethrow_recorded();
+    }
+
+    // relaxed (both): the bit publishes no data. A child that starts after
+    // cancel() in happens-before order (it waited on a latch or a lock the
+    // canceller released afterwards, or was run() afterwards) reads it set
+    // by coherence; one that starts at the same moment may run.
+    void cancel() noexcept { m_bits.fetch_or(k_cancelled, std::memory_order_relaxed); }
+    [[gnu::always_inline]] bool is_cancelled() const noexcept {
+        return (m_bits.load(std::memory_order_relaxed) & k_cancelled) != 0;
+    }
+
+private:
+    static constexpr std::uint8_t k_claimed = 1;
+    static constexpr std::uint8_t k_cancelled = 2;
+
+    [[noreturn, gnu::noinline]] void rethrow_recorded() {
+        std::exception_ptr e = std::exchange(m_first, nullptr);
+        // relaxed: no child is running now; an RMW, so a concurrent cancel()
+        // (from another thread) is not lost.
+        m_bits.fetch_and(static_cast<std::uint8_t>(~k_claimed), std::memory_order_relaxed);
+        std::rethrow_exception(e);
+    }
+
+    std::atomic<std::uint8_t> m_bits{0};
+    std::exception_ptr m_first;
+};
+
 }  // namespace detail
 
+// Which exception a wait rethrows: only one a child of this same group
+// threw. Each child records into its own group's group_status; a job the
+// waiter runs while it helps (another group's child, a plain pool job)
+// records into that group, or into the pool, never into this one.
+//
 // Protocol (the counter's own protocol: detail/group_counter.hpp).
 // Each run() makes a child node {job, claimed flag, two references} kept on
 // the group's own list, and submits a ticket job pointing at the node.
@@ -110,8 +170,48 @@ public:
         } else {
             m_count.sleep_until_zero();
         }
-        m_error.rethrow();
+        m_status.rethrow();
     }
+
+    // wait() for at most `timeout`: true (after rethrowing the first
+    // exception of a child) once every child has finished; false when the
+    // time ran out first, the children still running or queued. A later
+    // wait() or wait_for() waits again; the destructor waits for all.
+    // Inside one of the pool's jobs it helps as wait() does (runs the
+    // group's unstarted children, then other pending jobs) and looks at the
+    // clock between jobs, so a job it runs may take it past the deadline.
+    // Outside, it runs nothing: it polls the group (sleeping at most 1 ms
+    // at a time) until its children finish or the deadline passes.
+    template <class Rep, class Period>
+    bool wait_for(const std::chrono::duration<Rep, Period>& timeout) {
+        const auto deadline = detail::deadline_after(timeout);
+        bool finished = false;
+        if (m_pool.in_worker()) {
+            while (m_head != nullptr && std::chrono::steady_clock::now() < deadline) {
+                child* c = std::exchange(m_head, m_head->next_in_group);
+                if (claim(c)) run_child(c);
+                release(c);
+            }
+            finished = m_head == nullptr && help_until_done(deadline);
+        } else {
+            finished = detail::poll_until([this] { return m_count.done(); }, deadline);
+        }
+        if (!finished) return false;
+        // Every child has finished: the nodes left on the list were run by
+        // their tickets and hold only our reference.
+        for (child* c = std::exchange(m_head, nullptr); c != nullptr;) {
+            child* next = c->next_in_group;
+            release(c);
+            c = next;
+        }
+        m_status.rethrow();
+        return true;
+    }
+
+    // Children that start from now on skip their body (they still count as
+    // finished). Thread-safe; the children may call it.
+    void cancel() noexcept { m_status.cancel(); }
+    bool is_cancelled() const noexcept { return m_status.is_cancelled(); }
 
 private:
     struct child {
@@ -139,10 +239,14 @@ private:
     }
 
     void run_child(child* c) noexcept {
-        try {
-            c->work.consume();  // destroys the captures, also when it throws
-        } catch (...) {
-            m_error.record(std::current_exception());
+        if (m_status.is_cancelled()) {
+            c->work.reset();  // skipped: only its captures are destroyed
+        } else {
+            try {
+                c->work.consume();  // destroys the captures, also when it throws
+            } catch (...) {
+                m_status.record(std::current_exception());
+            }
         }
         m_count.finish();
     }
@@ -150,24 +254,32 @@ private:
     // Every child left is running on another thread; a helping pool's worker
     // runs other pending jobs meanwhile (nesting bounded), others spin.
     void help_until_done() {
+        m_count.help_until_zero([this] { return help_once(); });
+    }
+
+    // help_until_done() that gives up at the deadline (false).
+    bool help_until_done(std::chrono::steady_clock::time_point deadline) {
+        return detail::help_until_deadline([this] { return m_count.done(); },
+                                           [this] { return help_once(); }, deadline);
+    }
+
+    bool help_once() {
         static thread_local int depth = 0;
-        m_count.help_until_zero([this] {
-            if constexpr (helping_pool<P>) {
-                if (depth < k_max_help_depth) {
-                    ++depth;
-                    const bool helped = m_pool.try_run_pending();  // runs jobs noexcept
-                    --depth;
-                    return helped;
-                }
+        if constexpr (helping_pool<P>) {
+            if (depth < k_max_help_depth) {
+                ++depth;
+                const bool helped = m_pool.try_run_pending();  // runs jobs noexcept
+                --depth;
+                return helped;
             }
-            return false;
-        });
+        }
+        return false;
     }
 
     P& m_pool;
     child* m_head = nullptr;
     detail::group_counter m_count;
-    detail::first_exception m_error;
+    detail::group_status m_status;
 };
 
 // A pool that brings its own group (oneTBB's; work_stealing's, which pops
@@ -182,39 +294,54 @@ public:
     task_group(const task_group&) = delete;
     task_group& operator=(const task_group&) = delete;
     // The native group's destructor waits for the children (they catch
-    // their own exceptions, so it does not throw); m_error is declared
+    // their own exceptions, so it does not throw); m_status is declared
     // first so that it outlives that wait.
     ~task_group() = default;
 
     template <class F>
     void run(F&& f) {
-        m_group.run(guarded<std::decay_t<F>>{std::forward<F>(f), &m_error});
+        m_group.run(guarded<std::decay_t<F>>{std::forward<F>(f), &m_status});
     }
 
     void wait() {
         m_group.wait();
-        m_error.rethrow();
+        m_status.rethrow();
     }
 
+    // As the generic task_group's wait_for(); how each native group waits
+    // is said at its wait_until().
+    template <class Rep, class Period>
+    bool wait_for(const std::chrono::duration<Rep, Period>& timeout) {
+        if (!m_group.wait_until(detail::deadline_after(timeout))) return false;
+        m_status.rethrow();
+        return true;
+    }
+
+    void cancel() noexcept { m_status.cancel(); }
+    bool is_cancelled() const noexcept { return m_status.is_cancelled(); }
+
 private:
-    // The one handler of a child: it records the exception and never lets
-    // one out (noexcept), so a native group runs it with no handler of its
-    // own. oneTBB calls functors through a const reference; the user's
-    // callable may be mutable, so it is held mutable here.
+    // The one handler of a child: it skips the body of a cancelled group's
+    // child, records the exception and never lets one out (noexcept), so a
+    // native group runs it with no handler of its own. oneTBB calls functors
+    // through a const reference; the user's callable may be mutable, so it
+    // is held mutable here.
     template <class F>
     struct guarded {
         mutable F f;
-        detail::first_exception* error;
+        detail::group_status* status;
         void operator()() const noexcept {
+            if (status->is_cancelled()) [[unlikely]]
+                return;
             try {
                 f();
             } catch (...) {
-                error->record(std::current_exception());
+                status->record(std::current_exception());
             }
         }
     };
 
-    detail::first_exception m_error;
+    detail::group_status m_status;
     typename P::native_task_group m_group;
 };
 

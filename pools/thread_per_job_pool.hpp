@@ -4,10 +4,15 @@
 // wait in a list until a running thread ends and starts the next one.
 // It cannot run other jobs while one of its jobs waits: a task_group wait
 // inside its jobs runs the group's unstarted children itself and then waits
-// for the started ones (task_group.hpp). submit(), wait(), stats(),
+// for the started ones (task_group.hpp). Its threads are numbered in
+// [0, max_threads): a thread takes a free number when it starts and gives it
+// back when it ends (this_worker_index(), unique among the threads running
+// at once); a job run on the submitter because the system refused a thread
+// sees the submitter's index. submit(), wait(), wait_for(), stats(),
 // worker_count() are thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <list>
@@ -16,14 +21,17 @@
 #include <system_error>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <pools/detail/completion.hpp>
 #include <pools/detail/counters.hpp>
 #include <pools/detail/current_pool.hpp>
+#include <pools/detail/help_until.hpp>
 #include <pools/detail/run_job.hpp>
 #include <pools/detail/worker_count.hpp>
 #include <pools/job.hpp>
 #include <pools/pool.hpp>
+#include <pools/worker_index.hpp>
 
 namespace poolbench {
 
@@ -32,8 +40,14 @@ public:
     static constexpr std::string_view name = "thread_per_job";
     static constexpr execution_model k_execution_model = execution_model::thread_per_job;
 
+    // default_worker_count() threads at most.
+    thread_per_job_pool() : thread_per_job_pool(default_worker_count()) {}
+
     explicit thread_per_job_pool(std::size_t max_threads)
-        : m_cap(detail::checked_worker_count(max_threads, name.data())) {}
+        : m_cap(detail::checked_worker_count(max_threads, name.data())) {
+        m_free_indices.reserve(m_cap);
+        for (std::size_t i = m_cap; i > 0; --i) m_free_indices.push_back(i - 1);
+    }
 
     thread_per_job_pool(const thread_per_job_pool&) = delete;
     thread_per_job_pool& operator=(const thread_per_job_pool&) = delete;
@@ -63,7 +77,10 @@ public:
                 return;
             }
             ++m_running;
-            if (try_start_locked(j)) return;
+            const std::size_t index = m_free_indices.back();  // m_running <= m_cap
+            m_free_indices.pop_back();
+            if (try_start_locked(j, index)) return;
+            m_free_indices.push_back(index);
             --m_running;
             if (m_running > 0) {  // a running thread will start it later
                 m_waiting.push_back(std::move(j));
@@ -87,6 +104,14 @@ public:
         m_completion.wait();
     }
 
+    // wait() for at most `timeout`: false when it ran out first (the jobs
+    // keep running; their exceptions stay for a later wait).
+    template <class Rep, class Period>
+    bool wait_for(const std::chrono::duration<Rep, Period>& timeout) {
+        detail::check_not_in_own_job(this, name.data(), "wait_for()");
+        return m_completion.wait_until(detail::deadline_after(timeout));
+    }
+
     bool in_worker() const noexcept { return detail::tl_current_pool == this; }
     std::size_t worker_count() const noexcept { return m_cap; }
 
@@ -102,13 +127,15 @@ private:
         std::thread thread;
         job first_job;  // handed to the thread; written before it starts
         detail::worker_counters counters;
+        std::size_t index = 0;  // this_worker_index(); written before the thread starts
         bool finished = false;  // guarded by m_mutex
     };
 
-    // Starts a thread for j; false (j untouched) if the system refuses a new
-    // thread. Caller holds m_mutex.
-    bool try_start_locked(job& j) {
+    // Starts a thread numbered `index` for j; false (j untouched) if the
+    // system refuses a new thread. Caller holds m_mutex.
+    bool try_start_locked(job& j, std::size_t index) {
         slot& s = m_threads.emplace_back();
+        s.index = index;
         s.first_job = std::move(j);  // kept here, so a failed start loses nothing
         try {
             s.thread = std::thread([this, &s] { thread_main(s); });
@@ -122,18 +149,21 @@ private:
 
     void thread_main(slot& self) {
         detail::current_pool_scope scope(this);
+        detail::worker_index_scope index(self.index);
         job j = std::move(self.first_job);
         for (;;) {
             detail::run_job(j, m_completion, self.counters);
             std::lock_guard lock(m_mutex);
             if (m_waiting.empty()) {
                 --m_running;
+                m_free_indices.push_back(self.index);
                 self.finished = true;
                 return;
             }
             job next = std::move(m_waiting.front());
             m_waiting.pop_front();
-            if (try_start_locked(next)) {
+            // The new thread takes this one's number: this one runs no more jobs.
+            if (try_start_locked(next, self.index)) {
                 self.finished = true;
                 return;
             }
@@ -158,12 +188,14 @@ private:
     const std::size_t m_cap;
     detail::completion m_completion;
     mutable std::mutex m_mutex;
-    std::list<slot> m_threads;  // guarded by m_mutex
-    std::deque<job> m_waiting;  // guarded by m_mutex
-    std::size_t m_running = 0;  // guarded by m_mutex
-    pool_stats m_reaped;        // guarded by m_mutex
+    std::list<slot> m_threads;                // guarded by m_mutex
+    std::deque<job> m_waiting;                // guarded by m_mutex
+    std::size_t m_running = 0;                // guarded by m_mutex
+    std::vector<std::size_t> m_free_indices;  // guarded by m_mutex; m_cap - m_running of them
+    pool_stats m_reaped;                      // guarded by m_mutex
 };
 
 static_assert(pool<thread_per_job_pool>);
+static_assert(timed_pool<thread_per_job_pool>);
 
 }  // namespace poolbench

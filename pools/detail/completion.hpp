@@ -1,11 +1,13 @@
 // detail::completion: what every pool shares to implement wait(): a count of
 // jobs submitted but not finished, the first exception since the last wait,
-// and a sleep for outside threads until the count reaches zero.
+// and a sleep for outside threads until the count reaches zero (or, for
+// wait_until(), a deadline passes).
 // add() before a job is handed to a queue, done() after it ran; wait() from
 // any thread. All members are thread-safe.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -88,6 +90,26 @@ public:
             m_waiters.fetch_sub(1);
         }
         rethrow_first();
+    }
+
+    // wait() with a deadline: true (after rethrowing the first recorded
+    // exception, if any) once nothing is pending; false when the deadline
+    // passed first: the jobs keep running and their exceptions stay for a
+    // later wait. Thread-safe; the same protocol as wait().
+    bool wait_until(std::chrono::steady_clock::time_point deadline) {
+        if (!idle()) {
+            m_waiters.fetch_add(1);
+            bool finished = false;
+            {
+                std::unique_lock lock(m_mutex);
+                finished =
+                    m_idle.wait_until(lock, deadline, [this] { return m_pending.load() == 0; });
+            }
+            m_waiters.fetch_sub(1);
+            if (!finished) return false;
+        }
+        rethrow_first();
+        return true;
     }
 
     // Rethrows (and clears) the first exception recorded since the last call.

@@ -28,12 +28,14 @@ private:
     const void* m_previous;
 };
 
-// wait() from inside a job of the same pool would wait for itself.
-inline void check_not_in_own_job(const void* pool, const char* pool_name) {
+// wait() (or wait_for(): `call`) from inside a job of the same pool would
+// wait for itself.
+inline void check_not_in_own_job(const void* pool, const char* pool_name,
+                                 const char* call = "wait()") {
     if (tl_current_pool == pool) {
-        throw std::logic_error(std::string("poolbench: ") + pool_name +
-                               " pool: wait() called from inside one of its own jobs would "
-                               "deadlock; use a task_group to join jobs from inside a job");
+        throw std::logic_error(std::string("poolbench: ") + pool_name + " pool: " + call +
+                               " called from inside one of its own jobs would wait for "
+                               "itself; use a task_group to join jobs from inside a job");
     }
 }
 

@@ -1,14 +1,25 @@
-// detail::checked_worker_count: the one check of a pool's worker count, so
-// that every pool rejects the same values with the same message.
+// Worker counts: detail::checked_worker_count, the one check of a pool's
+// worker count (every pool rejects the same values with the same message),
+// and poolbench::default_worker_count(), what a default-constructed pool
+// starts: the CPUs the process's affinity mask allows (sched_getaffinity),
+// which under taskset, cgroups' cpusets or a container is fewer than the
+// machine's hardware threads. Both thread-safe.
 #pragma once
 
+#include <sched.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <pools/config.hpp>
 
-namespace poolbench::detail {
+namespace poolbench {
+
+namespace detail {
 
 // Returns workers when it is a count a pool may start; throws otherwise.
 inline std::size_t checked_worker_count(std::size_t workers, const char* pool_name) {
@@ -20,4 +31,32 @@ inline std::size_t checked_worker_count(std::size_t workers, const char* pool_na
     return workers;
 }
 
-}  // namespace poolbench::detail
+// The CPUs in the calling thread's affinity mask, or 0 when it cannot be
+// read. The mask is grown until it holds every CPU the kernel knows.
+inline std::size_t affinity_cpu_count() noexcept {
+    for (int cpus = CPU_SETSIZE; cpus <= (1 << 20); cpus *= 2) {
+        cpu_set_t* set = CPU_ALLOC(cpus);
+        if (set == nullptr) return 0;
+        const std::size_t size = CPU_ALLOC_SIZE(cpus);
+        CPU_ZERO_S(size, set);
+        const int rc = sched_getaffinity(0, size, set);
+        const int count = rc == 0 ? CPU_COUNT_S(size, set) : 0;
+        CPU_FREE(set);
+        if (rc == 0) return static_cast<std::size_t>(count);
+        if (errno != EINVAL) return 0;  // EINVAL: the mask is bigger than `cpus`
+    }
+    return 0;
+}
+
+}  // namespace detail
+
+// What a default-constructed pool (and global_pool()) starts: the CPUs the
+// process may run on, from its affinity mask; where that cannot be read,
+// std::thread::hardware_concurrency(); at least 1, at most k_max_workers.
+inline std::size_t default_worker_count() noexcept {
+    std::size_t n = detail::affinity_cpu_count();
+    if (n == 0) n = std::thread::hardware_concurrency();
+    return std::clamp<std::size_t>(n, 1, k_max_workers);
+}
+
+}  // namespace poolbench

@@ -3,6 +3,7 @@
 // work_stealing/pool.hpp.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -41,7 +42,11 @@ namespace poolbench {
 // A fork that nobody steals allocates nothing and makes no atomic
 // read-modify-write beyond the deque's own; its join pops the slot back and
 // calls it right here, as rayon's join runs its job inline.
-// run() and wait(): the group's owner only.
+// wait_until(deadline) is J4 that gives up at the deadline, leaving the
+// invariant as it stands: the children not finished stay in the deque or
+// with their thieves, and a later wait() (the destructor's, at the latest)
+// joins them. Outside the pool it polls the count of submitted children.
+// run(), wait() and wait_until(): the group's owner only.
 class work_stealing_pool::native_task_group {
 public:
     explicit native_task_group(work_stealing_pool& pool) noexcept
@@ -90,6 +95,21 @@ public:
         m_slot.in_frame = false;  // every child has finished (J4)
     }
 
+    // wait() that gives up at the deadline (false), checked between the jobs
+    // it runs: a job it runs may end after the deadline.
+    [[gnu::noinline]] bool wait_until(std::chrono::steady_clock::time_point deadline) noexcept {
+        if (m_join.pending != 0) {
+            if (m_owner == nullptr) {
+                if (!detail::poll_until([this] { return m_count.done(); }, deadline)) return false;
+                m_join.pending = 0;
+            } else if (!join_until(deadline)) {
+                return false;
+            }
+        }
+        m_slot.in_frame = false;  // every child has finished (J4)
+        return true;
+    }
+
 private:
     // Out of line: the fast path of wait() (every child already joined,
     // as in the destructors' calls) stays a load and a compare. The common
@@ -126,6 +146,27 @@ private:
             }
         }
         m_join.restart();
+    }
+
+    // J4 with a deadline: pop and run while the deque holds jobs, then run
+    // other jobs until the thieves are done or the deadline passes.
+    bool join_until(std::chrono::steady_clock::time_point deadline) noexcept {
+        detail::ws_worker& self = *m_owner;
+        detail::ws_task* t = nullptr;
+        while (!m_join.all_done()) {
+            if (std::chrono::steady_clock::now() >= deadline) return false;
+            if (self.deque.try_pop(t)) {
+                m_pool.run(self, t);  // J2 when it is a child of ours
+                continue;
+            }
+            if (!detail::help_until_deadline([this] { return m_join.all_done(); },
+                                             [this] { return m_pool.help_once(*m_owner); },
+                                             deadline)) {
+                return false;
+            }
+        }
+        m_join.restart();
+        return true;
     }
 
     // Outside a worker: the child is an ordinary submitted job that

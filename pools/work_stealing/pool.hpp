@@ -4,7 +4,9 @@
 // a job submitted from outside enters through a shared injection queue
 // (moodycamel). An idle worker takes a batch from the injection queue, or
 // steals from random victims, spins briefly, then parks on an event_count.
-// submit(), wait(), stats(), worker_count() are thread-safe.
+// Workers are numbered 0..W-1 (this_worker_index()) and take pool_options
+// (names, start/stop hooks: detail/worker_threads.hpp).
+// submit(), wait(), wait_for(), stats(), worker_count() are thread-safe.
 #pragma once
 
 #include <concurrentqueue/concurrentqueue.h>
@@ -26,11 +28,14 @@
 #include <pools/detail/counters.hpp>
 #include <pools/detail/current_pool.hpp>
 #include <pools/detail/group_counter.hpp>
+#include <pools/detail/help_until.hpp>
 #include <pools/detail/idle_spin.hpp>
 #include <pools/detail/producer_tokens.hpp>
 #include <pools/detail/run_job.hpp>
 #include <pools/detail/worker_count.hpp>
+#include <pools/detail/worker_threads.hpp>
 #include <pools/job.hpp>
+#include <pools/options.hpp>
 #include <pools/pool.hpp>
 #include <pools/work_stealing/idle.hpp>
 #include <pools/work_stealing/quiescence.hpp>
@@ -50,8 +55,13 @@ public:
     static constexpr std::string_view name = "work_stealing";
     static constexpr kept_counters k_kept_counters{.steals = true, .parks = true, .wakeups = true};
 
+    // default_worker_count() workers.
+    work_stealing_pool() : work_stealing_pool(pool_options{}) {}
     explicit work_stealing_pool(std::size_t workers)
-        : m_count(detail::checked_worker_count(workers, name.data())) {
+        : work_stealing_pool(pool_options{.workers = workers}) {}
+    explicit work_stealing_pool(pool_options options)
+        : m_count(detail::checked_worker_count(options.workers, name.data())),
+          m_threads(std::move(options)) {
         m_workers.reserve(m_count);
         for (std::size_t i = 0; i < m_count; ++i) {
             m_workers.push_back(
@@ -59,15 +69,9 @@ public:
             // A new pool has seen no work yet: its first polls are short.
             m_workers.back()->poll_budget = m_poll_budget / 4;
         }
-        m_threads.reserve(m_count);
-        try {
-            for (std::size_t i = 0; i < m_count; ++i) {
-                m_threads.emplace_back([this, i] { worker_main(*m_workers[i]); });
-            }
-        } catch (...) {
-            shut_down();
-            throw;
-        }
+        m_threads.start(
+            m_count, [this](std::size_t i) { worker_main(*m_workers[i]); },
+            [this]() noexcept { m_idle.stop(); });  // idle protocol step 6
     }
 
     work_stealing_pool(const work_stealing_pool&) = delete;
@@ -110,6 +114,14 @@ public:
     void wait() {
         detail::check_not_in_own_job(this, name.data());
         m_completion.wait();
+    }
+
+    // wait() for at most `timeout`: false when it ran out first (the jobs
+    // keep running; their exceptions stay for a later wait).
+    template <class Rep, class Period>
+    bool wait_for(const std::chrono::duration<Rep, Period>& timeout) {
+        detail::check_not_in_own_job(this, name.data(), "wait_for()");
+        return m_completion.wait_until(detail::deadline_after(timeout));
     }
 
     // Runs one pending job (own deque first, then injection, then a steal) on
@@ -186,9 +198,7 @@ private:
 
     void shut_down() noexcept {
         m_idle.stop();  // idle protocol step 6
-        for (auto& t : m_threads) {
-            if (t.joinable()) t.join();
-        }
+        m_threads.join();
     }
 
     // The calling thread's worker record and injection token, when it is a
@@ -211,7 +221,7 @@ private:
     detail::completion m_completion;
     work_stealing::quiescence m_quiescence{m_completion};
     work_stealing::idle m_idle{m_count};
-    std::vector<std::thread> m_threads;
+    detail::worker_threads m_threads;  // last: its workers use everything above
 };
 
 }  // namespace poolbench
@@ -221,5 +231,6 @@ private:
 
 namespace poolbench {
 static_assert(pool<work_stealing_pool>);
+static_assert(timed_pool<work_stealing_pool>);
 static_assert(helping_pool<work_stealing_pool>);
 }  // namespace poolbench

@@ -1,0 +1,441 @@
+// parallel_for and parallel_for_each: loops over an index range (or random-
+// access iterators) written once over the pool concept, so every pool has
+// them. With no grain the range chunks itself: rayon's adaptive splitter
+// (rayon-core's join, rayon's iter/plumbing) over this library's task_group;
+// with a grain, one job per chunk of at most that many indices. The calling
+// thread runs chunks itself inside the pool, and outside it when a CPU is
+// left beside the workers. Any thread may call.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <iterator>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <base/cache_line.hpp>
+#include <base/cpu_relax.hpp>
+#include <pools/detail/group_counter.hpp>
+#include <pools/detail/worker_count.hpp>
+#include <pools/pool.hpp>
+#include <pools/task_group.hpp>
+
+namespace poolbench {
+
+namespace detail {
+
+// Indices are handled as offsets from `first` in 64 bits, so that a signed
+// range as wide as its type (INT64_MIN..INT64_MAX) never overflows.
+using loop_offset = std::uint64_t;
+
+// The index types a loop accepts: any integral type but bool, up to 64 bits.
+template <class I>
+concept loop_index = std::integral<I> && !std::same_as<std::remove_cv_t<I>, bool> &&
+                     sizeof(I) <= sizeof(loop_offset);
+
+// A chunk body takes a half-open chunk (lo, hi); an index body one index.
+// A body invocable both ways is called with chunks.
+template <class Body, class I>
+concept chunk_body = std::invocable<Body&, I, I>;
+template <class Body, class I>
+concept loop_body = chunk_body<Body, I> || std::invocable<Body&, I>;
+
+// last - first as an unsigned count (first < last), exact for any range.
+template <class I>
+loop_offset distance(I first, I last) noexcept {
+    using U = std::make_unsigned_t<I>;
+    return static_cast<U>(static_cast<U>(last) - static_cast<U>(first));
+}
+
+// first + k, for k <= distance(first, last): wraps in the unsigned type,
+// which converts back to I exactly (C++20: modulo 2^N).
+template <class I>
+I index_at(I first, loop_offset k) noexcept {
+    using U = std::make_unsigned_t<I>;
+    return static_cast<I>(static_cast<U>(static_cast<U>(first) + static_cast<U>(k)));
+}
+
+// body called on the offsets [lo, hi): as one chunk, or index by index.
+template <class I, class Body>
+struct offset_chunk {
+    Body& body;
+    I first;
+    void operator()(loop_offset lo, loop_offset hi) const {
+        if constexpr (chunk_body<Body, I>) {
+            body(index_at(first, lo), index_at(first, hi));
+        } else {
+            using U = std::make_unsigned_t<I>;
+            U u = static_cast<U>(index_at(first, lo));
+            for (loop_offset k = lo; k < hi; ++k, ++u) body(static_cast<I>(u));
+        }
+    }
+};
+
+// What every chunk of one loop shares: the chunk function, the stop flag and
+// the first exception. Lives in the calling frame, on lines of its own (the
+// stop flag is read before every chunk; the frame's other lines are written
+// by the forks' counters). run(): any thread; rethrow(): the caller, after
+// every chunk has ended.
+template <class Chunk>
+class alignas(k_cache_line) loop_state {
+public:
+    explicit loop_state(const Chunk& chunk) noexcept : m_chunk(chunk) {}
+    loop_state(const loop_state&) = delete;
+    loop_state& operator=(const loop_state&) = delete;
+
+    // chunk(lo, hi), unless the loop has stopped; an exception stops it.
+    void run(loop_offset lo, loop_offset hi) noexcept {
+        if (stopped()) return;
+        try {
+            m_chunk(lo, hi);
+        } catch (...) {
+            m_error.record(std::current_exception());
+            // relaxed: only keeps chunks from starting; the exception itself
+            // reaches the caller through the joins (first_exception::record).
+            m_stopped.store(true, std::memory_order_relaxed);
+        }
+    }
+
+    bool stopped() const noexcept {
+        // relaxed: a hint (see run()); a chunk that starts late is harmless.
+        return m_stopped.load(std::memory_order_relaxed);
+    }
+
+    void rethrow() { m_error.rethrow(); }
+
+private:
+    const Chunk& m_chunk;
+    std::atomic<bool> m_stopped{false};
+    first_exception m_error;
+};
+
+// The CPUs this process may run on (its affinity mask), read once.
+inline std::size_t loop_cpus() noexcept {
+    static const std::size_t cpus = default_worker_count();
+    return cpus;
+}
+
+// The calling thread's identity: tells a piece that moved to another thread.
+inline const void* this_thread_tag() noexcept {
+    static thread_local const char tag = 0;
+    return &tag;
+}
+
+// rayon's adaptive splitter: a loop starts with `threads` splits; each split
+// halves them; a piece that runs on another thread than the one that forked
+// it (it was stolen: some thread was idle) gets `threads` again.
+struct splitter {
+    std::uint32_t splits;
+    bool try_split(bool migrated, std::uint32_t threads) noexcept {
+        if (migrated) {
+            splits = std::max(threads, splits / 2);
+            return true;
+        }
+        if (splits == 0) return false;
+        splits /= 2;
+        return true;
+    }
+};
+
+// The automatic loop: a piece [lo, hi) splits off its upper half while its
+// splitter allows (each half a fork, the lower half kept), then runs what it
+// kept in blocks, checking the stop flag before each, then joins its forks.
+// Inside the pool the forks go through task_group<P> (whose wait pops them
+// back or helps); outside it through outside_forks, so the caller runs the
+// pieces no worker has started and sleeps only on running ones (when the
+// workers leave no CPU free, it keeps no piece and leaves them all to them).
+template <pool P, class Chunk>
+class auto_loop {
+public:
+    auto_loop(P& pool, loop_state<Chunk>& state) noexcept
+        : m_pool(pool),
+          m_state(state),
+          m_threads(static_cast<std::uint32_t>(std::min<std::size_t>(
+              pool.worker_count(), std::numeric_limits<std::uint32_t>::max()))),
+          m_spare_cpu(pool.worker_count() < loop_cpus()) {}
+
+    // A pool that runs jobs on the submitter gains nothing from forks: one
+    // piece, so a throwing chunk stops the loop at once there too.
+    void run(loop_offset n) noexcept {
+        if constexpr (execution_model_of<P> == execution_model::inline_on_submitter) {
+            run_blocks(0, n);
+        } else {
+            piece(0, n, m_threads, this_thread_tag());
+        }
+    }
+
+    void piece(loop_offset lo, loop_offset hi, std::uint32_t splits, const void* forker) noexcept {
+        splitter s{splits};
+        if (hi - lo < 2 || !s.try_split(forker != this_thread_tag(), m_threads)) {
+            run_blocks(lo, hi);
+        } else if (m_pool.in_worker()) {
+            inside_forks forks(*this);
+            split(forks, lo, hi, s);
+        } else {
+            outside_forks forks(*this);
+            split(forks, lo, hi, s, m_spare_cpu);
+        }
+    }
+
+private:
+    // Blocks per piece: once a chunk throws, a running piece runs at most
+    // one more block.
+    static constexpr loop_offset k_blocks_per_piece = 16;
+
+    // keep: run the lower piece here; otherwise fork it too (join() runs
+    // what the workers leave).
+    template <class Forks>
+    void split(Forks& forks, loop_offset lo, loop_offset hi, splitter s,
+               bool keep = true) noexcept {
+        do {
+            const loop_offset mid = lo + (hi - lo) / 2;
+            forks.fork(mid, hi, s.splits);
+            hi = mid;
+        } while (hi - lo >= 2 && s.try_split(false, m_threads));
+        if (keep) {
+            run_blocks(lo, hi);
+        } else {
+            forks.fork(lo, hi, s.splits);
+        }
+        forks.join();
+    }
+
+    void run_blocks(loop_offset lo, loop_offset hi) noexcept {
+        const loop_offset size = hi - lo;  // rounded up without overflow: up to 2^64 - 1
+        const loop_offset block = size / k_blocks_per_piece + (size % k_blocks_per_piece != 0);
+        while (lo < hi && !m_state.stopped()) {
+            const loop_offset end = lo + std::min(block, hi - lo);
+            m_state.run(lo, end);
+            lo = end;
+        }
+    }
+
+    // Forks from inside the pool: task_group<P>'s children.
+    class inside_forks {
+    public:
+        explicit inside_forks(auto_loop& loop) noexcept : m_loop(loop), m_group(loop.m_pool) {}
+        void fork(loop_offset lo, loop_offset hi, std::uint32_t splits) noexcept {
+            try {
+                m_group.run([&loop = m_loop, lo, hi, splits, forker = this_thread_tag()] {
+                    loop.piece(lo, hi, splits, forker);
+                });
+            } catch (...) {  // no memory for the fork: run it here
+                m_loop.piece(lo, hi, splits, this_thread_tag());
+            }
+        }
+        void join() noexcept {
+            try {
+                m_group.wait();
+            } catch (...) {  // unreachable: pieces catch their own exceptions
+            }
+        }
+
+    private:
+        auto_loop& m_loop;
+        task_group<P> m_group;
+    };
+
+    // Forks from a thread outside the pool. Protocol (task_group's generic
+    // one): each fork is a node {piece, claimed flag, two references} on the
+    // forker's list, and a ticket submitted to the pool. Whoever first sets
+    // `claimed` (the ticket on a worker, or the forker in join(), newest
+    // first) runs the piece and counts it finished in m_count as its last
+    // access to the loop; the other side only drops its reference, and the
+    // last reference frees the node. So the forker waits only for pieces
+    // that are running, never for a worker to wake up.
+    class outside_forks {
+    public:
+        explicit outside_forks(auto_loop& loop) noexcept : m_loop(loop) {}
+        outside_forks(const outside_forks&) = delete;
+        outside_forks& operator=(const outside_forks&) = delete;
+
+        void fork(loop_offset lo, loop_offset hi, std::uint32_t splits) noexcept {
+            node* n = nullptr;
+            try {
+                n = new node{lo, hi, splits, m_head};
+            } catch (...) {  // no memory for the fork: run it here
+                m_loop.piece(lo, hi, splits, this_thread_tag());
+                return;
+            }
+            m_head = n;
+            m_count.add();
+            try {
+                pool().submit([this, n] {
+                    if (claim(n)) run_piece(n);
+                    release(n);
+                });
+            } catch (...) {  // no ticket: run it here
+                if (claim(n)) run_piece(n);
+                release(n);
+            }
+        }
+
+        // Runs the pieces no worker has started, newest first, then waits
+        // for the others: spinning for k_hand_over, then asleep. A forker
+        // that kept no piece (no CPU to spare beside the workers) leaves
+        // them all to the workers, as rayon's outside caller does: taking
+        // them back would starve the workers, which then park, and waking a
+        // parked worker can take longer than the whole loop.
+        void join() noexcept {
+            const bool claim_back = m_loop.m_spare_cpu;
+            for (node* n = std::exchange(m_head, nullptr); n != nullptr;) {
+                node* next = n->next;
+                if (claim_back && claim(n)) run_piece(n);
+                release(n);
+                n = next;
+            }
+            spin_until([this] { return m_count.done(); });
+            m_count.sleep_until_zero();
+        }
+
+    private:
+        // How long the forker spins for the last pieces before it sleeps:
+        // about what a polling worker takes to pick a job up and run a small
+        // piece, so a short loop returns without a futex round trip.
+        static constexpr std::chrono::nanoseconds k_hand_over{3'000};
+
+        template <class Done>
+        static void spin_until(Done done) noexcept {
+            const auto deadline = std::chrono::steady_clock::now() + k_hand_over;
+            for (;;) {
+                for (int i = 0; i < 16; ++i) {
+                    if (done()) return;
+                    cpu_relax();
+                }
+                if (std::chrono::steady_clock::now() >= deadline) return;
+            }
+        }
+
+        struct node {
+            loop_offset lo, hi;
+            std::uint32_t splits;
+            node* next;  // the forker's list; only the forker reads it
+            std::atomic<bool> claimed{false};
+            std::atomic<std::uint32_t> refs{2};  // the ticket's and the forker's
+        };
+
+        P& pool() noexcept { return m_loop.m_pool; }
+
+        static bool claim(node* n) noexcept {
+            // relaxed: the RMW alone decides who runs the piece; the node's
+            // contents were published by the pool's submit (or are our own).
+            return !n->claimed.exchange(true, std::memory_order_relaxed);
+        }
+
+        static void release(node* n) noexcept {
+            // acq_rel: release orders our use of the node before the other
+            // side's delete; acquire makes the other side's use visible to ours.
+            if (n->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete n;
+        }
+
+        // The piece is the forker's as far as splitting goes (a ticket run
+        // by a worker counts as stolen). finish() is the last access to *this.
+        void run_piece(node* n) noexcept {
+            m_loop.piece(n->lo, n->hi, n->splits, m_forker);
+            m_count.finish();
+        }
+
+        auto_loop& m_loop;
+        const void* const m_forker = this_thread_tag();
+        node* m_head = nullptr;
+        group_counter m_count;
+    };
+
+    P& m_pool;
+    loop_state<Chunk>& m_state;
+    const std::uint32_t m_threads;  // the splits a piece starts with
+    // Whether a CPU is left for a caller outside the pool beside the
+    // workers: then it keeps a piece; otherwise it would take a CPU from a
+    // worker, and it only runs the pieces the workers leave.
+    const bool m_spare_cpu;
+};
+
+// The automatic loop over the offsets [0, n), n > 0; rethrows the first
+// exception a chunk threw once every running chunk has ended.
+template <pool P, class Chunk>
+void run_auto(P& pool, loop_offset n, const Chunk& chunk) {
+    loop_state<Chunk> state(chunk);
+    auto_loop<P, Chunk>(pool, state).run(n);
+    state.rethrow();
+}
+
+// One task_group child per chunk of at most `grain` offsets of [0, n), n > 0;
+// rethrows as run_auto() does. No chunk starts once one has thrown.
+template <pool P, class Chunk>
+void run_fixed(P& pool, loop_offset n, loop_offset grain, const Chunk& chunk) {
+    loop_state<Chunk> state(chunk);
+    {
+        task_group<P> group(pool);  // declared after state: waited for first
+        for (loop_offset lo = 0; lo < n && !state.stopped();) {
+            const loop_offset hi = lo + std::min(grain, n - lo);
+            group.run([&state, lo, hi] { state.run(lo, hi); });
+            lo = hi;
+        }
+        group.wait();  // the children catch their own exceptions
+    }
+    state.rethrow();
+}
+
+inline void check_grain(std::size_t grain) {
+    if (grain == 0) {
+        throw std::invalid_argument("poolbench::parallel_for: grain must be at least 1, got 0");
+    }
+}
+
+}  // namespace detail
+
+// body(i) for every i in [first, last), or body(lo, hi) on chunks that cover
+// it (a body invocable with two indices gets chunks), with automatic
+// chunking: the calling thread runs a piece itself (from outside the pool
+// only when the pool leaves a CPU free), and a piece is halved again only
+// when another thread took the other half (rayon's adaptive splitting), so a
+// loop costs a few jobs per worker. first and last may be of
+// different integral types (their common type is used); an empty or
+// reversed range runs nothing. Once a body throws no new chunk starts; the
+// first exception is rethrown after the running chunks end. May be called
+// from inside a job of the same pool (the wait helps as task_group's does).
+template <pool P, detail::loop_index I1, detail::loop_index I2, class Body>
+requires detail::loop_body<Body, std::common_type_t<I1, I2>>
+void parallel_for(P& pool, I1 first, I2 last, Body body) {
+    using I = std::common_type_t<I1, I2>;
+    const auto lo = static_cast<I>(first);
+    const auto hi = static_cast<I>(last);
+    if (!(lo < hi)) return;
+    detail::run_auto(pool, detail::distance(lo, hi), detail::offset_chunk<I, Body>{body, lo});
+}
+
+// As above, in chunks of at most `grain` indices, one task_group child each
+// (so the chunks match a benchmark's fixed grain). grain == 0 is a
+// std::invalid_argument.
+template <pool P, detail::loop_index I1, detail::loop_index I2, class Body>
+requires detail::loop_body<Body, std::common_type_t<I1, I2>>
+void parallel_for(P& pool, I1 first, I2 last, Body body, std::size_t grain) {
+    detail::check_grain(grain);
+    using I = std::common_type_t<I1, I2>;
+    const auto lo = static_cast<I>(first);
+    const auto hi = static_cast<I>(last);
+    if (!(lo < hi)) return;
+    detail::run_fixed(pool, detail::distance(lo, hi), static_cast<detail::loop_offset>(grain),
+                      detail::offset_chunk<I, Body>{body, lo});
+}
+
+// f(*it) for every it in [begin, end) of random-access iterators, chunked
+// and stopped early as parallel_for.
+template <pool P, std::random_access_iterator It, class F>
+requires std::invocable<F&, std::iter_reference_t<It>>
+void parallel_for_each(P& pool, It begin, It end, F f) {
+    using D = std::iter_difference_t<It>;
+    parallel_for(pool, D{0}, end - begin, [&f, &begin](D lo, D hi) {
+        for (It it = begin + lo, stop = begin + hi; it != stop; ++it) f(*it);
+    });
+}
+
+}  // namespace poolbench

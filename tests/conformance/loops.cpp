@@ -1,0 +1,307 @@
+// The loops' contract (pools/parallel_for.hpp, pools/parallel_reduce.hpp),
+// one property per test case, run over every pool in poolbench::all_pools:
+// automatic and fixed chunking, index and chunk bodies, mixed index types,
+// empty, reversed and extreme ranges, the deterministic reduction, stopping
+// early on an exception, nesting inside a job, and parallel_for_each.
+// Part of the conformance program (tests of the contract only).
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <bit>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <numeric>
+#include <poolbench.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../support/pool_names.hpp"
+
+namespace {
+
+constexpr std::size_t k_workers = 4;
+
+template <class P>
+constexpr bool k_thread_per_job =
+    poolbench::execution_model_of<P> == poolbench::execution_model::thread_per_job;
+
+// Counts how often each index of [0, n) was visited.
+class visits {
+public:
+    explicit visits(std::size_t n) : m_counts(n) {}
+    void mark(std::size_t i) { m_counts.at(i).fetch_add(1, std::memory_order_relaxed); }
+    std::size_t not_once() const {
+        std::size_t bad = 0;
+        for (const auto& c : m_counts) bad += c.load() != 1;
+        return bad;
+    }
+
+private:
+    std::vector<std::atomic<std::uint32_t>> m_counts;
+};
+
+struct body_failed : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace
+
+TEST_SUITE("conformance" * doctest::timeout(120)) {
+    TEST_CASE_TEMPLATE_DEFINE("parallel_for with no grain visits every index exactly once", P,
+                              loop_auto) {
+        for (const std::size_t workers : {std::size_t{1}, k_workers}) {
+            P pool(workers);
+            for (const std::size_t n : {1, 2, 3, 17, 1000, 100'003}) {
+                CAPTURE(workers);
+                CAPTURE(n);
+                visits v(n);
+                poolbench::parallel_for(pool, std::size_t{0}, n,
+                                        [&v](std::size_t i) { v.mark(i); });
+                CHECK(v.not_once() == 0);
+            }
+        }
+    }
+
+    TEST_CASE_TEMPLATE_DEFINE("parallel_for takes first and last of different integral types", P,
+                              loop_mixed_types) {
+        P pool(k_workers);
+        const std::size_t n = 10'000;
+        visits a(n);
+        poolbench::parallel_for(pool, 0, n, [&a](std::size_t i) { a.mark(i); });
+        CHECK(a.not_once() == 0);
+        visits b(n);
+        poolbench::parallel_for(pool, std::int16_t{0}, static_cast<int>(n),
+                                [&b](int i) { b.mark(static_cast<std::size_t>(i)); });
+        CHECK(b.not_once() == 0);
+        visits c(n);
+        poolbench::parallel_for(
+            pool, 0u, std::uint64_t{n}, [&c](std::uint64_t i) { c.mark(i); }, 64);
+        CHECK(c.not_once() == 0);
+    }
+
+    TEST_CASE_TEMPLATE_DEFINE("a chunk body gets disjoint chunks that cover the range", P,
+                              loop_chunks) {
+        P pool(k_workers);
+        const int first = -5'000;
+        const int last = 5'001;
+        const auto n = static_cast<std::size_t>(last - first);
+        for (const std::size_t grain : {std::size_t{0}, std::size_t{1}, std::size_t{97}}) {
+            CAPTURE(grain);
+            visits v(n);
+            std::atomic<std::size_t> too_long{0};
+            const auto body = [&](int lo, int hi) {
+                if (grain != 0 && static_cast<std::size_t>(hi - lo) > grain) too_long.fetch_add(1);
+                for (int i = lo; i < hi; ++i) v.mark(static_cast<std::size_t>(i - first));
+            };
+            if (grain == 0) {
+                poolbench::parallel_for(pool, first, last, body);
+            } else if (!k_thread_per_job<P> || grain > 1) {
+                poolbench::parallel_for(pool, first, last, body, grain);
+            } else {
+                continue;  // 10^4 threads
+            }
+            CHECK(v.not_once() == 0);
+            CHECK(too_long.load() == 0);
+        }
+    }
+
+    TEST_CASE_TEMPLATE_DEFINE("an empty or reversed range runs nothing", P, loop_empty) {
+        P pool(k_workers);
+        std::atomic<int> calls{0};
+        const auto index = [&calls](int) { calls.fetch_add(1); };
+        const auto chunk = [&calls](int, int) { calls.fetch_add(1); };
+        poolbench::parallel_for(pool, 5, 5, index);
+        poolbench::parallel_for(pool, 10, 3, index);
+        poolbench::parallel_for(pool, -1, -5, chunk);
+        poolbench::parallel_for(pool, 10, 3, chunk, 1);
+        poolbench::parallel_for(pool, INT_MAX, INT_MIN, chunk);
+        CHECK(poolbench::parallel_reduce(
+                  pool, 7, 7, 42, [](int i) { return i; }, [](int a, int b) { return a + b; }) ==
+              42);
+        std::vector<int> none;
+        poolbench::parallel_for_each(pool, none.begin(), none.end(), [&calls](int) { ++calls; });
+        CHECK(calls.load() == 0);
+    }
+
+    TEST_CASE_TEMPLATE_DEFINE("a grain of 0 is an invalid_argument", P, loop_grain_zero) {
+        P pool(k_workers);
+        CHECK_THROWS_AS(poolbench::parallel_for(
+                            pool, 0, 10, [](int) {}, 0),
+                        std::invalid_argument);
+    }
+
+    TEST_CASE_TEMPLATE_DEFINE("ranges as wide as their type do not overflow", P, loop_extremes) {
+        P pool(k_workers);
+        // Chunks that only count: 2^32 - 1 ints, 2^64 - 1 int64s and uint64s.
+        std::atomic<std::uint64_t> ints{0};
+        std::atomic<int> empty_chunks{0};
+        poolbench::parallel_for(pool, INT_MIN, INT_MAX, [&](int lo, int hi) {
+            if (!(lo < hi)) empty_chunks.fetch_add(1);
+            ints.fetch_add(static_cast<std::uint64_t>(static_cast<std::int64_t>(hi) - lo));
+        });
+        CHECK(ints.load() == 0xFFFF'FFFFull);
+        CHECK(empty_chunks.load() == 0);
+        std::atomic<std::uint64_t> longs{0};
+        poolbench::parallel_for(
+            pool, INT64_MIN, INT64_MAX, [&longs](std::int64_t lo, std::int64_t hi) {
+                longs.fetch_add(static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo));
+            });
+        CHECK(longs.load() == UINT64_MAX);
+        std::atomic<std::uint64_t> unsigned_longs{0};
+        poolbench::parallel_for(
+            pool, std::uint64_t{0}, UINT64_MAX,
+            [&unsigned_longs](std::uint64_t lo, std::uint64_t hi) {
+                unsigned_longs.fetch_add(hi - lo);
+            },
+            UINT64_MAX / 8);
+        CHECK(unsigned_longs.load() == UINT64_MAX);
+        // The last indices of a signed range, one by one.
+        std::atomic<std::int64_t> sum{0};
+        poolbench::parallel_for(pool, INT64_MAX - 100, INT64_MAX,
+                                [&sum](std::int64_t i) { sum.fetch_add(INT64_MAX - i); });
+        CHECK(sum.load() == 5050);
+    }
+
+    TEST_CASE_TEMPLATE_DEFINE("parallel_reduce equals the serial fold, in index order", P,
+                              reduce_serial) {
+        P pool(k_workers);
+        const int n = 100'003;
+        const auto map = [](int i) { return static_cast<std::int64_t>(i) * i % 1'000'003 - 77; };
+        std::int64_t serial = 5;
+        for (int i = 0; i < n; ++i) serial += map(i);
+        CHECK(poolbench::parallel_reduce(
+                  pool, 0, static_cast<std::size_t>(n), std::int64_t{5},
+                  [&map](std::size_t i) { return map(static_cast<int>(i)); },
+                  std::plus<>{}) == serial);
+        // Associative but not commutative: the order of the indices is kept.
+        std::string digits = "x";
+        for (int i = 0; i < 1000; ++i) digits += static_cast<char>('0' + i % 10);
+        CHECK(poolbench::parallel_reduce(
+                  pool, 0, 1000, std::string("x"),
+                  [](int i) { return std::string(1, static_cast<char>('0' + i % 10)); },
+                  [](std::string a, const std::string& b) { return a += b; }) == digits);
+    }
+
+    TEST_CASE_TEMPLATE_DEFINE("a float parallel_reduce is bit-identical over 100 runs", P,
+                              reduce_deterministic) {
+        P pool(k_workers);
+        const std::size_t n = 100'000;
+        const auto map = [](std::size_t i) {
+            return 1.0f / static_cast<float>(i + 1) * (i % 3 == 0 ? -1.0f : 1.0f);
+        };
+        const auto run = [&] {
+            return poolbench::parallel_reduce(pool, std::size_t{0}, n, 0.0f, map, std::plus<>{});
+        };
+        const auto first = std::bit_cast<std::uint32_t>(run());
+        int differing = 0;
+        for (int k = 0; k < 100; ++k) differing += std::bit_cast<std::uint32_t>(run()) != first;
+        CHECK(differing == 0);
+    }
+
+    TEST_CASE_TEMPLATE_DEFINE("a throwing body stops the loop early and is rethrown", P,
+                              loop_stops) {
+        // Index 0 throws; `ran` counts the indices that start after it threw
+        // (those before depend on how the threads were scheduled): each
+        // running chunk ends, no new one starts.
+        P pool(k_workers);
+        const std::size_t n = 1'000'000;
+        std::atomic<bool> thrown{false};
+        std::atomic<std::size_t> ran{0};
+        const auto body = [&](std::size_t i) {
+            if (thrown.load()) ran.fetch_add(1, std::memory_order_relaxed);
+            if (i == 0) {
+                thrown = true;
+                throw body_failed("first index");
+            }
+        };
+        CHECK_THROWS_AS(poolbench::parallel_for(pool, std::size_t{0}, n, body), body_failed);
+        CHECK(ran.load() < n / 2);
+        ran = 0;
+        thrown = false;
+        if (!k_thread_per_job<P>) {
+            CHECK_THROWS_AS(poolbench::parallel_for(pool, std::size_t{0}, n, body, 1000),
+                            body_failed);
+            CHECK(ran.load() < n / 2);
+            ran = 0;
+            thrown = false;
+        }
+        CHECK_THROWS_AS(poolbench::parallel_reduce(
+                            pool, std::size_t{0}, n, std::size_t{0},
+                            [&body](std::size_t i) {
+                                body(i);
+                                return i;
+                            },
+                            std::plus<>{}),
+                        body_failed);
+        CHECK(ran.load() < n / 2);
+        ran = 0;
+        thrown = false;
+        std::vector<std::size_t> items(n);
+        std::iota(items.begin(), items.end(), std::size_t{0});
+        CHECK_THROWS_AS(poolbench::parallel_for_each(pool, items.begin(), items.end(), body),
+                        body_failed);
+        CHECK(ran.load() < n / 2);
+        // The pool stays usable.
+        visits v(1000);
+        poolbench::parallel_for(pool, 0, 1000,
+                                [&v](int i) { v.mark(static_cast<std::size_t>(i)); });
+        CHECK(v.not_once() == 0);
+    }
+
+    TEST_CASE_TEMPLATE_DEFINE("a parallel_for inside a job runs to the end", P, loop_nested) {
+        for (const std::size_t workers : {std::size_t{1}, k_workers}) {
+            CAPTURE(workers);
+            P pool(workers);
+            const std::size_t outer = k_thread_per_job<P> ? 4 : 16;
+            const std::size_t inner = 10'000;
+            visits v(outer * inner);
+            std::atomic<std::int64_t> sums{0};
+            for (std::size_t job = 0; job < 2; ++job) {
+                pool.submit([&, job] {
+                    if (job == 0) {
+                        poolbench::parallel_for(pool, std::size_t{0}, outer, [&](std::size_t o) {
+                            poolbench::parallel_for(pool, std::size_t{0}, inner,
+                                                    [&](std::size_t i) { v.mark(o * inner + i); });
+                        });
+                    } else {
+                        sums.fetch_add(poolbench::parallel_reduce(
+                            pool, 0, 1000, std::int64_t{0}, [](int i) { return std::int64_t{i}; },
+                            std::plus<>{}));
+                    }
+                });
+            }
+            pool.wait();
+            CHECK(v.not_once() == 0);
+            CHECK(sums.load() == 499'500);
+        }
+    }
+
+    TEST_CASE_TEMPLATE_DEFINE("parallel_for_each calls f on every element once", P, for_each) {
+        P pool(k_workers);
+        std::vector<int> values(50'000, 1);
+        poolbench::parallel_for_each(pool, values.begin(), values.end(), [](int& x) { x += 1; });
+        CHECK(std::count(values.begin(), values.end(), 2) == 50'000);
+        std::deque<std::int64_t> items(10'000);
+        std::iota(items.begin(), items.end(), std::int64_t{1});
+        std::atomic<std::int64_t> sum{0};
+        poolbench::parallel_for_each(pool, items.cbegin(), items.cend(),
+                                     [&sum](std::int64_t x) { sum.fetch_add(x); });
+        CHECK(sum.load() == std::int64_t{10'000} * 10'001 / 2);
+    }
+
+    TEST_CASE_TEMPLATE_APPLY(loop_auto, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(loop_mixed_types, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(loop_chunks, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(loop_empty, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(loop_grain_zero, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(loop_extremes, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(reduce_serial, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(reduce_deterministic, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(loop_stops, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(loop_nested, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(for_each, poolbench::all_pools);
+}
