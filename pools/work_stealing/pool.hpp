@@ -149,6 +149,14 @@ private:
     // The most jobs a worker takes from the injection queue at once (it
     // keeps them in its deque, where other workers can steal them).
     static constexpr std::size_t k_injection_batch = detail::ws_worker::k_inbox_size + 1;
+    // Once in this many turns of its loop a worker takes a fair turn
+    // (fair_turn()): outside jobs, else its own oldest job, ahead of its
+    // deque's newest. Without it a job that resubmits itself (spawn_busy's
+    // background jobs) stays on top of its worker's LIFO deque, and the
+    // outside submissions and older jobs beneath it never run. tokio and Go
+    // look at their global queues every 61 ticks; a prime keeps the turn out
+    // of step with periodic work.
+    static constexpr std::uint32_t k_fair_interval = 61;
     // Search rounds a worker makes before it counts itself as searching, and
     // the most victims one such round tries (a counted search tries all):
     // the quick look stays about a microsecond whatever the worker count.
@@ -193,6 +201,7 @@ private:
                                std::size_t victims = SIZE_MAX);
     detail::ws_task* wrap_claimed(detail::ws_worker& self, job&& first, std::size_t n) noexcept;
     bool run_held(detail::ws_worker& self) noexcept;
+    bool fair_turn(detail::ws_worker& self);
     detail::ws_task* quick_look(detail::ws_worker& self, work_stealing::left_behind& left);
     void adapt_poll_budget(detail::ws_worker& self, std::chrono::nanoseconds slept) const;
 

@@ -159,6 +159,9 @@ public:
     worker_counters counters;
     work_stealing::busy_state quiescence;    // owner only (work_stealing/quiescence.hpp)
     std::chrono::nanoseconds poll_budget{};  // this worker's next idle poll (owner only)
+    // Turns of the worker loop since its last fair turn (owner only;
+    // work_stealing_pool::k_fair_interval).
+    std::uint32_t fair_turns = 0;
 
 private:
     // Enough nodes to absorb a burst without returning them to the heap, few

@@ -1,10 +1,12 @@
 // work_stealing_pool, the worker side: what a worker does with its time.
-// Its loop runs its own deque first (newest first), then takes a quick look
-// elsewhere without counting itself idle, then goes idle (quiescence step
-// Q5) and searches (idle protocol steps 1-3): a batch from the injection
-// queue, then one steal attempt on every other worker from a random start,
-// polling for its adaptive budget before it parks. help_once() is the same
-// search for a worker that waits inside a job (a fork-join wait).
+// Its loop runs its own deque first (newest first; once every
+// k_fair_interval turns, outside jobs or its oldest job first), then takes a
+// quick look elsewhere without counting itself idle, then goes idle
+// (quiescence step Q5) and searches (idle protocol steps 1-3): a batch from
+// the injection queue, then one steal attempt on every other worker from a
+// random start, polling for its adaptive budget before it parks.
+// help_once() is the same search for a worker that waits inside a job (a
+// fork-join wait).
 // Included by work_stealing/pool.hpp; every function here runs on the worker
 // whose state it is given (the owner of `self`).
 #pragma once
@@ -27,6 +29,10 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
     for (;;) {
         detail::ws_task* t = nullptr;
         if (run_held(self)) continue;
+        if (++self.fair_turns == k_fair_interval) {
+            self.fair_turns = 0;
+            if (fair_turn(self)) continue;
+        }
         if (self.deque.try_pop(t)) {
             run(self, t);
             continue;
@@ -75,6 +81,35 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
     }
     t_consumer = nullptr;
     t_worker = nullptr;
+}
+
+// The fair turn (k_fair_interval): a fair share of the injection queue,
+// held in the inbox so that the loop runs them next (run_held), ahead of
+// the deque; with nothing there, the oldest job of the own deque (a steal
+// from its top, which the owner may do). Returns whether it took a job.
+// Owner of self only, from the top of its loop (no job of its own running).
+inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
+    if (self.holds_jobs()) return false;
+    const std::size_t awake = m_count - std::min(m_count - 1, m_idle.parked_hint());
+    const std::size_t share =
+        std::clamp<std::size_t>(m_injection.size_approx() / awake, 1, self.inbox.size());
+    const std::size_t n = m_injection.try_dequeue_bulk(*t_consumer, self.inbox.begin(), share);
+    if (n > 0) {
+        work_stealing::quiescence::claimed(self.quiescence, n);
+        self.held_begin = 0;
+        self.held_end = n;
+        if (m_count > 1 && m_injection.size_approx() != 0) {
+            m_idle.hand_on_search(work_stealing::left_behind::more,
+                                  [this] { return work_visible(); });
+        }
+        return true;
+    }
+    detail::ws_task* t = nullptr;
+    // Only a busy worker can hold jobs in its deque (an idle one found it
+    // empty, quiescence Q5); taking its own is Q3, as a pop is.
+    if (!self.quiescence.busy || self.deque.steal(t) != steal_status::success) return false;
+    run(self, t);
+    return true;
 }
 
 // Runs one pending job (own deque first, then a search round) on self,
