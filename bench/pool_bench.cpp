@@ -34,6 +34,9 @@
 //   POOLBENCH_QUICK=1 POOLBENCH_WORKERS=1,2,16 pool_bench
 //       --benchmark_repetitions=3 --benchmark_out=pools.json
 //       --benchmark_out_format=json
+// `pool_bench --checksums` (or --checksums=serial) runs the serial version of
+// every workload once at the small sizes of bench/external/README.md and
+// prints one `workload value` line each (checksums.hpp), then exits 0.
 
 #include <benchmark/benchmark.h>
 
@@ -44,6 +47,7 @@
 #include <string_view>
 #include <vector>
 
+#include "checksums.hpp"
 #include "context.hpp"
 #include "memory_mode.hpp"
 #include "options.hpp"
@@ -74,6 +78,10 @@ void add_context(const sweep& s) {
 
 int main(int argc, char** argv) {
     if (argc > 1 && std::string_view(argv[1]) == "--memory-child") return memory_child(argc, argv);
+    if (argc == 2 && (std::string_view(argv[1]) == "--checksums" ||
+                      std::string_view(argv[1]) == "--checksums=serial")) {
+        return run_checksums();
+    }
     const std::string command = command_line(argc, argv);
     // The minimum time of a timed row, unless the command line sets its own.
     std::vector<char*> args(argv, argv + argc);

@@ -24,8 +24,14 @@
 #include <utility>
 #include <vector>
 
+#include "baselines/integrate.hpp"
+#include "baselines/library.hpp"
+#include "baselines/matmul.hpp"
+#include "baselines/mergesort.hpp"
 #include "baselines/nested.hpp"
 #include "baselines/nqueens.hpp"
+#include "baselines/skynet.hpp"
+#include "baselines/spawn.hpp"
 #include "baselines/submit.hpp"
 #include "baselines/uts.hpp"
 #include "options.hpp"
@@ -73,6 +79,9 @@ struct row_defaults {
     static constexpr auto applies = applies_to::pools_and_baselines;
     static constexpr auto workers = worker_list::sweep;
     static constexpr auto time = timing::min_time;
+    // Whether it has a serial_noinline body (the fork-join workloads: see
+    // serial_noinline_baseline in baselines/baseline.hpp).
+    static constexpr bool k_serial_noinline = false;
 };
 
 struct empty_rows : row_defaults {
@@ -125,11 +134,15 @@ struct tree_rows : row_defaults {
     }
 };
 
+// Quick n:30; full also n:39 (the field's sizes).
 struct fib_rows : row_defaults {
     static constexpr std::string_view name = "fib";
+    static constexpr bool k_serial_noinline = true;
     template <class P>
-    static std::vector<row_params> rows(const sweep&, std::size_t) {
-        return rows_of("n", {static_cast<std::size_t>(k_fib_n)});
+    static std::vector<row_params> rows(const sweep& s, std::size_t) {
+        std::vector<std::size_t> ns{static_cast<std::size_t>(k_fib_n)};
+        if (!s.quick) ns.push_back(static_cast<std::size_t>(k_fib_n_full));
+        return rows_of("n", ns);
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -180,23 +193,36 @@ struct parallel_for_rows : row_defaults {
     }
 };
 
+// The published trees (workloads/uts.hpp): quick tree:t3; full t1, t2, t3.
+// row_params::a indexes k_uts_trees.
 struct uts_rows : row_defaults {
     static constexpr std::string_view name = "uts";
+    static constexpr bool k_serial_noinline = true;
+    static constexpr std::array<const uts_tree*, 3> k_uts_trees{&k_uts_t1, &k_uts_t2, &k_uts_t3};
     template <class P>
-    static std::vector<row_params> rows(const sweep&, std::size_t) {
-        return rows_of("b0", {static_cast<std::size_t>(uts_params{}.b0)});
+    static std::vector<row_params> rows(const sweep& s, std::size_t) {
+        std::vector<row_params> rows;
+        for (std::size_t i = 0; i < k_uts_trees.size(); ++i) {
+            if (s.quick && k_uts_trees[i] != &k_uts_t3) continue;
+            rows.push_back({"/tree:" + std::string(k_uts_trees[i]->name), i});
+        }
+        return rows;
     }
     template <class P>
-    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params&) {
-        run_uts<P>(st, w);
+    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
+        run_uts<P>(st, w, *k_uts_trees[r.a]);
     }
 };
 
+// Quick n:12; full also n:14.
 struct nqueens_rows : row_defaults {
     static constexpr std::string_view name = "nqueens";
+    static constexpr bool k_serial_noinline = true;
     template <class P>
-    static std::vector<row_params> rows(const sweep&, std::size_t) {
-        return rows_of("n", {static_cast<std::size_t>(k_nqueens_n)});
+    static std::vector<row_params> rows(const sweep& s, std::size_t) {
+        std::vector<std::size_t> ns{static_cast<std::size_t>(k_nqueens_n)};
+        if (!s.quick) ns.push_back(static_cast<std::size_t>(k_nqueens_n_full));
+        return rows_of("n", ns);
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -263,10 +289,119 @@ struct latency_rows : row_defaults {
     }
 };
 
+// The field workloads (WORKLOADS.md): quick the first size, full every size.
+inline std::vector<std::size_t> field_sizes(const sweep& s, std::size_t quick, std::size_t full) {
+    if (s.quick) return {quick};
+    return {quick, full};
+}
+
+struct skynet_rows : row_defaults {
+    static constexpr std::string_view name = "skynet";
+    static constexpr bool k_serial_noinline = true;
+    template <class P>
+    static std::vector<row_params> rows(const sweep& s, std::size_t) {
+        return rows_of("depth", field_sizes(s, k_skynet_depth, k_skynet_depth_full));
+    }
+    template <class P>
+    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
+        run_skynet<P>(st, w, static_cast<int>(r.a));
+    }
+};
+
+struct integrate_rows : row_defaults {
+    static constexpr std::string_view name = "integrate";
+    static constexpr bool k_serial_noinline = true;
+    template <class P>
+    static std::vector<row_params> rows(const sweep& s, std::size_t) {
+        return rows_of("n", field_sizes(s, k_integrate_n, k_integrate_n_full));
+    }
+    template <class P>
+    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
+        run_integrate<P>(st, w, r.a);
+    }
+};
+
+struct matmul_rows : row_defaults {
+    static constexpr std::string_view name = "matmul";
+    template <class P>
+    static std::vector<row_params> rows(const sweep& s, std::size_t) {
+        return rows_of("n", field_sizes(s, k_matmul_n, k_matmul_n_full));
+    }
+    template <class P>
+    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
+        run_matmul<P>(st, w, r.a);
+    }
+};
+
+struct mergesort_rows : row_defaults {
+    static constexpr std::string_view name = "mergesort";
+    template <class P>
+    static std::vector<row_params> rows(const sweep& s, std::size_t) {
+        return rows_of("n", field_sizes(s, k_mergesort_n, k_mergesort_n_full));
+    }
+    template <class P>
+    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
+        run_mergesort<P>(st, w, r.a);
+    }
+};
+
+struct chain_rows : row_defaults {
+    static constexpr std::string_view name = "chain";
+    template <class P>
+    static std::vector<row_params> rows(const sweep&, std::size_t) {
+        return rows_of("links", {k_chain_links});
+    }
+    template <class P>
+    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
+        run_chain<P>(st, w, r.a);
+    }
+};
+
+// B = W background jobs beside the N outside ones.
+struct spawn_busy_rows : row_defaults {
+    static constexpr std::string_view name = "spawn_busy";
+    template <class P>
+    static std::vector<row_params> rows(const sweep&, std::size_t) {
+        return rows_of("jobs", {k_spawn_busy_jobs});
+    }
+    template <class P>
+    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
+        run_spawn_busy<P>(st, w, r.a);
+    }
+};
+
+// The library workloads (WORKLOADS.md): quick n:1000 and n:1000000, full
+// also n:100000000.
+struct small_for_rows : row_defaults {
+    static constexpr std::string_view name = "small_for";
+    template <class P>
+    static std::vector<row_params> rows(const sweep& s, std::size_t) {
+        return rows_of("n", library_sizes(s.quick));
+    }
+    template <class P>
+    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
+        run_small_for<P>(st, w, r.a);
+    }
+};
+
+struct reduce_rows : row_defaults {
+    static constexpr std::string_view name = "reduce";
+    template <class P>
+    static std::vector<row_params> rows(const sweep& s, std::size_t) {
+        return rows_of("n", library_sizes(s.quick));
+    }
+    template <class P>
+    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
+        run_reduce<P>(st, w, r.a);
+    }
+};
+
 // The table, in registration order.
-using workload_table = std::tuple<empty_rows, cpu_rows, skewed_rows, tree_rows, fib_rows,
-                                  producers_rows, parallel_for_rows, uts_rows, nqueens_rows,
-                                  bursty_rows, sleep_rows, idle_rows, latency_rows>;
+using workload_table =
+    std::tuple<empty_rows, cpu_rows, skewed_rows, tree_rows, fib_rows, producers_rows,
+               parallel_for_rows, uts_rows, nqueens_rows, bursty_rows, sleep_rows, idle_rows,
+               latency_rows, skynet_rows, integrate_rows, matmul_rows, mergesort_rows, chain_rows,
+               spawn_busy_rows, small_for_rows, reduce_rows>;
 
 // The worker counts a workload's rows for P are registered at.
 template <class Workload, class P>
@@ -278,23 +413,32 @@ std::vector<std::size_t> worker_counts(const sweep& s) {
     }
 }
 
+// Every row of one workload for P.
+template <class Workload, class P>
+void register_rows(const sweep& s) {
+    for (const auto w : worker_counts<Workload, P>(s)) {
+        for (const auto& r : Workload::template rows<P>(s, w)) {
+            const std::string name = row<P>(Workload::name, w) + r.suffix;
+            auto body = [&s, w, r](benchmark::State& st) {
+                Workload::template run<P>(st, s, w, r);
+            };
+            if constexpr (Workload::time == timing::once) {
+                add_once(name, std::move(body));
+            } else {
+                add(name, std::move(body));
+            }
+        }
+    }
+}
+
 // The one loop: every row of one workload. `s` outlives the rows (main()
 // runs them while it holds the sweep).
 template <class Workload>
 void register_workload(const sweep& s) {
     const auto rows_for = [&]<class P>(std::type_identity<P>) {
-        for (const auto w : worker_counts<Workload, P>(s)) {
-            for (const auto& r : Workload::template rows<P>(s, w)) {
-                const std::string name = row<P>(Workload::name, w) + r.suffix;
-                auto body = [&s, w, r](benchmark::State& st) {
-                    Workload::template run<P>(st, s, w, r);
-                };
-                if constexpr (Workload::time == timing::once) {
-                    add_once(name, std::move(body));
-                } else {
-                    add(name, std::move(body));
-                }
-            }
+        // serial_noinline only where the workload has its body.
+        if constexpr (!std::is_same_v<P, serial_noinline_baseline> || Workload::k_serial_noinline) {
+            register_rows<Workload, P>(s);
         }
     };
     if constexpr (Workload::applies == applies_to::pools_and_baselines) {

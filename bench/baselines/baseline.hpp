@@ -1,6 +1,8 @@
 // The baselines of WORKLOADS.md ("Baselines"), rows beside the pools with the
 // same names and counters: `serial` (the work with no pool at all: plain
-// loops and plain recursion; registered at workers:1 only), `native_tbb`
+// loops and plain recursion; registered at workers:1 only), `serial_noinline`
+// (the fork-join workloads' plain recursion through a function the compiler
+// may not inline: libfork's serial; workers:1 only), `native_tbb`
 // (each workload written the way oneTBB's users write it, inside a
 // task_arena of W slots whose submitting thread takes part) and `openmp`
 // (GCC's libgomp: worksharing loops and tasks in a team of W threads).
@@ -52,6 +54,23 @@ struct serial_baseline {
     static constexpr std::string_view name = "serial";
     static constexpr execution_model k_execution_model = execution_model::inline_on_submitter;
 };
+// libfork's serial baseline: plain recursion through a [[gnu::noinline]]
+// function that calls itself through opaque_function() (below), so the
+// compiler neither inlines levels of the recursion nor turns one of its calls
+// into a loop: the T_serial of the published work-overhead figures. Only the
+// fork-join workloads have it. A workload adds its serial_noinline body by:
+//   1. a `[[gnu::noinline]] R foo_serial_noinline(args)` beside its serial
+//      recursion, recursing through `opaque_function(&foo_serial_noinline)`;
+//   2. in its baseline body, `if constexpr (k_is_serial_noinline<B>)` calling
+//      it where `k_is_serial<B>` calls the plain recursion (the branch must
+//      come before the `else` that runs openmp);
+//   3. `static constexpr bool k_serial_noinline = true;` in its entry of
+//      workload_table.hpp (register_workload() skips serial_noinline for the
+//      others).
+struct serial_noinline_baseline {
+    static constexpr std::string_view name = "serial_noinline";
+    static constexpr execution_model k_execution_model = execution_model::inline_on_submitter;
+};
 struct native_tbb_baseline {
     static constexpr std::string_view name = "native_tbb";
 };
@@ -60,14 +79,18 @@ struct openmp_baseline {
 };
 
 // Every baseline, in the order their rows are registered.
-using all_baselines = std::tuple<serial_baseline, native_tbb_baseline, openmp_baseline>;
+using all_baselines =
+    std::tuple<serial_baseline, serial_noinline_baseline, native_tbb_baseline, openmp_baseline>;
 
 template <class B>
-concept baseline = std::is_same_v<B, serial_baseline> || std::is_same_v<B, native_tbb_baseline> ||
-    std::is_same_v<B, openmp_baseline>;
+concept baseline =
+    std::is_same_v<B, serial_baseline> || std::is_same_v<B, serial_noinline_baseline> ||
+    std::is_same_v<B, native_tbb_baseline> || std::is_same_v<B, openmp_baseline>;
 
 template <class B>
 inline constexpr bool k_is_serial = std::is_same_v<B, serial_baseline>;
+template <class B>
+inline constexpr bool k_is_serial_noinline = std::is_same_v<B, serial_noinline_baseline>;
 template <class B>
 inline constexpr bool k_is_native_tbb = std::is_same_v<B, native_tbb_baseline>;
 template <class B>
@@ -206,6 +229,16 @@ inline int opaque(int x) {
     return v;
 }
 
+// f, with its value hidden from the optimiser (an empty asm that may change
+// it): a call through the result is an indirect call the compiler cannot
+// inline or turn into a loop. The serial_noinline recursions call themselves
+// through it.
+template <class F>
+F* opaque_function(F* f) noexcept {
+    asm("" : "+r"(f));
+    return f;
+}
+
 // The timed loop of every baseline, after one untimed warm-up run (as the
 // pools' rows have): returns the wall time summed over iterations of run().
 template <class Run>
@@ -224,6 +257,22 @@ inline void report_cpu_ns_per_job(benchmark::State& state, double cpu_seconds, s
     state.counters["cpu_ns_per_job"] =
         cpu_seconds * 1e9 /
         static_cast<double>(jobs * static_cast<std::uint64_t>(state.iterations()));
+}
+
+// timed_runs() with prepare() before the warm-up and before each timed run,
+// outside the clock, as run_prepared_row() for the pools.
+template <class Prepare, class Run>
+double timed_prepared_runs(benchmark::State& state, Prepare&& prepare, Run&& run) {
+    prepare();
+    run();
+    double wall = 0;
+    for (auto _ : state) {
+        prepare();
+        const auto start = bench_clock::now();
+        run();
+        wall += seconds_between(start, bench_clock::now());
+    }
+    return wall;
 }
 
 // The runs timed_runs() made: the timed iterations and the warm-up.

@@ -112,6 +112,13 @@ inline long fib_serial(int n) {
     return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2);
 }
 
+// Plain recursion through a call the compiler cannot inline (baseline.hpp).
+[[gnu::noinline]] inline long fib_serial_noinline(int n) {
+    if (n < 2) return n;
+    auto* self = opaque_function(&fib_serial_noinline);
+    return self(n - 1) + self(n - 2);
+}
+
 #if defined(POOLBENCH_HAS_TBB)
 inline long fib_tbb(int n) {
     if (n < 2) return n;
@@ -141,6 +148,8 @@ long fib_once([[maybe_unused]] std::size_t workers, int n, [[maybe_unused]] void
     long result = 0;
     if constexpr (k_is_serial<B>) {
         result = fib_serial(n);
+    } else if constexpr (k_is_serial_noinline<B>) {
+        result = fib_serial_noinline(n);
     } else if constexpr (k_is_native_tbb<B>) {
 #if defined(POOLBENCH_HAS_TBB)
         static_cast<tbb_team*>(team)->execute([&] { result = fib_tbb(n); });
@@ -159,6 +168,14 @@ template <baseline B>
 void run_fib(benchmark::State& state, std::size_t workers, int n) {
     if (const auto why = baseline_missing<B>(); !why.empty()) return skip(state, why);
     auto team = make_team<B>(workers);
+    if (n > k_fib_n) {  // as the pools' rows (workloads/nested.hpp)
+        const auto start = bench_clock::now();
+        benchmark::DoNotOptimize(fib_once<B>(workers, opaque(k_fib_n), team.get()));
+        const double seconds = seconds_between(start, bench_clock::now());
+        if (const auto why = fib_projected_limit(B::name, n, seconds); !why.empty()) {
+            return skip(state, why);
+        }
+    }
     const int arg = opaque(n);
     long result = 0;
     const double cpu_start = process_cpu_seconds();
@@ -169,12 +186,8 @@ void run_fib(benchmark::State& state, std::size_t workers, int n) {
                                ") = " + std::to_string(result) + ", expected " +
                                std::to_string(fib_value(n)));
     }
-    // Jobs = forks, as for the pools.
-    const std::uint64_t jobs = fib_runs(n);
-    report_jobs_per_s(state, jobs);
-    state.counters["ns_per_job"] =
-        wall * 1e9 / static_cast<double>(jobs * static_cast<std::uint64_t>(state.iterations()));
-    report_cpu_ns_per_job(state, cpu, jobs);
+    report_task_rates(state, fib_tasks(n), workers, wall);
+    report_cpu_ns_per_job(state, cpu, fib_tasks(n));
 }
 
 }  // namespace poolbench::bench

@@ -163,7 +163,9 @@ void run_producers(benchmark::State& state, std::size_t workers, std::size_t job
 // ---------------------------------------------------------------------------
 // Data-parallel: cpu, skewed (grain 1) and parallel_for (grain g)
 
-// out[i] = body(i) for i in [0, out.size()), in chunks of `grain`.
+// out[i] = body(i) for i in [0, out.size()), in chunks of `grain`; grain
+// k_grain_auto: each library's automatic chunking (oneTBB's auto_partitioner,
+// OpenMP's schedule(static)).
 template <baseline B, class Body>
 void for_each_index([[maybe_unused]] std::size_t workers, std::size_t n,
                     [[maybe_unused]] std::size_t grain, [[maybe_unused]] void* team,
@@ -173,17 +175,26 @@ void for_each_index([[maybe_unused]] std::size_t workers, std::size_t n,
     } else if constexpr (k_is_native_tbb<B>) {
 #if defined(POOLBENCH_HAS_TBB)
         static_cast<tbb_team*>(team)->execute([&] {
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain),
-                              [&body](const tbb::blocked_range<std::size_t>& r) {
-                                  for (std::size_t i = r.begin(); i != r.end(); ++i) body(i);
-                              });
+            const auto loop = [&body](const tbb::blocked_range<std::size_t>& r) {
+                for (std::size_t i = r.begin(); i != r.end(); ++i) body(i);
+            };
+            if (grain == k_grain_auto) {
+                tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), loop);
+            } else {
+                tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain), loop);
+            }
         });
 #endif
     } else {
 #if defined(_OPENMP)
-        const auto chunk = static_cast<int>(std::min<std::size_t>(grain, 1u << 30));
+        if (grain == k_grain_auto) {
+#pragma omp parallel for num_threads(omp_threads(workers)) schedule(static)
+            for (std::size_t i = 0; i < n; ++i) body(i);
+        } else {
+            const auto chunk = static_cast<int>(std::min<std::size_t>(grain, 1u << 30));
 #pragma omp parallel for num_threads(omp_threads(workers)) schedule(dynamic, chunk)
-        for (std::size_t i = 0; i < n; ++i) body(i);
+            for (std::size_t i = 0; i < n; ++i) body(i);
+        }
 #endif
     }
 }
@@ -207,7 +218,7 @@ void run_spin(benchmark::State& state, std::size_t workers, std::size_t jobs, st
     report_cpu_ns_per_job(state, cpu, jobs);
 }
 
-// grain 0: the serial row, which has none.
+// grain k_grain_auto (0): automatic chunking; the serial row has no grain.
 template <baseline B>
 void run_parallel_for(benchmark::State& state, std::size_t workers, std::size_t n,
                       std::size_t grain) {
@@ -216,15 +227,14 @@ void run_parallel_for(benchmark::State& state, std::size_t workers, std::size_t 
     std::vector<std::uint64_t> out(n);
     auto team = make_team<B>(workers);
     const double wall = timed_runs(state, [&] {
-        for_each_index<B>(workers, n, std::max<std::size_t>(grain, 1), team.get(),
-                          parallel_for_body{out.data()});
+        for_each_index<B>(workers, n, grain, team.get(), parallel_for_body{out.data()});
     });
     if (const auto got = spin_sum(out); got != expected) {
         return skip(state, "wrong result: parallel_for checksum " + std::to_string(got) +
                                ", serial " + std::to_string(expected));
     }
     report_elements_per_s(state, n, wall);
-    if (grain != 0) state.counters["grain"] = static_cast<double>(grain);
+    if (grain != k_grain_auto) state.counters["grain"] = static_cast<double>(grain);
 }
 
 }  // namespace poolbench::bench

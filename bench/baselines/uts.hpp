@@ -1,103 +1,103 @@
-// The baselines of uts: the serial walk, a oneTBB task per child, an omp task
-// per child.
+// The baselines of uts (the published trees): plain recursion (serial), the
+// same through a function that may not be inlined (serial_noinline), a
+// oneTBB task_group per node inside the arena, omp task per child and a
+// taskwait per node. Each reduces nodes, depth and leaves up the joins and
+// checks them against the published figures.
 #pragma once
 
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
-#include <array>
-#include <atomic>
-#include <barrier>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
-#include <map>
-#include <optional>
 #include <string>
-#include <string_view>
-#include <thread>
-#include <tuple>
-#include <type_traits>
-#include <utility>
-#include <vector>
 
 #include "baselines/baseline.hpp"
 #include "workloads/uts.hpp"
 
 namespace poolbench::bench {
 
+// Plain recursion through a call the compiler cannot inline (baseline.hpp).
+[[gnu::noinline]] inline uts_result uts_serial_noinline(const uts_tree& t, const uts_node& n) {
+    const std::uint32_t k = uts_children(t, n);
+    if (k == 0) return uts_leaf(n);
+    auto* self = opaque_function(&uts_serial_noinline);
+    uts_result r{1, 0, n.depth};
+    for (std::uint32_t i = 0; i < k; ++i) r += self(t, uts_child(n, i));
+    return r;
+}
+
 #if defined(POOLBENCH_HAS_TBB)
-inline void uts_tbb(tbb::task_group& group, const uts_params& p, uts_tallies& t, std::uint64_t h,
-                    std::uint32_t depth) {
-    t.local().visit(spin(h, p.rounds), depth);
-    const std::uint64_t n = p.children(h, depth);
-    for (std::uint64_t i = 0; i < n; ++i) {
-        group.run([&group, &p, &t, c = uts_params::child_hash(h, i), depth] {
-            uts_tbb(group, p, t, c, depth + 1);
-        });
+inline uts_result uts_tbb(const uts_tree& t, const uts_node& n) {
+    const std::uint32_t k = uts_children(t, n);
+    if (k == 0) return uts_leaf(n);
+    uts_slots slots(k);
+    tbb::task_group group;
+    for (std::uint32_t i = 0; i < k; ++i) {
+        group.run([&t, &n, i, slot = &slots[i]] { *slot = uts_tbb(t, uts_child(n, i)); });
     }
+    group.wait();
+    uts_result r{1, 0, n.depth};
+    for (std::uint32_t i = 0; i < k; ++i) r += slots[i];
+    return r;
 }
 #endif
 
 #if defined(_OPENMP)
-// Pointers, as tree_openmp.
-inline void uts_openmp(const uts_params* p, uts_tallies* t, std::uint64_t h, std::uint32_t depth) {
-    t->local().visit(spin(h, p->rounds), depth);
-    const std::uint64_t n = p->children(h, depth);
-    for (std::uint64_t i = 0; i < n; ++i) {
-        const std::uint64_t c = uts_params::child_hash(h, i);
+// Pointers, as tree_openmp: an orphaned task copies what they point to.
+inline uts_result uts_openmp(const uts_tree* t, const uts_node* n) {
+    const std::uint32_t k = uts_children(*t, *n);
+    if (k == 0) return uts_leaf(*n);
+    uts_slots slots(k);
+    for (std::uint32_t i = 0; i < k; ++i) {
+        uts_result* slot = &slots[i];
 #pragma omp task
-        uts_openmp(p, t, c, depth + 1);
+        {
+            const uts_node child = uts_child(*n, i);
+            *slot = uts_openmp(t, &child);
+        }
     }
+#pragma omp taskwait
+    uts_result r{1, 0, n->depth};
+    for (std::uint32_t i = 0; i < k; ++i) r += slots[i];
+    return r;
 }
 #endif
 
 template <baseline B>
-uts_tally uts_baseline_once([[maybe_unused]] std::size_t workers, const uts_params& p,
-                            [[maybe_unused]] void* team) {
+uts_result uts_baseline_once([[maybe_unused]] std::size_t workers, const uts_tree& t,
+                             [[maybe_unused]] void* team) {
+    uts_result r;
     if constexpr (k_is_serial<B>) {
-        return uts_serial(p);
-    } else {
-        uts_tallies t;
-        if constexpr (k_is_native_tbb<B>) {
+        r = uts_serial(t);
+    } else if constexpr (k_is_serial_noinline<B>) {
+        r = uts_serial_noinline(t, uts_root(t));
+    } else if constexpr (k_is_native_tbb<B>) {
 #if defined(POOLBENCH_HAS_TBB)
-            static_cast<tbb_team*>(team)->execute([&] {
-                tbb::task_group group;
-                group.run([&] { uts_tbb(group, p, t, p.root_hash(), 0); });
-                group.wait();
-            });
+        static_cast<tbb_team*>(team)->execute([&] { r = uts_tbb(t, uts_root(t)); });
 #endif
-        } else {
+    } else {
 #if defined(_OPENMP)
-            // As tree: taskwait at the root, the region's barrier for the rest.
-            const uts_params* params = &p;
-            uts_tallies* tallies = &t;
+        const uts_tree* tree = &t;
 #pragma omp parallel num_threads(omp_threads(workers))
 #pragma omp single
-            {
-#pragma omp task
-                uts_openmp(params, tallies, params->root_hash(), 0);
-#pragma omp taskwait
-            }
-#endif
+        {
+            const uts_node root = uts_root(*tree);
+            r = uts_openmp(tree, &root);
         }
-        return t.total();
+#endif
     }
+    return r;
 }
 
 template <baseline B>
-void run_uts(benchmark::State& state, std::size_t workers) {
+void run_uts(benchmark::State& state, std::size_t workers, const uts_tree& t) {
     if (const auto why = baseline_missing<B>(); !why.empty()) return skip(state, why);
-    const uts_tally& want = uts_expected();
     auto team = make_team<B>(workers);
-    const uts_params params;
-    uts_tally got;
+    uts_result got;
     const double wall =
-        timed_runs(state, [&] { got = uts_baseline_once<B>(workers, params, team.get()); });
-    if (got != want) return skip(state, uts_mismatch(got, want));
-    state.counters["nodes_per_s"] =
-        static_cast<double>(want.nodes) * static_cast<double>(state.iterations()) / wall;
+        timed_runs(state, [&] { got = uts_baseline_once<B>(workers, t, team.get()); });
+    if (const auto why = uts_mismatch(t, got); !why.empty()) return skip(state, why);
+    report_uts(state, t, workers, wall);
 }
 
 }  // namespace poolbench::bench

@@ -46,6 +46,7 @@ inline constexpr std::size_t k_skew_every = 64;     // job i with i % 64 == 0 is
 inline constexpr std::uint32_t k_skew_factor = 64;  // ... and spins 64x the rounds
 inline constexpr int k_tree_depth = 20;
 inline constexpr int k_fib_n = 30;
+inline constexpr int k_fib_n_full = 39;  // --full: also this size
 inline constexpr std::size_t k_sleep_jobs = 2000;
 inline constexpr std::chrono::milliseconds k_sleep_duration{1};
 inline constexpr std::chrono::microseconds k_latency_period{20};
@@ -219,16 +220,30 @@ bool warm_up(benchmark::State& state, RunOnce run_once) {
 // which returns "" or "wrong result: ...") and the report: report(wall), the
 // workload's own counters from the timed runs' summed wall time, then the
 // pool's statistics. run_once may throw; the row is then marked.
-template <pool P, class RunOnce, class Check, class Report>
-void run_row(benchmark::State& state, std::size_t workers,
-             std::optional<std::uint64_t> jobs_per_run, RunOnce run_once, Check check,
-             Report report) {
+// run_prepared_row() also calls prepare(pool) before the warm-up and before
+// each timed run, outside the clock (refill an input, reset an output, check
+// the previous run's result): the workload's counters, computed from `wall`,
+// leave it out; Google Benchmark's real_time of the row includes it.
+template <pool P, class Prepare, class RunOnce, class Check, class Report>
+void run_prepared_row(benchmark::State& state, std::size_t workers,
+                      std::optional<std::uint64_t> jobs_per_run, Prepare prepare, RunOnce run_once,
+                      Check check, Report report) {
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
-    if (!warm_up(state, [&] { run_once(*pool); })) return;
+    if (!warm_up(state, [&] {
+            prepare(*pool);
+            run_once(*pool);
+        })) {
+        return;
+    }
     const auto before = stats_of(*pool);
     double wall = 0;
     for (auto _ : state) {
+        try {
+            prepare(*pool);
+        } catch (const std::exception& e) {
+            return report_wait_failure(state, e);
+        }
         const auto start = bench_clock::now();
         try {
             run_once(*pool);
@@ -246,6 +261,15 @@ void run_row(benchmark::State& state, std::size_t workers,
     if (const std::string why = check(); !why.empty()) return skip(state, why);
     report(wall);
     report_pool_stats(state, before, after);
+}
+
+template <pool P, class RunOnce, class Check, class Report>
+void run_row(benchmark::State& state, std::size_t workers,
+             std::optional<std::uint64_t> jobs_per_run, RunOnce run_once, Check check,
+             Report report) {
+    run_prepared_row<P>(
+        state, workers, jobs_per_run, [](P&) {}, std::move(run_once), std::move(check),
+        std::move(report));
 }
 
 inline std::string no_check() {
@@ -269,6 +293,15 @@ inline void report_elements_per_s(benchmark::State& state, std::size_t n, double
         static_cast<double>(n) * static_cast<double>(state.iterations()) / wall;
 }
 
+// The fork-join figures of the field's suites: tasks_per_s, and ns_per_task =
+// wall (ns) x W / tasks (libfork's metric: the time each worker spent per task).
+inline void report_task_rates(benchmark::State& state, std::uint64_t tasks, std::size_t workers,
+                              double wall) {
+    const double all = static_cast<double>(tasks) * static_cast<double>(state.iterations());
+    state.counters["tasks_per_s"] = all / wall;
+    state.counters["ns_per_task"] = wall * 1e9 * static_cast<double>(workers) / all;
+}
+
 // "unsupported: ..." when P would start more than its cap of threads.
 template <class P>
 std::string research_jobs_limit(std::uint64_t jobs, std::string_view what) {
@@ -277,6 +310,33 @@ std::string research_jobs_limit(std::uint64_t jobs, std::string_view what) {
                " makes " + std::to_string(jobs) + " jobs, above its 1e4 cap here";
     }
     return {};
+}
+
+// A pool whose fork-join is the generic task_group over its queue (a node
+// and a queued ticket per fork), not a native group, and not inline: the
+// field workloads' largest trees would take it minutes per row, so above
+// this many tasks its rows say "unsupported".
+inline constexpr std::uint64_t k_queued_fork_join_max_tasks = 20'000'000;
+
+template <class P>
+concept has_native_task_group = requires {
+    typename P::native_task_group;
+};
+
+template <class P>
+inline constexpr bool k_queued_fork_join =
+    !has_native_task_group<P> && !k_runs_inline<P> && !k_starts_thread_per_job<P>;
+
+// "unsupported: ..." when P cannot run a fork-join of `tasks` tasks in a
+// row's time (thread_per_job above its cap, the queued groups above theirs).
+template <class P>
+std::string fork_join_limit(std::uint64_t tasks, std::string_view what) {
+    if (k_queued_fork_join<P> && tasks > k_queued_fork_join_max_tasks) {
+        return "unsupported: " + std::string(P::name) + "'s task group queues a ticket per fork; " +
+               std::string(what) + " makes " + std::to_string(tasks) +
+               " tasks, above its 2e7 cap (minutes per row)";
+    }
+    return research_jobs_limit<P>(tasks, what);
 }
 
 }  // namespace poolbench::bench

@@ -40,18 +40,22 @@ inline constexpr std::uint32_t k_parallel_for_rounds = 10;
 // ---------------------------------------------------------------------------
 // parallel_for
 
-// The grains of one worker count: 1, 64, 4096 and N / (8 W), the last named
-// "n_8w" in row names (its value changes with W); `value` is at least 1.
+// The grains of one worker count: 1, 64, 4096, N / (8 W), named "n_8w" in
+// row names (its value changes with W), and automatic chunking ("auto": no
+// grain passed), whose `value` is 0; the others' are at least 1.
 struct grain_choice {
     std::string label;
     std::size_t value;
 };
 
+inline constexpr std::size_t k_grain_auto = 0;
+
 inline std::vector<grain_choice> parallel_for_grains(std::size_t n, std::size_t workers) {
     return {{"1", 1},
             {"64", 64},
             {"4096", 4096},
-            {"n_8w", std::max<std::size_t>(1, n / (8 * workers))}};
+            {"n_8w", std::max<std::size_t>(1, n / (8 * workers))},
+            {"auto", k_grain_auto}};
 }
 
 // The body of every parallel_for run: out[i] = spin(i, rounds).
@@ -82,18 +86,25 @@ inline std::uint64_t parallel_for_expected(std::size_t n) {
     return cache[n] = spin_sum(out);
 }
 
-// One run: poolbench::parallel_for from this (outside) thread, then the wait.
+// One run: poolbench::parallel_for from this (outside) thread, at `grain`
+// or with automatic chunking (k_grain_auto), then the wait.
 template <pool P>
 void parallel_for_once(P& pool, std::vector<std::uint64_t>& out, std::size_t grain) {
-    poolbench::parallel_for(pool, std::size_t{0}, out.size(), parallel_for_body{out.data()}, grain);
+    const parallel_for_body body{out.data()};
+    if (grain == k_grain_auto) {
+        poolbench::parallel_for(pool, std::size_t{0}, out.size(), body);
+    } else {
+        poolbench::parallel_for(pool, std::size_t{0}, out.size(), body, grain);
+    }
     pool.wait();
 }
 
 template <pool P>
 void run_parallel_for(benchmark::State& state, std::size_t workers, std::size_t n,
                       std::size_t grain) {
-    if (const auto why = research_jobs_limit<P>((n + grain - 1) / grain, "this grain");
-        !why.empty()) {
+    // Automatic chunking makes a few jobs per worker, whatever n.
+    const std::size_t jobs = grain == k_grain_auto ? workers : (n + grain - 1) / grain;
+    if (const auto why = research_jobs_limit<P>(jobs, "this grain"); !why.empty()) {
         return skip(state, why);
     }
     const std::uint64_t expected = parallel_for_expected(n);
@@ -109,7 +120,7 @@ void run_parallel_for(benchmark::State& state, std::size_t workers, std::size_t 
         },
         [&](double wall) {
             report_elements_per_s(state, n, wall);
-            state.counters["grain"] = static_cast<double>(grain);
+            if (grain != k_grain_auto) state.counters["grain"] = static_cast<double>(grain);
         });  // the pool's statistics: per job it ran, a chunk each
 }
 

@@ -54,7 +54,12 @@ constexpr long fib_value(int n) {
 constexpr std::uint64_t fib_runs(int n) {
     return n < 2 ? 0 : static_cast<std::uint64_t>(fib_value(n + 1)) - 1;
 }
+// Tasks of fib(n), libfork's count: every call, 2 F(n + 1) - 1.
+constexpr std::uint64_t fib_tasks(int n) {
+    return 2 * static_cast<std::uint64_t>(fib_value(n + 1)) - 1;
+}
 static_assert(fib_value(30) == 832040 && fib_runs(2) == 1 && fib_runs(4) == 4);
+static_assert(fib_value(39) == 63'245'986 && fib_tasks(1) == 1 && fib_tasks(2) == 3);
 
 template <pool P>
 long fib_fork_join(P& pool, int n) {
@@ -91,30 +96,64 @@ std::string fib_limit(int n) {
     return {};
 }
 
+// A fib row above n = k_fib_n (the full sweep's n:39, 76 times the tasks of
+// n:30) runs only where one run would take at most k_fib_max_run_seconds,
+// projected from one fib(k_fib_n) run on the same pool (or baseline) at the
+// same W, measured just before the row, outside it: a pool whose fork costs
+// a queue round trip (mutex, lockfree, sequential's bookkeeping, ...) says
+// "unsupported" rather than stretch the sweep by minutes a row.
+inline constexpr double k_fib_max_run_seconds = 10;
+
+// "unsupported: ..." when fib(n) would take too long, given that fib(k_fib_n)
+// took `base_seconds` on `who`; else "".
+inline std::string fib_projected_limit(std::string_view who, int n, double base_seconds) {
+    const double projected =
+        base_seconds * static_cast<double>(fib_tasks(n)) / static_cast<double>(fib_tasks(k_fib_n));
+    if (projected <= k_fib_max_run_seconds) return {};
+    return "unsupported: " + std::string(who) + " ran fib(" + std::to_string(k_fib_n) + ") in " +
+           std::to_string(static_cast<long>(base_seconds * 1e3)) + " ms, so fib(" +
+           std::to_string(n) + ") would take about " +
+           std::to_string(static_cast<long>(projected)) + " s a run, above the " +
+           std::to_string(static_cast<long>(k_fib_max_run_seconds)) + " s cap";
+}
+
+// One fib(n) run: this thread submits the root job and waits.
+template <pool P>
+long fib_once(P& pool, int n) {
+    long result = 0;
+    pool.submit([&pool, &result, n] { result = fib_fork_join(pool, n); });
+    pool.wait();
+    return result;
+}
+
 template <pool P>
 void run_fib(benchmark::State& state, std::size_t workers, int n) {
     if (const auto why = fib_limit<P>(n); !why.empty()) return skip(state, why);
+    if (n > k_fib_n) {
+        std::optional<P> probe;
+        if (!construct(state, probe, workers)) return;
+        double seconds = 0;
+        try {
+            const auto start = bench_clock::now();
+            fib_once(*probe, k_fib_n);
+            seconds = seconds_between(start, bench_clock::now());
+        } catch (const std::exception& e) {
+            return report_wait_failure(state, e);
+        }
+        probe.reset();
+        if (const auto why = fib_projected_limit(P::name, n, seconds); !why.empty()) {
+            return skip(state, why);
+        }
+    }
     long result = 0;
-    // Jobs = task_group::run calls; the root job is not counted.
-    const std::uint64_t jobs = fib_runs(n);
     run_row<P>(
-        state, workers, std::nullopt,
-        [&result, n](P& pool) {
-            result = 0;
-            pool.submit([&pool, &result, n] { result = fib_fork_join(pool, n); });
-            pool.wait();
-        },
+        state, workers, std::nullopt, [&result, n](P& pool) { result = fib_once(pool, n); },
         [&] {
             if (result == fib_value(n)) return std::string();
             return "wrong result: fib(" + std::to_string(n) + ") = " + std::to_string(result) +
                    ", expected " + std::to_string(fib_value(n));
         },
-        [&](double wall) {
-            report_jobs_per_s(state, jobs);
-            state.counters["ns_per_job"] =
-                wall * 1e9 /
-                static_cast<double>(jobs * static_cast<std::uint64_t>(state.iterations()));
-        });
+        [&](double wall) { report_task_rates(state, fib_tasks(n), workers, wall); });
 }
 
 // P persistent outside threads that, on each run_once(), all start together

@@ -30,6 +30,7 @@ namespace poolbench::bench {
 // Parameters
 
 inline constexpr int k_nqueens_n = 12;
+inline constexpr int k_nqueens_n_full = 14;  // --full: also this size
 inline constexpr std::uint64_t k_nqueens_12_solutions = 14'200;
 
 // ---------------------------------------------------------------------------
@@ -66,6 +67,17 @@ inline nqueens_count nqueens_serial(int n, int row = 0, queens_board b = {}) {
         c.nodes += sub.nodes;
     }
     return c;
+}
+
+// The figures of a row from the timed runs' summed wall time:
+// solutions_per_s, nodes_per_s and ns_per_task (= wall x W / nodes).
+inline void report_nqueens(benchmark::State& state, const nqueens_count& want, std::size_t workers,
+                           double wall) {
+    const auto runs = static_cast<double>(state.iterations());
+    const double nodes = static_cast<double>(want.nodes) * runs;
+    state.counters["solutions_per_s"] = static_cast<double>(want.solutions) * runs / wall;
+    state.counters["nodes_per_s"] = nodes / wall;
+    state.counters["ns_per_task"] = wall * 1e9 * static_cast<double>(workers) / nodes;
 }
 
 // Fork-join through the pool's task group: every placement in the next row
@@ -122,12 +134,7 @@ void run_nqueens(benchmark::State& state, std::size_t workers, int n) {
                         std::to_string(want.solutions);
             }
         },
-        [&] { return wrong; },
-        [&](double wall) {
-            const auto runs = static_cast<double>(state.iterations());
-            state.counters["solutions_per_s"] = static_cast<double>(want.solutions) * runs / wall;
-            state.counters["nodes_per_s"] = static_cast<double>(want.nodes) * runs / wall;
-        });
+        [&] { return wrong; }, [&](double wall) { report_nqueens(state, want, workers, wall); });
 }
 
 // The figures of one bursty run, set as the row's counters.

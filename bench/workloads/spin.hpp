@@ -42,6 +42,14 @@ inline std::uint64_t spin(std::uint64_t seed, std::uint32_t rounds) {
     return x;
 }
 
+// splitmix64's finalizer (WORKLOADS.md, "Research workloads").
+constexpr std::uint64_t splitmix(std::uint64_t x) {
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
 inline std::uint32_t job_rounds(std::size_t i, std::uint32_t rounds, bool skewed) {
     return skewed && i % k_skew_every == 0 ? rounds * k_skew_factor : rounds;
 }

@@ -29,6 +29,7 @@ POOL_STYLES = {
     "asio": ("#56B4E9", "X"),            # sky blue
     # baselines: drawn dashed with hollow markers
     "serial": ("#555555", "*"),          # dark grey
+    "serial_noinline": ("#BBBBBB", "*"),  # light grey
     "native_tbb": ("#882255", "d"),      # wine
     "openmp": ("#999933", "p"),          # olive
 }

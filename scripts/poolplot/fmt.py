@@ -6,6 +6,9 @@ UNITS = {
     "efficiency": "", "wall_over_ideal": "x", "idle_cpu_pct": " %", "overhead_cpu_pct": " %",
     "makespan_over_ideal_p50": "x", "makespan_over_ideal_p99": "x",
     "p50_us": " us", "p99_us": " us", "p999_us": " us", "process_idle_cpu_pct": " %",
+    "tasks_per_s": " tasks/s", "ns_per_task": " ns",
+    "madds_per_s": " madds/s", "ns_per_link": " ns", "ns_per_submit": " ns",
+    "ns_per_call": " ns",
     "ns_per_job": " ns", "ns_per_trip": " ns", "peak_rss_mb": " MB", "cpu_ns_per_job": " ns",
     "pool_peak_mb": " MB", "process_peak_mb": " MB", "empty_pool_peak_mb": " MB",
 }

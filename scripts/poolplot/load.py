@@ -113,6 +113,7 @@ def add_counters(s, row):
     t, unit = row.get("real_time"), TIME_UNITS.get(row.get("time_unit", "ns"))
     if isinstance(t, (int, float)) and not isinstance(t, bool) and unit and math.isfinite(t) and t > 0:
         s.values.setdefault(TIME, []).append(float(t) * unit)
+        s.time_units.add(row.get("time_unit", "ns"))
 
 
 class Run:

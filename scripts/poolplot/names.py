@@ -12,12 +12,15 @@ import re
 
 REFERENCE = "reference"
 # Rows beside the pools (ROW_NAMES.md, "Pools and baselines"): drawn dashed,
-# tabled, never ranked. `serial` is the T_serial of every speedup.
+# tabled, never ranked. `serial` is the T_serial of every speedup;
+# `serial_noinline` (the fork-join workloads only) the T_serial of the
+# published work-overhead figures.
 SERIAL = "serial"
-BASELINES = ("serial", "native_tbb", "openmp")
+SERIAL_NOINLINE = "serial_noinline"
+BASELINES = ("serial", "serial_noinline", "native_tbb", "openmp")
 # Parameters that give a row's size (the x axis of <workload>_jobs.png); any
 # other key except the worker count is a facet.
-SIZE_KEYS = ("jobs", "depth", "n", "items", "trips", "b0", "bursts")
+SIZE_KEYS = ("jobs", "depth", "n", "items", "trips", "b0", "bursts", "links")
 
 # name parts Google Benchmark appends itself
 GB_SUFFIX = re.compile(r"^(repeats|min_time|min_warmup_time|iterations|real_time|"

@@ -9,13 +9,28 @@ import os
 from . import stats
 from .fmt import (NA, facet_text, fmt_ci, fmt_p, fmt_ratio, fmt_rel, fmt_val, md_escape)
 from .load import TIME
-from .names import BASELINES, SERIAL, error_kind, is_baseline, sort_key, to_num
+from .names import BASELINES, SERIAL, SERIAL_NOINLINE, error_kind, is_baseline, sort_key, to_num
 from .views import FLOOR_REFERENCE, IDEAL_TEXT, SCORE_FLOOR, pool_order, workload_order
 
 MEMORY_COUNTERS = ("pool_peak_mb", "process_peak_mb", "empty_pool_peak_mb")
 # The oversubscription table's figures, each with its name in the table.
 OVERSUB_COUNTERS = (("jobs_per_s", "jobs/s"), ("cpu_ns_per_job", "CPU ns/job"),
                     ("parks_per_job", "parks/job"), ("wakeups_per_job", "wake-ups/job"))
+
+# The "Per task" table: the fork-join workloads whose rows carry ns_per_task,
+# each with the published suite that measures it the same way.
+PER_TASK = (
+    ("fib", "libfork's benchmark suite reports fib as ns per task = wall x W / tasks, "
+            "tasks = 2 F(n+1) - 1, as here."),
+    ("skynet", "the skynet benchmark's 10-ary tree of tasks, reported as libfork's suite "
+               "reports it: ns per task = wall x W / tasks."),
+    ("uts", "the UTS distribution's published trees T1, T2, T3 (nodes, depth and leaves "
+            "checked), reported as libfork's suite reports them: ns per node = wall x W / nodes."),
+    ("nqueens", "libfork's benchmark suite reports nqueens as ns per task = wall x W / tasks, "
+                "a task per valid placement, as here."),
+    ("integrate", "libfork's benchmark suite and the runtime-benchmarks collection's adaptive "
+                  "integration, reported as ns per call = wall x W / calls."),
+)
 
 
 def run_summary(run):
@@ -281,6 +296,7 @@ class Report:
         self.overall_section(r, rows)
         self.scaling_section(r)
         self.overhead_section(r)
+        self.per_task_section(r)
         self.memory_section(r)
         self.oversub_section(r)
         for w, v, _, _ in rows:
@@ -396,6 +412,52 @@ class Report:
                     cells.append(fmt_ratio(v.overhead(pool, f)))
             name = f"{pool} (baseline)" if is_baseline(pool) else pool
             self.add(f"| {name} | " + " | ".join(cells) + " |")
+
+    def per_task_section(self, r):
+        """ns_per_task at W = 1 and at the hardware threads, and T1 / T_serial
+        against both serials, for the fork-join workloads of PER_TASK."""
+        present = [(w, text) for w, text in PER_TASK if w in r.workloads()
+                   and any(s.stat("ns_per_task") for s in r.view(w).series)]
+        if not present:
+            return
+        hw = r.hw
+        xs = (1,) if hw == 1 else (1, hw)
+        self.h(2, "Per task")
+        self.add("The time each worker spends per task, ns per task = wall x W / tasks (median), "
+                 f"at W = 1 and at W = {hw} (the hardware threads), and the work overhead "
+                 "T1 / T_serial (a row's median time at W = 1 over a serial row's, with its 95 % "
+                 "bootstrap interval) against both serials: `serial` (plain recursion, whatever "
+                 "the compiler makes of it) and `serial_noinline` (recursion through a call that "
+                 "is not inlined: the T_serial of the published work-overhead figures). – = no row.")
+        for w, text in present:
+            v = r.view(w)
+            self.add("", f"`{w}`: {text}", "")
+            groups = [(f, size) for f in v.facets for size in (v.sizes or [None])
+                      if any(v.get(p, f, size, x) is not None for p in v.pools for x in xs)]
+            heads = []
+            for f, size in groups:
+                where = ", ".join(t for t in (
+                    f"{v.size_key}:{size}" if v.size_key and size is not None else "",
+                    facet_text(f)) if t)
+                where = f" ({where})" if where and len(groups) > 1 else ""
+                heads += [f"ns/task W={x}{where}" for x in xs]
+                heads += [f"T1 / T_serial (`serial`){where}",
+                          f"T1 / T_serial (`serial_noinline`){where}"]
+            self.add("| pool | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|")
+            for pool in v.pools:
+                cells = []
+                for f, size in groups:
+                    cells += [self.cell(v.get(pool, f, size, x), "ns_per_task") for x in xs]
+                    own = v.get(pool, f, size, 1)
+                    for base in (SERIAL, SERIAL_NOINLINE):
+                        serial = v.get(base, f, size, 1)
+                        ratio = None
+                        if pool != base and own is not None and serial is not None and \
+                                own.values.get(TIME) and serial.values.get(TIME):
+                            ratio = stats.ratio_ci(own.values[TIME], serial.values[TIME])
+                        cells.append(fmt_ratio(ratio))
+                name = f"{pool} (baseline)" if is_baseline(pool) else pool
+                self.add(f"| {name} | " + " | ".join(cells) + " |")
 
     def memory_section(self, r):
         if not r.has_memory:

@@ -17,7 +17,7 @@ FIGURES = {
     "cpu": ("efficiency", True, "efficiency (N x t1) / (wall x W)"),
     "skewed": ("wall_over_ideal", False, "wall / ideal"),
     "tree": ("jobs_per_s", True, "jobs/s"),
-    "fib": ("jobs_per_s", True, "jobs/s"),
+    "fib": ("tasks_per_s", True, "tasks/s"),
     "producers": ("jobs_per_s", True, "jobs/s"),
     "sleep": ("wall_over_ideal", False, "wall / ideal"),
     "idle": ("idle_cpu_pct", False, "idle CPU, % of one core"),
@@ -26,12 +26,20 @@ FIGURES = {
     "uts": ("nodes_per_s", True, "nodes/s"),
     "nqueens": ("solutions_per_s", True, "solutions/s"),
     "bursty": ("makespan_over_ideal_p50", False, "burst makespan / ideal, median"),
+    "skynet": ("tasks_per_s", True, "tasks/s"),
+    "integrate": ("tasks_per_s", True, "tasks (calls)/s"),
+    "matmul": ("madds_per_s", True, "multiply-adds/s"),
+    "mergesort": ("elements_per_s", True, "elements/s"),
+    "chain": ("ns_per_link", False, "ns per link (hand-off)"),
+    "spawn_busy": ("ns_per_submit", False, "ns per outside submit into a busy pool"),
+    "small_for": ("ns_per_call", False, "ns per parallel_for call"),
+    "reduce": ("ns_per_call", False, "ns per parallel_reduce call"),
 }
 WORKLOAD_ORDER = list(FIGURES)
 # workloads whose ideal is min(W, hardware threads) x one uncontended atomic RMW rate
 ATOMIC_IDEAL = {"empty", "tree", "fib", "producers"}
 # workloads whose ideal is min(W, hardware threads) x the serial row's figure
-SERIAL_IDEAL = {"parallel_for", "uts", "nqueens"}
+SERIAL_IDEAL = {"parallel_for", "uts", "nqueens", "skynet", "integrate", "matmul", "mergesort"}
 IDEAL_TEXT = {
     "empty": "min(W, hardware threads) x reference/atomic_rmw ops/s",
     "tree": "min(W, hardware threads) x reference/atomic_rmw ops/s",
@@ -47,6 +55,10 @@ IDEAL_TEXT = {
     "uts": "min(W, hardware threads) x the serial traversal's nodes/s",
     "nqueens": "min(W, hardware threads) x the serial recursion's solutions/s",
     "bursty": "1.0 (each burst's makespan equal to B x t_job / min(W, cores))",
+    "skynet": "min(W, hardware threads) x the serial recursion's tasks/s",
+    "integrate": "min(W, hardware threads) x the serial recursion's calls/s",
+    "matmul": "min(W, hardware threads) x the serial recursion's multiply-adds/s",
+    "mergesort": "min(W, hardware threads) x the serial sort's elements/s",
 }
 # The floor a workload's reference rows measure without any pool: which
 # reference series, and what it is. Drawn dotted and tabled, never ranked.
@@ -62,7 +74,8 @@ FLOOR_REFERENCE = {
 # measured 0 (an ideal idle pool) does not make every other pool score 0
 SCORE_FLOOR = {"idle_cpu_pct": 0.1, "overhead_cpu_pct": 0.1}
 # The rate the Scaling table shows, in order of preference.
-RATE_COUNTERS = ("jobs_per_s", "elements_per_s", "nodes_per_s", "solutions_per_s")
+RATE_COUNTERS = ("jobs_per_s", "tasks_per_s", "elements_per_s", "nodes_per_s", "solutions_per_s",
+                 "madds_per_s")
 
 
 def workload_order(w):

@@ -10,24 +10,33 @@ if(NOT POOL_BENCH OR NOT OUT)
 endif()
 
 set(workloads empty cpu skewed tree fib producers sleep idle latency reference
-    parallel_for uts nqueens bursty)
-# Two runs, so that every workload's smallest rows are covered: the full
+    parallel_for uts nqueens bursty skynet integrate matmul mergesort chain spawn_busy small_for
+    reduce)
+# Three runs, so that every workload's smallest rows are covered: the full
 # sweep's (POOLBENCH_QUICK=0) smallest job counts and tree depth, which the
 # quick sweep does not have, and the quick sweep's rows of every other
 # workload: the research workloads at one or two worker counts, parallel_for
-# at one grain, uts for a few pools and baselines (each row is a tree of
-# 1.4e6 nodes).
+# at one grain, uts for a few pools and baselines (each row is UTS's
+# published tree T3, 4.1e6 nodes).
 set(full_filter "^((empty|cpu|skewed|producers)/[^/]+/workers:[12]/jobs:1000/|tree/[^/]+/workers:[12]/depth:10/)")
 set(quick_filter "^(reference/|fib/[^/]+/workers:[12]/|sleep/[^/]+/workers:(1|8)/|(idle|latency)/[^/]+/workers:[12]/|parallel_for/[^/]+/workers:[12]/n:[0-9]+/(grain:4096/|real_time)|uts/(serial|work_stealing|asio|openmp)/workers:[12]/|nqueens/[^/]+/workers:[12]/|bursty/[^/]+/workers:1/)")
+
+# The field and library workloads at the quick sizes, at one worker, for the
+# pool that wins and the baselines beside it (tests/bench/field_test runs
+# them through every pool at small sizes).
+set(field_filter "^(skynet|integrate|matmul|mergesort|chain|spawn_busy|small_for|reduce)/(work_stealing|serial|pthreadpool)/workers:1/")
 
 set(seen "")
 set(failures "")
 set(unsupported 0)
 set(rows_total 0)
-foreach(run full quick)
+foreach(run full quick field)
     if(run STREQUAL "full")
         set(quick 0)
         set(filter "${full_filter}")
+    elseif(run STREQUAL "field")
+        set(quick 1)
+        set(filter "${field_filter}")
     else()
         set(quick 1)
         set(filter "${quick_filter}")

@@ -1,8 +1,9 @@
 // The research workloads' own answers (bench/workloads/): the serial
-// traversals give the figures WORKLOADS.md states (the full uts tree's size
-// and depth, the n-queens counts), and every pool in all_pools gives the same
-// answers as the serial run, with parameters small enough for the sanitizer
-// builds. thread_per_job starts a thread per job, so it gets smaller trees.
+// traversals give the figures WORKLOADS.md states (the n-queens counts; the
+// published uts trees are uts_trees_test's), and every pool in all_pools gives
+// the same answers as the serial run, with parameters small enough for the
+// sanitizer builds. thread_per_job starts a thread per job, so it gets
+// smaller trees.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -35,12 +36,6 @@ TEST_SUITE("research workloads" * doctest::timeout(300)) {
         CHECK(splitmix(0) == 0xE220A8397B1DCDAFULL);
     }
 
-    TEST_CASE("the serial uts traversal of the default tree: 1,360,161 nodes, depth 774") {
-        const uts_tally t = uts_serial(uts_params{});
-        CHECK(t.nodes == k_uts_nodes);
-        CHECK(t.max_depth == k_uts_depth);
-    }
-
     TEST_CASE("serial n-queens counts the known solutions") {
         const std::uint64_t known[] = {1, 0, 0, 2, 10, 4, 40, 92, 352, 724};
         for (int n = 1; n <= 10; ++n) {
@@ -50,21 +45,35 @@ TEST_SUITE("research workloads" * doctest::timeout(300)) {
         CHECK(nqueens_serial(k_nqueens_n).solutions == k_nqueens_12_solutions);
     }
 
-    TEST_CASE_TEMPLATE_DEFINE("uts through the pool visits the serial traversal's tree", P, uts) {
-        uts_params p;
-        p.b0 = k_thread_per_job<P> ? 20 : 200;
-        p.rounds = 10;
-        const uts_tally want = uts_serial(p);
-        REQUIRE(want.nodes > p.b0);  // the tree goes deeper than the root's children
-        for (const std::size_t workers : {std::size_t{1}, k_workers}) {
-            CAPTURE(workers);
-            P pool(workers);
-            const auto before = pool.stats().jobs_run;
-            const uts_tally got = uts_once(pool, p);
-            CHECK(got.nodes == want.nodes);
-            CHECK(got.sum == want.sum);
-            CHECK(got.max_depth == want.max_depth);
-            CHECK(pool.stats().jobs_run - before == want.nodes);
+    TEST_CASE_TEMPLATE_DEFINE("uts by fork-join through the pool walks the serial tree", P, uts) {
+        // Small trees of both kinds: geometric (T1's shape cut to 5 levels:
+        // about 1,400 nodes; 3 levels for thread_per_job) and binomial (m = 8
+        // with q = 0.1, 0.8 children a node, under a root of 200 children:
+        // about 1,000 nodes; 20 children for thread_per_job).
+        const uts_tree geometric{.name = "small_geometric",
+                                 .type = uts_type::geometric,
+                                 .shape = uts_shape::fixed,
+                                 .gen_mx = k_thread_per_job<P> ? 3u : 5u,
+                                 .b0 = 4,
+                                 .seed = 19};
+        const uts_tree binomial{.name = "small_binomial",
+                                .type = uts_type::binomial,
+                                .b0 = k_thread_per_job<P> ? 20.0 : 200.0,
+                                .q = 0.1,
+                                .m = 8,
+                                .seed = 42};
+        for (const uts_tree* t : {&geometric, &binomial}) {
+            CAPTURE(t->name);
+            const uts_result want = uts_serial(*t);
+            REQUIRE(want.depth > 1);  // the tree goes deeper than the root's children
+            for (const std::size_t workers : {std::size_t{1}, k_workers}) {
+                CAPTURE(workers);
+                P pool(workers);
+                const uts_result got = uts_once(pool, *t);
+                CHECK(got.nodes == want.nodes);
+                CHECK(got.depth == want.depth);
+                CHECK(got.leaves == want.leaves);
+            }
         }
     }
 

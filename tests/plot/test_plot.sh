@@ -169,9 +169,9 @@ for pool in pools:
         err = ("unsupported: no task_group for this pool", "all") \
             if pool == "thread_per_job" or a.fib_unsupported else None
         bench("fib", pool, [("workers", w), ("n", 30)],
-              {"jobs_per_s": fr, "ns_per_job": 1e9 / fr, "peak_rss_mb": 12.0,
+              {"tasks_per_s": fr, "ns_per_task": 1e9 * w / fr, "peak_rss_mb": 12.0,
                "steals_per_job": 0.01 if pool == "work_stealing" else 0.0}, error=err,
-              rep_point=(w == rep_w), fig="jobs_per_s")
+              rep_point=(w == rep_w), fig="tasks_per_s")
         for n in (100000, 1000000):
             for p in (1, 2, 4):
                 pr = {"lockfree": 1.5e7, "work_stealing": 1.2e7, "tbb": 1.1e7, "mutex": 2e6,

@@ -1,0 +1,91 @@
+"""The REPORT.md "Per task" table (scripts/poolplot/report.py) on synthetic
+results whose answers are known: ns_per_task at W = 1 and at the hardware
+threads, and T1 / T_serial against both serials, each column naming its serial.
+
+Run: /usr/bin/python3 -m pytest tests/plot (ctest runs them as plot_unit).
+"""
+
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, HERE)
+
+from poolplot import cli  # noqa: E402
+from synth import FIVE, rows, write  # noqa: E402
+
+
+def report(folder):
+    rc = cli.main([str(folder), "--no-plots"])
+    with open(os.path.join(folder, "REPORT.md"), encoding="utf-8") as f:
+        return rc, f.read()
+
+
+# a ratio cell: the median, then its 95 % interval when the samples spread
+CI = r"(?: \[[0-9.]+, [0-9.]+\])?"
+
+
+def per_task(text):
+    assert "## Per task" in text
+    return text.split("## Per task")[1].split("\n## ")[0]
+
+
+def fib_rows():
+    """fib at n:30: serial 10 ms, serial_noinline 20 ms, work_stealing 40 ms
+    at W = 1 and 25 ms at W = 2, mutex 400 ms at W = 1 only."""
+    tasks = 2 * 1346269 - 1
+    data = []
+
+    def fib(pool, w, ms):
+        return rows(f"fib/{pool}/workers:{w}/n:30", FIVE, time_ns=ms * 1e6,
+                    tasks_per_s=tasks / (ms * 1e-3), ns_per_task=ms * 1e6 * w / tasks)
+    data += fib("work_stealing", 1, 40) + fib("work_stealing", 2, 25) + fib("mutex", 1, 400)
+    data += fib("serial", 1, 10) + fib("serial_noinline", 1, 20)
+    return data, tasks
+
+
+def test_per_task_table_of_fib(tmp_path):
+    data, tasks = fib_rows()
+    rc, text = report(write(tmp_path, data))
+    assert rc == 0
+    table = per_task(text)
+    assert "`fib`: libfork's benchmark suite" in table
+    assert ("| pool | ns/task W=1 | ns/task W=2 | T1 / T_serial (`serial`) | "
+            "T1 / T_serial (`serial_noinline`) |") in table
+    # 40 ms x 1 / tasks = 14.9 ns; 25 ms x 2 / tasks = 18.6 ns
+    ws = f"{40e6 / tasks:.3g} ns | {50e6 / tasks:.3g} ns"
+    assert re.search(rf"^\| work_stealing \| {re.escape(ws)} \| 4\.00x{CI} \| 2\.00x{CI} \|",
+                     table, re.M)
+    assert re.search(rf"^\| mutex \| [0-9.]+ ns \| – \| 40\.00x{CI} \| 20\.00x{CI} \|", table,
+                     re.M)
+    # each serial against the other, never against itself
+    assert re.search(rf"^\| serial \(baseline\) \| [0-9.]+ ns \| – \| – \| 0\.50x{CI} \|", table,
+                     re.M)
+    assert re.search(rf"^\| serial_noinline \(baseline\) \| [0-9.]+ ns \| – \| 2\.00x{CI} \| – \|",
+                     table, re.M)
+
+
+def test_uts_trees_are_column_groups_and_absent_workloads_skipped(tmp_path):
+    data = []
+    for tree, nodes in (("t1", 4130071), ("t3", 4112897)):
+        for pool, ms in (("work_stealing", 300), ("serial", 100), ("serial_noinline", 150)):
+            data += rows(f"uts/{pool}/workers:1/tree:{tree}", FIVE, time_ns=ms * 1e6,
+                         nodes_per_s=nodes / (ms * 1e-3), ns_per_task=ms * 1e6 / nodes)
+    rc, text = report(write(tmp_path, data))
+    assert rc == 0
+    table = per_task(text)
+    assert "`uts`: the UTS distribution's published trees" in table
+    assert "`fib`" not in table and "`skynet`" not in table
+    assert "ns/task W=1 (tree:t1)" in table and "T1 / T_serial (`serial_noinline`) (tree:t3)" in table
+    assert re.search(rf"^\| work_stealing \| [0-9.]+ ns \| – \| 3\.00x{CI} \| 2\.00x{CI} \| "
+                     rf"[0-9.]+ ns \| – \| 3\.00x{CI} \| 2\.00x{CI} \|", table, re.M)
+
+
+def test_no_per_task_section_without_ns_per_task(tmp_path):
+    data = rows("empty/work_stealing/workers:1/jobs:1000", FIVE, jobs_per_s=1e6)
+    rc, text = report(write(tmp_path, data))
+    assert rc == 0
+    assert "## Per task" not in text
