@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "baselines/integrate.hpp"
+#include "baselines/libraries.hpp"
 #include "baselines/library.hpp"
 #include "baselines/matmul.hpp"
 #include "baselines/mergesort.hpp"
@@ -82,10 +83,15 @@ struct row_defaults {
     // Whether it has a serial_noinline body (the fork-join workloads: see
     // serial_noinline_baseline in baselines/baseline.hpp).
     static constexpr bool k_serial_noinline = false;
+    // Whether the outside libraries have rows (baselines/libraries.hpp):
+    // pthreadpool the loops, thread_pool the outside submissions.
+    static constexpr bool k_pthreadpool = false;
+    static constexpr bool k_thread_pool = false;
 };
 
 struct empty_rows : row_defaults {
     static constexpr std::string_view name = "empty";
+    static constexpr bool k_thread_pool = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         return rows_of("jobs", job_counts(k_empty_jobs, s.quick));
@@ -98,6 +104,8 @@ struct empty_rows : row_defaults {
 
 struct cpu_rows : row_defaults {
     static constexpr std::string_view name = "cpu";
+    static constexpr bool k_pthreadpool = true;
+    static constexpr bool k_thread_pool = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         return rows_of("jobs", job_counts(k_cpu_jobs, s.quick));
@@ -110,6 +118,8 @@ struct cpu_rows : row_defaults {
 
 struct skewed_rows : row_defaults {
     static constexpr std::string_view name = "skewed";
+    static constexpr bool k_pthreadpool = true;
+    static constexpr bool k_thread_pool = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         return rows_of("jobs", job_counts(k_skewed_jobs, s.quick));
@@ -152,6 +162,7 @@ struct fib_rows : row_defaults {
 
 struct producers_rows : row_defaults {
     static constexpr std::string_view name = "producers";
+    static constexpr bool k_thread_pool = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         std::vector<row_params> rows;
@@ -173,6 +184,7 @@ struct producers_rows : row_defaults {
 // no grain: one row per size.
 struct parallel_for_rows : row_defaults {
     static constexpr std::string_view name = "parallel_for";
+    static constexpr bool k_pthreadpool = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t w) {
         const std::size_t n = s.quick ? k_parallel_for_n_quick : k_parallel_for_n;
@@ -374,6 +386,7 @@ struct spawn_busy_rows : row_defaults {
 // also n:100000000.
 struct small_for_rows : row_defaults {
     static constexpr std::string_view name = "small_for";
+    static constexpr bool k_pthreadpool = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         return rows_of("n", library_sizes(s.quick));
@@ -386,6 +399,7 @@ struct small_for_rows : row_defaults {
 
 struct reduce_rows : row_defaults {
     static constexpr std::string_view name = "reduce";
+    static constexpr bool k_pthreadpool = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         return rows_of("n", library_sizes(s.quick));
@@ -446,6 +460,8 @@ void register_workload(const sweep& s) {
     } else {
         for_each_pool(rows_for);
     }
+    if constexpr (Workload::k_pthreadpool) register_rows<Workload, pthreadpool_baseline>(s);
+    if constexpr (Workload::k_thread_pool) register_rows<Workload, thread_pool_baseline>(s);
 }
 
 // ---------------------------------------------------------------------------

@@ -32,6 +32,10 @@ POOL_STYLES = {
     "serial_noinline": ("#BBBBBB", "*"),  # light grey
     "native_tbb": ("#882255", "d"),      # wine
     "openmp": ("#999933", "p"),          # olive
+    "go": ("#44AA99", ">"),              # teal
+    "rayon": ("#AA4499", "H"),           # purple
+    "pthreadpool": ("#661100", "8"),     # brown
+    "thread_pool": ("#DDCC77", "<"),     # sand
 }
 QUEUE_STYLES = {
     "moodycamel": ("#009E73", "^"), "moodycamel_raw": ("#56B4E9", "v"),

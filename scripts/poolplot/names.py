@@ -17,7 +17,11 @@ REFERENCE = "reference"
 # published work-overhead figures.
 SERIAL = "serial"
 SERIAL_NOINLINE = "serial_noinline"
-BASELINES = ("serial", "serial_noinline", "native_tbb", "openmp")
+# The outside baselines (go, rayon: their own programs; pthreadpool,
+# thread_pool: libraries inside pool_bench) are baselines too: what a reader
+# would pick instead, compared, never the winner among our pools.
+BASELINES = ("serial", "serial_noinline", "native_tbb", "openmp", "go", "rayon", "pthreadpool",
+             "thread_pool")
 # Parameters that give a row's size (the x axis of <workload>_jobs.png); any
 # other key except the worker count is a facet.
 SIZE_KEYS = ("jobs", "depth", "n", "items", "trips", "b0", "bursts", "links")

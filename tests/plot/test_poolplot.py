@@ -42,7 +42,8 @@ def test_names_follow_the_grammar():
         "parallel_for", "tbb", {"workers": 4, "n": 1000000, "grain": "n_8w"})
     assert parse_name("reference/latency_futex/real_time") == ("reference", "latency_futex", {})
     assert parse_name("real_time") == (None, None, {})
-    assert set(BASELINES) == {"serial", "serial_noinline", "native_tbb", "openmp"}
+    assert set(BASELINES) == {"serial", "serial_noinline", "native_tbb", "openmp", "go", "rayon",
+                              "pthreadpool", "thread_pool"}
 
 
 def test_error_kinds():

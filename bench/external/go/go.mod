@@ -1,0 +1,3 @@
+module poolbench/go_bench
+
+go 1.19
