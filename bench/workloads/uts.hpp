@@ -279,7 +279,7 @@ inline void report_uts(benchmark::State& state, const uts_tree& t, std::size_t w
 
 template <pool P>
 void run_uts(benchmark::State& state, std::size_t workers, const uts_tree& t) {
-    if (const auto why = research_jobs_limit<P>(t.published.nodes, "uts"); !why.empty()) {
+    if (const auto why = fork_join_limit<P>(t.published.nodes, "uts"); !why.empty()) {
         return skip(state, why);
     }
     std::string wrong;  // the first run's mismatch, if any
