@@ -85,7 +85,10 @@ int main(int argc, char** argv) {
     const std::string command = command_line(argc, argv);
     // The minimum time of a timed row, unless the command line sets its own.
     std::vector<char*> args(argv, argv + argc);
-    std::string min_time = "--benchmark_min_time=" + std::to_string(k_min_seconds);
+    const char* quick_env = std::getenv("POOLBENCH_QUICK");
+    const bool quick = quick_env != nullptr && std::string_view(quick_env) == "1";
+    std::string min_time =
+        "--benchmark_min_time=" + std::to_string(quick ? k_min_seconds_quick : k_min_seconds);
     if (std::none_of(args.begin(), args.end(), [](const char* a) {
             return std::string_view(a).starts_with("--benchmark_min_time");
         })) {

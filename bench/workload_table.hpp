@@ -150,9 +150,9 @@ struct fib_rows : row_defaults {
     static constexpr bool k_serial_noinline = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        std::vector<std::size_t> ns{static_cast<std::size_t>(k_fib_n)};
-        if (!s.quick) ns.push_back(static_cast<std::size_t>(k_fib_n_full));
-        return rows_of("n", ns);
+        if (s.quick) return rows_of("n", {static_cast<std::size_t>(k_fib_n_quick)});
+        return rows_of("n",
+                       {static_cast<std::size_t>(k_fib_n), static_cast<std::size_t>(k_fib_n_full)});
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -167,7 +167,11 @@ struct producers_rows : row_defaults {
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
         std::vector<row_params> rows;
         for (const auto& jobs : rows_of("jobs", job_counts(k_producers_jobs, s.quick))) {
-            for (const std::size_t producers : {1, 2, 4}) {
+            // Quick: 2 producers only (the 1 and 4 rows cost a third of
+            // the quick sweep's time each, most of it thread_pool's futures).
+            const std::vector<std::size_t> counts =
+                s.quick ? std::vector<std::size_t>{2} : std::vector<std::size_t>{1, 2, 4};
+            for (const std::size_t producers : counts) {
                 rows.push_back(
                     {jobs.suffix + "/producers:" + std::to_string(producers), jobs.a, producers});
             }
@@ -193,7 +197,7 @@ struct parallel_for_rows : row_defaults {
             return {{size, n, 0}};
         } else {
             std::vector<row_params> rows;
-            for (const auto& g : parallel_for_grains(n, w)) {
+            for (const auto& g : parallel_for_grains(n, w, s.quick)) {
                 rows.push_back({size + "/grain:" + g.label, n, g.value});
             }
             return rows;
@@ -232,9 +236,9 @@ struct nqueens_rows : row_defaults {
     static constexpr bool k_serial_noinline = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        std::vector<std::size_t> ns{static_cast<std::size_t>(k_nqueens_n)};
-        if (!s.quick) ns.push_back(static_cast<std::size_t>(k_nqueens_n_full));
-        return rows_of("n", ns);
+        if (s.quick) return rows_of("n", {static_cast<std::size_t>(k_nqueens_n_quick)});
+        return rows_of("n", {static_cast<std::size_t>(k_nqueens_n),
+                             static_cast<std::size_t>(k_nqueens_n_full)});
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -248,12 +252,12 @@ struct bursty_rows : row_defaults {
     static constexpr auto applies = applies_to::pools;
     static constexpr auto time = timing::once;
     template <class P>
-    static std::vector<row_params> rows(const sweep&, std::size_t) {
-        return rows_of("bursts", {k_bursty_bursts});
+    static std::vector<row_params> rows(const sweep& s, std::size_t) {
+        return rows_of("bursts", {s.quick ? k_bursty_bursts_quick : k_bursty_bursts});
     }
     template <class P>
-    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params&) {
-        run_bursty<P>(st, w);
+    static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
+        run_bursty<P>(st, w, r.a);
     }
 };
 
@@ -302,9 +306,14 @@ struct latency_rows : row_defaults {
 };
 
 // The field workloads (WORKLOADS.md): quick the first size, full every size.
-inline std::vector<std::size_t> field_sizes(const sweep& s, std::size_t quick, std::size_t full) {
+// The quick sweep's one size, or --full's sizes. The quick sizes are below
+// the field's where one row at the field's size would take a slow pool or
+// baseline seconds (the quick sweep measures within 8 minutes on 2 cores);
+// --full has the field's.
+inline std::vector<std::size_t> field_sizes(const sweep& s, std::size_t quick,
+                                            std::vector<std::size_t> full) {
     if (s.quick) return {quick};
-    return {quick, full};
+    return full;
 }
 
 struct skynet_rows : row_defaults {
@@ -312,7 +321,8 @@ struct skynet_rows : row_defaults {
     static constexpr bool k_serial_noinline = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        return rows_of("depth", field_sizes(s, k_skynet_depth, k_skynet_depth_full));
+        return rows_of("depth",
+                       field_sizes(s, k_skynet_depth_quick, {k_skynet_depth, k_skynet_depth_full}));
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -325,7 +335,7 @@ struct integrate_rows : row_defaults {
     static constexpr bool k_serial_noinline = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        return rows_of("n", field_sizes(s, k_integrate_n, k_integrate_n_full));
+        return rows_of("n", field_sizes(s, k_integrate_n, {k_integrate_n, k_integrate_n_full}));
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -337,7 +347,7 @@ struct matmul_rows : row_defaults {
     static constexpr std::string_view name = "matmul";
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        return rows_of("n", field_sizes(s, k_matmul_n, k_matmul_n_full));
+        return rows_of("n", field_sizes(s, k_matmul_n_quick, {k_matmul_n, k_matmul_n_full}));
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -349,7 +359,8 @@ struct mergesort_rows : row_defaults {
     static constexpr std::string_view name = "mergesort";
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        return rows_of("n", field_sizes(s, k_mergesort_n, k_mergesort_n_full));
+        return rows_of("n",
+                       field_sizes(s, k_mergesort_n_quick, {k_mergesort_n, k_mergesort_n_full}));
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {

@@ -24,9 +24,10 @@
 namespace poolbench::bench {
 
 // The field's n (libfork's integrate) in --full, 350,009,975 calls; the quick
-// sweep's n = 1,000 makes 15,016,391 calls, a run of a tenth of a second
-// serial, so that every pool's rows fit the quick sweep's time.
-inline constexpr std::uint64_t k_integrate_n = 1'000;
+// sweep's n = 100 makes 779,923 calls, about 10 ms serial, so that every
+// pool's rows fit the quick sweep's time (at n = 1,000, 15 M calls, the
+// queued pools took 2 to 8 s a row).
+inline constexpr std::uint64_t k_integrate_n = 100;
 inline constexpr std::uint64_t k_integrate_n_full = 10'000;
 inline constexpr double k_integrate_eps = 1e-9;
 inline constexpr double k_integrate_tolerance = 1e-9;  // relative, against the closed form

@@ -50,12 +50,14 @@ struct grain_choice {
 
 inline constexpr std::size_t k_grain_auto = 0;
 
-inline std::vector<grain_choice> parallel_for_grains(std::size_t n, std::size_t workers) {
-    return {{"1", 1},
-            {"64", 64},
-            {"4096", 4096},
-            {"n_8w", std::max<std::size_t>(1, n / (8 * workers))},
-            {"auto", k_grain_auto}};
+// Quick: the default grain N / (8 W) and automatic chunking only; --full
+// also 1, 64 and 4096.
+inline std::vector<grain_choice> parallel_for_grains(std::size_t n, std::size_t workers,
+                                                     bool quick) {
+    const grain_choice n_8w{"n_8w", std::max<std::size_t>(1, n / (8 * workers))};
+    const grain_choice automatic{"auto", k_grain_auto};
+    if (quick) return {n_8w, automatic};
+    return {{"1", 1}, {"64", 64}, {"4096", 4096}, n_8w, automatic};
 }
 
 // The body of every parallel_for run: out[i] = spin(i, rounds).

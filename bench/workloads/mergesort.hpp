@@ -24,8 +24,9 @@ namespace poolbench::bench {
 
 inline constexpr std::size_t k_mergesort_n = std::size_t{1} << 22;
 inline constexpr std::size_t k_mergesort_n_full = std::size_t{1} << 25;
-inline constexpr std::size_t k_mergesort_leaf = 2048;         // below: std::sort
-inline constexpr std::size_t k_mergesort_merge_leaf = 65536;  // up to: a serial merge
+inline constexpr std::size_t k_mergesort_n_quick = std::size_t{1} << 20;  // the quick sweep's
+inline constexpr std::size_t k_mergesort_leaf = 2048;                     // below: std::sort
+inline constexpr std::size_t k_mergesort_merge_leaf = 65536;              // up to: a serial merge
 
 // The input: 0..n-1 shuffled by exactly this (the Go and Rust programs use
 // the same definition):

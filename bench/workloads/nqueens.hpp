@@ -30,7 +30,8 @@ namespace poolbench::bench {
 // Parameters
 
 inline constexpr int k_nqueens_n = 12;
-inline constexpr int k_nqueens_n_full = 14;  // --full: also this size
+inline constexpr int k_nqueens_n_full = 14;   // --full: also this size
+inline constexpr int k_nqueens_n_quick = 11;  // the quick sweep's only size
 inline constexpr std::uint64_t k_nqueens_12_solutions = 14'200;
 
 // ---------------------------------------------------------------------------

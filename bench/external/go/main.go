@@ -39,6 +39,9 @@ func run() int {
 		return printChecksums()
 	}
 	var rows []row
+	if o.quick {
+		goroutineLimit = maxGoroutinesPerRunQuick
+	}
 	for _, r := range allRows(o.quick, o.workers) {
 		if o.selected(r.name) {
 			rows = append(rows, r)

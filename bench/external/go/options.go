@@ -26,7 +26,7 @@ counters and JSON of pool_bench.
   --benchmark_out=FILE            write the results as Google Benchmark's JSON to FILE
   --benchmark_out_format=json     the only format
   --benchmark_min_time=S          each repetition runs iterations for at least
-                                  S seconds (default 0.05; "0.05" or "0.05s")
+                                  S seconds (default 0.05, quick 0.02; "0.05s" too)
   --checksums                     run every workload once at its small size at
                                   2 workers, print "workload value" lines, and exit
   --help                          this text
@@ -58,7 +58,7 @@ type options struct {
 // parseOptions reads the arguments (without the program name) and the
 // environment through getenv.
 func parseOptions(args []string, getenv func(string) string) (options, error) {
-	o := options{repetitions: 1, minTime: 50 * time.Millisecond}
+	o := options{repetitions: 1, minTime: 0}
 	for _, arg := range args {
 		name, value, hasValue := strings.Cut(arg, "=")
 		var err error
@@ -157,6 +157,12 @@ func (o *options) readEnvironment(getenv func(string) string) error {
 		o.quick = true
 	default:
 		return fmt.Errorf("POOLBENCH_QUICK must be 0 or 1, got '%s'", quick)
+	}
+	if o.minTime == 0 { // not given: pool_bench's, 20 ms quick and 50 ms full
+		o.minTime = 50 * time.Millisecond
+		if o.quick {
+			o.minTime = 20 * time.Millisecond
+		}
 	}
 	list := getenv("POOLBENCH_WORKERS")
 	if list == "" {

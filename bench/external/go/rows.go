@@ -7,7 +7,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 )
 
 // variant is one row of a workload at one worker count.
@@ -30,23 +29,30 @@ func allRows(quick bool, workers []int) []row {
 		variants func(w int) []variant
 	}{
 		{"empty", func(w int) []variant {
-			return []variant{{"/jobs:1000000", func() workload { return newEmptyJobs(w, 1_000_000, 0) }}}
+			return each("jobs", sizes([]int{100_000}, []int{1_000_000}), func(n int) workload {
+				return newEmptyJobs(w, n, 0)
+			})
 		}},
 		{"cpu", func(w int) []variant {
-			return []variant{{"/jobs:100000", func() workload { return newSpinJobs(w, 100_000, false) }}}
+			return each("jobs", sizes([]int{10_000}, []int{100_000}), func(n int) workload {
+				return newSpinJobs(w, n, false)
+			})
 		}},
 		{"skewed", func(w int) []variant {
-			return []variant{{"/jobs:100000", func() workload { return newSpinJobs(w, 100_000, true) }}}
+			return each("jobs", sizes([]int{10_000}, []int{100_000}), func(n int) workload {
+				return newSpinJobs(w, n, true)
+			})
 		}},
 		{"tree", func(w int) []variant {
-			return []variant{{"/depth:20", func() workload { return newTreeJobs(20) }}}
+			return each("depth", sizes([]int{17}, []int{20}), func(d int) workload { return newTreeJobs(d) })
 		}},
 		{"producers", func(w int) []variant {
 			var vs []variant
-			for _, p := range []int{1, 2, 4} {
+			n := sizes([]int{100_000}, []int{1_000_000})[0]
+			for _, p := range sizes([]int{2}, []int{1, 2, 4}) {
 				p := p
-				vs = append(vs, variant{"/jobs:1000000/producers:" + strconv.Itoa(p),
-					func() workload { return newEmptyJobs(w, 1_000_000, p) }})
+				vs = append(vs, variant{fmt.Sprintf("/jobs:%d/producers:%d", n, p),
+					func() workload { return newEmptyJobs(w, n, p) }})
 			}
 			return vs
 		}},
@@ -60,6 +66,9 @@ func allRows(quick bool, workers []int) []row {
 				label string
 				grain int // 0: auto
 			}{{"1", 1}, {"64", 64}, {"4096", 4096}, {"n_8w", n8w}, {"auto", 0}}
+			if quick { // pool_bench's quick grains: N / (8 W) and automatic
+				grains = grains[3:]
+			}
 			var vs []variant
 			for _, g := range grains {
 				g := g
@@ -69,12 +78,12 @@ func allRows(quick bool, workers []int) []row {
 			return vs
 		}},
 		{"fib", func(w int) []variant {
-			return each("n", sizes([]int{30}, []int{30, 39}), func(n int) workload {
+			return each("n", sizes([]int{25}, []int{30, 39}), func(n int) workload {
 				return &fibRow{workers: w, n: n}
 			})
 		}},
 		{"skynet", func(w int) []variant {
-			return each("depth", sizes([]int{6}, []int{6, 8}), func(d int) workload {
+			return each("depth", sizes([]int{5}, []int{6, 8}), func(d int) workload {
 				return &skynetRow{workers: w, depth: d}
 			})
 		}},
@@ -92,22 +101,22 @@ func allRows(quick bool, workers []int) []row {
 			return vs
 		}},
 		{"nqueens", func(w int) []variant {
-			return each("n", sizes([]int{12}, []int{12, 14}), func(n int) workload {
+			return each("n", sizes([]int{11}, []int{12, 14}), func(n int) workload {
 				return newNqueensRow(w, n)
 			})
 		}},
 		{"integrate", func(w int) []variant {
-			return each("n", sizes([]int{1000}, []int{1000, 10_000}), func(n int) workload {
+			return each("n", sizes([]int{100}, []int{100, 10_000}), func(n int) workload {
 				return newIntegrateRow(w, n)
 			})
 		}},
 		{"matmul", func(w int) []variant {
-			return each("n", sizes([]int{512}, []int{512, 2048}), func(n int) workload {
+			return each("n", sizes([]int{256}, []int{512, 2048}), func(n int) workload {
 				return newMatmulRow(n)
 			})
 		}},
 		{"mergesort", func(w int) []variant {
-			return each("n", sizes([]int{1 << 22}, []int{1 << 22, 1 << 25}), func(n int) workload {
+			return each("n", sizes([]int{1 << 20}, []int{1 << 22, 1 << 25}), func(n int) workload {
 				return newMergesortRow(n)
 			})
 		}},

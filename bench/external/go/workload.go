@@ -36,11 +36,24 @@ type capped interface {
 // many GB (the commit that set it gives the measurements).
 const maxGoroutinesPerRun = 20_000_000
 
+// maxGoroutinesPerRunQuick is the quick sweep's cap, pool_bench's for the
+// pools whose fork-join queues a job per fork: uts's published trees (4.1e6
+// nodes) took go 4 to 7 s a row, a sixth of a quick round; --full runs them.
+const maxGoroutinesPerRunQuick = 3_000_000
+
+// goroutineLimit is the cap in force: main sets the quick one.
+var goroutineLimit uint64 = maxGoroutinesPerRun
+
 // goroutineCap is "" when a run of `workload` starting `goroutines`
 // goroutines is under the cap, else the row's "unsupported: ..." message.
 func goroutineCap(workload string, goroutines uint64) string {
-	if goroutines <= maxGoroutinesPerRun {
+	if goroutines <= goroutineLimit {
 		return ""
+	}
+	if goroutineLimit < maxGoroutinesPerRun {
+		return fmt.Sprintf("unsupported: go starts a goroutine per fork and %s starts %d per run, "+
+			"above go_bench's cap of %d in the quick sweep (--full runs it)", workload, goroutines,
+			goroutineLimit)
 	}
 	return fmt.Sprintf("unsupported: go starts a goroutine per fork and %s starts %d per run, "+
 		"above go_bench's cap of %d (Go's FIFO run queues keep millions of them alive at once: "+

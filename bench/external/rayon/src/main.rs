@@ -78,8 +78,13 @@ fn main() {
     }
 
     let spin_times = clock::calibrate_spin();
-    let settings =
-        Settings { min_time: opts.min_time, hardware_threads: sweep.hardware_threads, spin_times };
+    // Not given: pool_bench's minimum, 20 ms quick and 50 ms full.
+    let min_time = match opts.min_time {
+        t if t > 0.0 => t,
+        _ if sweep.quick => 0.02,
+        _ => 0.05,
+    };
+    let settings = Settings { min_time, hardware_threads: sweep.hardware_threads, spin_times };
     let context = context::context(&argv.join(" "), &argv[0], &sweep, &spin_times);
 
     let reps = opts.repetitions;

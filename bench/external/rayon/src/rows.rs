@@ -67,17 +67,31 @@ fn pick<T: Clone>(quick: bool, quick_sizes: &[T], full_also: &[T]) -> Vec<T> {
     v
 }
 
+/// The quick sweep's sizes, or the full sweep's (pool_bench's quick sizes are
+/// below the field's where a row at the field's size would take seconds).
+fn either<T: Clone>(quick: bool, quick_sizes: &[T], full: &[T]) -> Vec<T> {
+    if quick {
+        quick_sizes.to_vec()
+    } else {
+        full.to_vec()
+    }
+}
+
 pub fn all_rows(sweep: &Sweep) -> Vec<Row> {
     let q = sweep.quick;
     let mut t = Table { sweep, rows: Vec::new() };
 
-    t.add("empty", sizes("jobs", &[1_000_000u64]), |s, &n| Box::new(Empty::new(s.workers, n)));
-    t.add("cpu", sizes("jobs", &[100_000usize]), |s, &n| Box::new(Spin::cpu(s, n)));
-    t.add("skewed", sizes("jobs", &[100_000usize]), |s, &n| Box::new(Spin::skewed(s, n)));
-    t.add("tree", sizes("depth", &[20u32]), |s, &d| Box::new(Tree::new(s.workers, d)));
-    let producers = [1usize, 2, 4]
+    let jobs = either(q, &[100_000u64], &[1_000_000]);
+    t.add("empty", sizes("jobs", &jobs), |s, &n| Box::new(Empty::new(s.workers, n)));
+    let spins = either(q, &[10_000usize], &[100_000]);
+    t.add("cpu", sizes("jobs", &spins), |s, &n| Box::new(Spin::cpu(s, n)));
+    t.add("skewed", sizes("jobs", &spins), |s, &n| Box::new(Spin::skewed(s, n)));
+    let depths = either(q, &[17u32], &[20]);
+    t.add("tree", sizes("depth", &depths), |s, &d| Box::new(Tree::new(s.workers, d)));
+    let producer_jobs = jobs[0];
+    let producers = either(q, &[2usize], &[1, 2, 4])
         .iter()
-        .map(|&p| (format!("jobs:1000000/producers:{}", p), (1_000_000u64, p)))
+        .map(|&p| (format!("jobs:{}/producers:{}", producer_jobs, p), (producer_jobs, p)))
         .collect();
     t.add("producers", producers, |s, &(n, p)| Box::new(Producers::new(s, n, p)));
 
@@ -87,11 +101,12 @@ pub fn all_rows(sweep: &Sweep) -> Vec<Row> {
     for &w in &sweep.workers {
         let one = Sweep { workers: vec![w], ..sweep.clone() };
         let mut per_w = Table { sweep: &one, rows: Vec::new() };
-        let grains: Vec<(String, usize)> =
-            [("1", 1usize), ("64", 64), ("4096", 4096), ("n_8w", (n / (8 * w)).max(1))]
-                .iter()
-                .map(|&(label, g)| (format!("n:{}/grain:{}", n, label), g))
-                .collect();
+        let all = [("1", 1usize), ("64", 64), ("4096", 4096), ("n_8w", (n / (8 * w)).max(1))];
+        // pool_bench's quick grains: N / (8 W) and automatic.
+        let grains: Vec<(String, usize)> = all[if q { 3 } else { 0 }..]
+            .iter()
+            .map(|&(label, g)| (format!("n:{}/grain:{}", n, label), g))
+            .collect();
         per_w.add("parallel_for", grains, move |_, &g| Box::new(ChunkedFor::new(n, g)));
         per_w.add("parallel_for", vec![(format!("n:{}/grain:auto", n), n)], |_, &n| {
             Box::new(AutoFor::new(n))
@@ -99,20 +114,24 @@ pub fn all_rows(sweep: &Sweep) -> Vec<Row> {
         t.rows.append(&mut per_w.rows);
     }
 
-    t.add("fib", sizes("n", &pick(q, &[30u32], &[39])), |s, &n| Box::new(Fib::new(s.workers, n)));
-    t.add("skynet", sizes("depth", &pick(q, &[6u32], &[8])), |s, &d| {
+    t.add("fib", sizes("n", &either(q, &[25u32], &[30, 39])), |s, &n| {
+        Box::new(Fib::new(s.workers, n))
+    });
+    t.add("skynet", sizes("depth", &either(q, &[5u32], &[6, 8])), |s, &d| {
         Box::new(Skynet::new(s.workers, d))
     });
     let trees = if q { vec!["t3"] } else { vec!["t1", "t2", "t3"] };
     t.add("uts", sizes("tree", &trees), |s, &name| Box::new(Uts::new(s.workers, name)));
-    t.add("nqueens", sizes("n", &pick(q, &[12usize], &[14])), |s, &n| {
+    t.add("nqueens", sizes("n", &either(q, &[11usize], &[12, 14])), |s, &n| {
         Box::new(NQueens::new(s.workers, n))
     });
-    t.add("integrate", sizes("n", &pick(q, &[1000u64], &[10_000])), |s, &n| {
+    t.add("integrate", sizes("n", &pick(q, &[100u64], &[10_000])), |s, &n| {
         Box::new(Integrate::new(s.workers, n))
     });
-    t.add("matmul", sizes("n", &pick(q, &[512usize], &[2048])), |_, &n| Box::new(Matmul::new(n)));
-    t.add("mergesort", sizes("n", &pick(q, &[1usize << 22], &[1 << 25])), |_, &n| {
+    t.add("matmul", sizes("n", &either(q, &[256usize], &[512, 2048])), |_, &n| {
+        Box::new(Matmul::new(n))
+    });
+    t.add("mergesort", sizes("n", &either(q, &[1usize << 20], &[1 << 22, 1 << 25])), |_, &n| {
         Box::new(Mergesort::new(n))
     });
     t.add("chain", sizes("links", &[10_000u64]), |_, &n| Box::new(Chain::new(n)));
