@@ -230,10 +230,12 @@ class Report:
                             "its per-iteration overhead is small against these rows' milliseconds, "
                             "but say so when citing")
         if str(c.get("poolbench_quick", "")) == "1" or info.get("mode") == "quick":
-            warnings.append("quick: idle 0.25 s, latency 0.2 s (instead of 1 s and 0.5 s), the "
-                            "default job count and tree depth only, workers 1, the hardware "
-                            "threads and twice them, thread_per_job capped at 1e4 jobs "
-                            "(WORKLOADS.md's full sweep: --full)")
+            warnings.append("quick: one size per workload, below the field's where a slow pool "
+                            "would take seconds a row (README's workload table gives both), "
+                            "idle and latency 0.1 s (instead of 1 s and 0.5 s), bursty 100 "
+                            "bursts, workers 1, the hardware threads and twice them, rows timed "
+                            "for 20 ms, thread_per_job capped at 5,000 jobs and the queued "
+                            "fork-joins and go at 3e6 tasks (WORKLOADS.md's full sweep: --full)")
         if isinstance(steal, (int, float)) and steal > 1.0:
             warnings.append(f"the hypervisor stole {steal:.1f} % of the CPU time during the run")
         for w in warnings:

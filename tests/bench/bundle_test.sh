@@ -74,7 +74,7 @@ done
 
 # ---- one small row (and the outside baselines' same row), two rounds,
 # cleared environment
-row='^empty/(work_stealing|go|rayon)/workers:[12]/jobs:1000000/'
+row='^empty/(work_stealing|go|rayon)/workers:[12]/jobs:100000/'
 if clean "$b/run-sweep" --filter "$row" --workers 1,2 --repetitions 2 --no-wait >"$tmp/run.out" 2>&1; then
     pass "run-sweep runs one row with a cleared environment"
 else
@@ -86,14 +86,14 @@ if [ -n "$folder" ] && [ -s "$folder/pools.json" ] && [ -s "$folder/MANIFEST" ];
 else
     fail "run-sweep writes a results folder with pools.json and MANIFEST"
 fi
-if [ -n "$folder" ] && grep -q '"empty/work_stealing/workers:2/jobs:1000000' "$folder/pools.json" &&
+if [ -n "$folder" ] && grep -q '"empty/work_stealing/workers:2/jobs:100000/' "$folder/pools.json" &&
    grep -q '"poolbench_workers": "1,2"' "$folder/pools.json"; then
     pass "pools.json holds the rows at the chosen worker counts"
 else
     fail "pools.json holds the rows at the chosen worker counts"
 fi
 # two rounds merged: each row twice, repetition_index 0 and 1
-rounds=$(grep -c '"name": "empty/work_stealing/workers:[12]/jobs:1000000/real_time"' "$folder/pools.json" || true)
+rounds=$(grep -c '"name": "empty/work_stealing/workers:[12]/jobs:100000/real_time"' "$folder/pools.json" || true)
 second=$(grep -c '"repetition_index": 1' "$folder/pools.json" || true)
 if [ "$rounds" -eq 4 ] && [ "$second" -ge 2 ]; then
     pass "pools.json holds both rounds of each row"
@@ -102,7 +102,7 @@ else
 fi
 for p in "${outside[@]}"; do
     system=${p%_bench}
-    if grep -q "\"empty/$system/workers:2/jobs:1000000" "$folder/pools.json" &&
+    if grep -q "\"empty/$system/workers:2/jobs:100000/" "$folder/pools.json" &&
        grep -q "\"${p}_compiler\": " "$folder/pools.json"; then
         pass "pools.json holds $p's rows and its compiler"
     else

@@ -19,7 +19,7 @@ set(workloads empty cpu skewed tree fib producers sleep idle latency reference
 # at one grain, uts for a few pools and baselines (each row is UTS's
 # published tree T3, 4.1e6 nodes).
 set(full_filter "^((empty|cpu|skewed|producers)/[^/]+/workers:[12]/jobs:1000/|tree/[^/]+/workers:[12]/depth:10/)")
-set(quick_filter "^(reference/|fib/[^/]+/workers:[12]/|sleep/[^/]+/workers:(1|8)/|(idle|latency)/[^/]+/workers:[12]/|parallel_for/[^/]+/workers:[12]/n:[0-9]+/(grain:4096/|real_time)|uts/(serial|work_stealing|asio|openmp)/workers:[12]/|nqueens/[^/]+/workers:[12]/|bursty/[^/]+/workers:1/)")
+set(quick_filter "^(reference/|fib/[^/]+/workers:[12]/|sleep/[^/]+/workers:(1|8)/|(idle|latency)/[^/]+/workers:[12]/|parallel_for/[^/]+/workers:[12]/n:[0-9]+/(grain:n_8w/|real_time)|uts/(serial|work_stealing|asio|openmp)/workers:[12]/|nqueens/[^/]+/workers:[12]/|bursty/[^/]+/workers:1/)")
 
 # The field and library workloads at the quick sizes, at one worker, for the
 # pool that wins and the baselines beside it (tests/bench/field_test runs

@@ -95,7 +95,7 @@ TEST_SUITE("research workloads" * doctest::timeout(300)) {
         parallel_for_serial(serial);
         const std::uint64_t want = spin_sum(serial);
         P pool(k_workers);
-        for (const auto& g : parallel_for_grains(n, k_workers)) {
+        for (const auto& g : parallel_for_grains(n, k_workers, false)) {
             if (k_thread_per_job<P> && g.value == 1) continue;  // a thread per element
             CAPTURE(g.label);
             std::vector<std::uint64_t> out(n, 0);
