@@ -140,6 +140,16 @@ inline std::vector<std::size_t> job_counts(std::size_t default_jobs, bool quick)
     return counts;
 }
 
+// The quick sweep's one size, or --full's sizes. The quick sizes are below
+// the field's where one row at the field's size would take a slow pool or
+// baseline seconds (the quick sweep measures within 8 minutes on 2 cores);
+// --full has the field's.
+inline std::vector<std::size_t> field_sizes(const sweep& s, std::size_t quick,
+                                            std::vector<std::size_t> full) {
+    if (s.quick) return {quick};
+    return full;
+}
+
 // Tree sizes near the job counts above (2^(D+1) - 1 jobs: 2e3, 1.6e4, 1.3e5)
 // up to the default depth 20 (2.1e6 jobs); quick: 17 only (2.6e5 jobs).
 inline constexpr int k_tree_depth_quick = 17;

@@ -306,16 +306,6 @@ struct latency_rows : row_defaults {
 };
 
 // The field workloads (WORKLOADS.md): quick the first size, full every size.
-// The quick sweep's one size, or --full's sizes. The quick sizes are below
-// the field's where one row at the field's size would take a slow pool or
-// baseline seconds (the quick sweep measures within 8 minutes on 2 cores);
-// --full has the field's.
-inline std::vector<std::size_t> field_sizes(const sweep& s, std::size_t quick,
-                                            std::vector<std::size_t> full) {
-    if (s.quick) return {quick};
-    return full;
-}
-
 struct skynet_rows : row_defaults {
     static constexpr std::string_view name = "skynet";
     static constexpr bool k_serial_noinline = true;
