@@ -85,10 +85,8 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
 
 // The fair turn (k_fair_interval): a fair share of the injection queue,
 // held in the inbox so that the loop runs them next (run_held), ahead of
-// the deque, and with more left there, the next fair turn after one turn
-// of the deque; with nothing there, the oldest job of the own deque (a
-// steal from its top, which the owner may do). Returns whether it took a
-// job.
+// the deque; with nothing there, the oldest job of the own deque (a steal
+// from its top, which the owner may do). Returns whether it took a job.
 // Owner of self only, from the top of its loop (no job of its own running).
 inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
     if (self.holds_jobs()) return false;
@@ -100,17 +98,9 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
         work_stealing::quiescence::claimed(self.quiescence, n);
         self.held_begin = 0;
         self.held_end = n;
-        if (m_injection.size_approx() != 0) {
-            // A backlog: once the held jobs have run, one turn of the own
-            // deque, then the next fair turn. So outside jobs drain in
-            // batches while the deque still gets a turn per batch (neither
-            // side starves), instead of a batch per k_fair_interval turns
-            // of a deque that never empties.
-            self.fair_turns = k_fair_interval - 2;
-            if (m_count > 1) {
-                m_idle.hand_on_search(work_stealing::left_behind::more,
-                                      [this] { return work_visible(); });
-            }
+        if (m_count > 1 && m_injection.size_approx() != 0) {
+            m_idle.hand_on_search(work_stealing::left_behind::more,
+                                  [this] { return work_visible(); });
         }
         return true;
     }
