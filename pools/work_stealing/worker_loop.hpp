@@ -1,7 +1,7 @@
 // work_stealing_pool, the worker side: what a worker does with its time.
 // Its loop runs its own deque first (newest first; once every
-// k_fair_interval turns, outside jobs or its oldest job first), then takes a
-// quick look elsewhere without counting itself idle, then goes idle
+// k_fair_interval turns, waiting outside jobs or its oldest job first), then
+// takes a quick look elsewhere without counting itself idle, then goes idle
 // (quiescence step Q5) and searches (idle protocol steps 1-3): a batch from
 // the injection queue, then one steal attempt on every other worker from a
 // random start, polling for its adaptive budget before it parks.
@@ -86,23 +86,28 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
 // The fair turn (k_fair_interval): a fair share of the injection queue,
 // held in the inbox so that the loop runs them next (run_held), ahead of
 // the deque; with nothing there, the oldest job of the own deque (a steal
-// from its top, which the owner may do). Returns whether it took a job.
-// Owner of self only, from the top of its loop (no job of its own running).
+// from its top, which the owner may do: jobs of an injection batch can lie
+// beneath a job that resubmits itself). Returns whether it took a job. It
+// reads the queue's size before it dequeues, so that a turn with nothing
+// outside touches no producer's lines (the first version dequeued blindly:
+// tree was 23 % slower at one worker). Owner of self only, from the top of
+// its loop (no job of its own running).
 inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
     if (self.holds_jobs()) return false;
-    const std::size_t awake = m_count - std::min(m_count - 1, m_idle.parked_hint());
-    const std::size_t share =
-        std::clamp<std::size_t>(m_injection.size_approx() / awake, 1, self.inbox.size());
-    const std::size_t n = m_injection.try_dequeue_bulk(*t_consumer, self.inbox.begin(), share);
-    if (n > 0) {
-        work_stealing::quiescence::claimed(self.quiescence, n);
-        self.held_begin = 0;
-        self.held_end = n;
-        if (m_count > 1 && m_injection.size_approx() != 0) {
-            m_idle.hand_on_search(work_stealing::left_behind::more,
-                                  [this] { return work_visible(); });
+    if (const std::size_t waiting = m_injection.size_approx(); waiting != 0) {
+        const std::size_t awake = m_count - std::min(m_count - 1, m_idle.parked_hint());
+        const std::size_t share = std::clamp<std::size_t>(waiting / awake, 1, self.inbox.size());
+        const std::size_t n = m_injection.try_dequeue_bulk(*t_consumer, self.inbox.begin(), share);
+        if (n > 0) {
+            work_stealing::quiescence::claimed(self.quiescence, n);
+            self.held_begin = 0;
+            self.held_end = n;
+            if (m_count > 1 && m_injection.size_approx() != 0) {
+                m_idle.hand_on_search(work_stealing::left_behind::more,
+                                      [this] { return work_visible(); });
+            }
+            return true;
         }
-        return true;
     }
     detail::ws_task* t = nullptr;
     // Only a busy worker can hold jobs in its deque (an idle one found it
