@@ -15,12 +15,15 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #if defined(__linux__)
 #include <sched.h>
@@ -149,6 +152,33 @@ inline std::string command_line(int argc, char** argv) {
     std::ostringstream command;
     for (int i = 0; i < argc; ++i) command << (i ? " " : "") << argv[i];
     return command.str();
+}
+
+// The minimum time of a timed row, passed as --benchmark_min_time unless the
+// command line sets one (so row names carry no /min_time: suffix): 50 ms, and
+// in the quick sweep (POOLBENCH_QUICK=1) 20 ms, whose 800-odd rows would
+// otherwise spend most of their time on the minimum alone (Google
+// Benchmark's own 0.5 s made queue_bench a tenth of a quick sweep).
+inline constexpr double k_min_seconds = 0.05;
+inline constexpr double k_min_seconds_quick = 0.02;
+
+// benchmark::Initialize with that minimum time. Returns false when an
+// argument is not one Google Benchmark knows (it has said which).
+inline bool initialize_benchmark(int argc, char** argv) {
+    std::vector<char*> args(argv, argv + argc);
+    const char* quick_env = std::getenv("POOLBENCH_QUICK");
+    const bool quick = quick_env != nullptr && std::string_view(quick_env) == "1";
+    std::string min_time =
+        "--benchmark_min_time=" + std::to_string(quick ? k_min_seconds_quick : k_min_seconds);
+    if (std::none_of(args.begin(), args.end(), [](const char* a) {
+            return std::string_view(a).starts_with("--benchmark_min_time");
+        })) {
+        args.insert(args.begin() + 1, min_time.data());
+    }
+    int args_count = static_cast<int>(args.size());
+    args.push_back(nullptr);
+    benchmark::Initialize(&args_count, args.data());
+    return !benchmark::ReportUnrecognizedArguments(args_count, args.data());
 }
 
 inline void add_build_and_machine_context(const std::string& command_line) {

@@ -27,8 +27,9 @@
 //                              worker count, each from fresh processes (see
 //                              "Memory" below); scripts/run-sweep writes
 //                              them to memory.json.
-// Timed rows last at least 50 ms (--benchmark_min_time, unless given) after
-// one untimed warm-up run; idle and latency rows are one run each.
+// Timed rows last at least 50 ms, quick 20 ms (--benchmark_min_time, unless
+// given), after one untimed warm-up run; idle and latency rows are one run
+// each.
 // A value that is not one of these (a zero, a non-number, a duplicate worker
 // count) exits with status 2, naming it, before running anything. Example:
 //   POOLBENCH_QUICK=1 POOLBENCH_WORKERS=1,2,16 pool_bench
@@ -83,21 +84,7 @@ int main(int argc, char** argv) {
         return run_checksums();
     }
     const std::string command = command_line(argc, argv);
-    // The minimum time of a timed row, unless the command line sets its own.
-    std::vector<char*> args(argv, argv + argc);
-    const char* quick_env = std::getenv("POOLBENCH_QUICK");
-    const bool quick = quick_env != nullptr && std::string_view(quick_env) == "1";
-    std::string min_time =
-        "--benchmark_min_time=" + std::to_string(quick ? k_min_seconds_quick : k_min_seconds);
-    if (std::none_of(args.begin(), args.end(), [](const char* a) {
-            return std::string_view(a).starts_with("--benchmark_min_time");
-        })) {
-        args.insert(args.begin() + 1, min_time.data());
-    }
-    int args_count = static_cast<int>(args.size());
-    args.push_back(nullptr);
-    benchmark::Initialize(&args_count, args.data());
-    if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
+    if (!initialize_benchmark(argc, argv)) return 1;
     const auto s = sweep_from_environment();
     if (!s) return 2;
     const char* memory = std::getenv("POOLBENCH_MEMORY");

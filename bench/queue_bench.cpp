@@ -441,22 +441,8 @@ void register_queue() {
 
 int main(int argc, char** argv) {
     const std::string command = poolbench::bench::command_line(argc, argv);
-    // pool_bench's minimum time per row (50 ms, quick 20 ms) unless the
-    // command line sets one: Google Benchmark's own 0.5 s made the queue
-    // pass a tenth of the quick sweep.
-    std::vector<char*> args(argv, argv + argc);
-    const char* quick_env = std::getenv("POOLBENCH_QUICK");
-    const bool quick = quick_env != nullptr && std::string_view(quick_env) == "1";
-    std::string min_time = quick ? "--benchmark_min_time=0.02" : "--benchmark_min_time=0.05";
-    if (std::none_of(args.begin(), args.end(), [](const char* a) {
-            return std::string_view(a).starts_with("--benchmark_min_time");
-        })) {
-        args.insert(args.begin() + 1, min_time.data());
-    }
-    int args_count = static_cast<int>(args.size());
-    args.push_back(nullptr);
-    benchmark::Initialize(&args_count, args.data());
-    if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
+    // pool_bench's minimum time per row (context.hpp).
+    if (!poolbench::bench::initialize_benchmark(argc, argv)) return 1;
     poolbench::bench::add_build_and_machine_context(command);
     register_queue<mutex_row>();
     register_queue<mpmc_ring_row>();

@@ -29,15 +29,10 @@
 
 namespace poolbench::bench {
 
-// Every timed row runs as many iterations as last at least k_min_seconds
-// (Google Benchmark finds the count on a row's first repetition and keeps it
-// for the others), after one untimed warm-up run on the same pool inside the
-// row (workloads.hpp). main() passes the time as --benchmark_min_time unless
-// the command line sets one, so row names carry no /min_time: suffix.
-inline constexpr double k_min_seconds = 0.05;
-// The quick sweep's (POOLBENCH_QUICK=1): its 800-odd rows would spend most of
-// their time on the minimum alone; its repetitions still interleave.
-inline constexpr double k_min_seconds_quick = 0.02;
+// Every timed row runs as many iterations as last at least the minimum time
+// of initialize_benchmark() (context.hpp; Google Benchmark finds the count on
+// a row's first repetition and keeps it for the others), after one untimed
+// warm-up run on the same pool inside the row (workloads/harness.hpp).
 
 template <class Body>
 void add(const std::string& name, Body body) {
