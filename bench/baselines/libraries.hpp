@@ -224,6 +224,22 @@ void run_reduce(benchmark::State& state, [[maybe_unused]] std::size_t workers, s
 // ---------------------------------------------------------------------------
 // empty and producers: thread_pool only (pthreadpool has no submit).
 
+#if defined(POOLBENCH_HAS_THREAD_POOL)
+// `jobs` empty jobs that count themselves in `ran`, a future each (kept in
+// `done`, cleared first), then a wait on every future: one submitter's part.
+inline void submit_empty_and_wait(thread_pool::ThreadPool& p, std::size_t jobs, thread_counts& ran,
+                                  std::vector<std::future<void>>& done) {
+    done.clear();
+    for (std::size_t i = 0; i < jobs; ++i) {
+        done.push_back(p.Submit([&ran] {
+            empty_job{}();
+            ran.bump();
+        }));
+    }
+    for (auto& f : done) f.get();
+}
+#endif
+
 template <library_baseline B>
 void run_empty(benchmark::State& state, [[maybe_unused]] std::size_t workers, std::size_t jobs) {
     if (const auto why = library_missing<B>(); !why.empty()) return skip(state, why);
@@ -234,14 +250,7 @@ void run_empty(benchmark::State& state, [[maybe_unused]] std::size_t workers, st
     std::vector<std::future<void>> done;
     thread_counts ran;
     timed_runs(state, [&] {
-        done.clear();
-        for (std::size_t i = 0; i < jobs; ++i) {
-            done.push_back(p.Submit([&ran] {
-                empty_job{}();
-                ran.bump();
-            }));
-        }
-        for (auto& f : done) f.get();
+        submit_empty_and_wait(p, jobs, ran, done);
         total += ran.take();
     });
 #endif
@@ -266,13 +275,7 @@ void run_producers(benchmark::State& state, [[maybe_unused]] std::size_t workers
             const std::size_t share = jobs / producers + (k < jobs % producers ? 1 : 0);
             std::vector<std::future<void>> done;
             done.reserve(share);
-            for (std::size_t i = 0; i < share; ++i) {
-                done.push_back(p.Submit([&ran] {
-                    empty_job{}();
-                    ran.bump();
-                }));
-            }
-            for (auto& f : done) f.get();
+            submit_empty_and_wait(p, share, ran, done);
         });
         total += ran.take();
     });
