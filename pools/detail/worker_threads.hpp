@@ -95,7 +95,10 @@ private:
         if (m_options.thread_name.empty()) return;
         try {
             constexpr std::size_t k_max_name = 15;
-            const std::string suffix = "-" + std::to_string(i);
+            // Appended rather than "-" + to_string(i): GCC 12 warns
+            // (-Wrestrict, a false positive) on that operator+ at -O2.
+            std::string suffix(1, '-');
+            suffix += std::to_string(i);
             std::string name = m_options.thread_name.substr(
                 0, k_max_name > suffix.size() ? k_max_name - suffix.size() : 0);
             name += suffix;
