@@ -5,7 +5,8 @@
 // which on a many-core machine is a cache-line transfer. pool_bench turns
 // the counts into shared_rmw_per_job and line_moves_per_job.
 // What it sees: poolbench's own atomics (the pending count, the search
-// count, parking, the deques' tops, fork-join counts, wake-up statistics).
+// count, parking, the deques' tops, fork-join counts, wake-up statistics,
+// work_stealing's work requests; a plain store counts as one write).
 // moodycamel::ConcurrentQueue's internals (the injection queue, the lockfree
 // pool) are not instrumented.
 // Elsewhere every call compiles to nothing. The counting itself writes
@@ -29,16 +30,17 @@ inline constexpr bool k_enabled = false;
 #endif
 
 enum class site : std::size_t {
-    pending,    // detail::completion's count of pending work
-    searching,  // work_stealing's count of searching workers
-    parking,    // event_count's state and epoch
-    deque_top,  // a Chase-Lev deque's top (steals, the owner's last pop)
-    join,       // a fork-join group's count of children finished elsewhere
-    statistic,  // shared statistics (wake-ups)
+    pending,       // detail::completion's count of pending work
+    searching,     // work_stealing's count of searching workers
+    parking,       // event_count's state and epoch
+    deque_top,     // a Chase-Lev deque's top (steals, the owner's last pop)
+    join,          // a fork-join group's count of children finished elsewhere
+    statistic,     // shared statistics (wake-ups)
+    work_request,  // a work_stealing worker's request flag (work_stealing/latent.hpp)
 };
-inline constexpr std::size_t k_sites = 6;
+inline constexpr std::size_t k_sites = 7;
 inline constexpr std::array<const char*, k_sites> k_site_names = {
-    "pending", "searching", "parking", "deque_top", "join", "statistic"};
+    "pending", "searching", "parking", "deque_top", "join", "statistic", "work_request"};
 
 struct totals {
     std::array<std::uint64_t, k_sites> rmws{};

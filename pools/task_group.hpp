@@ -10,6 +10,13 @@
 // cancel() makes the children that have not started skip their body (they
 // still count as finished); wait_for(timeout) is wait() that returns false
 // when the time runs out, leaving the children running.
+// A child need not start before wait(): wait() may run it on the waiting
+// thread, and work_stealing keeps a child forked inside a worker latent,
+// for no other worker to see, until a heartbeat or an idle worker's
+// request makes it stealable (work_stealing/latent.hpp). So a job must not
+// block until a child of its own group has started, nor children until all
+// of them run: that may wait for work that waits for it. Work that must
+// run at the same time as other work is a job to submit().
 // run(), wait() and wait_for() are called by the thread that owns the group,
 // one at a time; cancel() and is_cancelled() by any thread, children too.
 #pragma once

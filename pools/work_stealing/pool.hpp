@@ -5,7 +5,9 @@
 // (moodycamel). An idle worker takes a batch from the injection queue, or
 // steals from random victims, spins briefly, then parks on an event_count.
 // Workers are numbered 0..W-1 (this_worker_index()) and take pool_options
-// (names, start/stop hooks: detail/worker_threads.hpp).
+// (names, start/stop hooks: detail/worker_threads.hpp). A fork inside a
+// worker stays latent until a heartbeat or another worker's request
+// promotes it (work_stealing/latent.hpp).
 // submit(), wait(), wait_for(), stats(), worker_count() are thread-safe.
 #pragma once
 
@@ -49,7 +51,8 @@ namespace poolbench {
 // by busy workers rather than jobs (work_stealing/quiescence.hpp, Q1-Q5).
 // The roles: this file (submit, wait, shutdown), work_stealing/worker.hpp
 // (a worker's state), work_stealing/worker_loop.hpp (what a worker does),
-// work_stealing/join.hpp (fork-join).
+// work_stealing/join.hpp (fork-join), work_stealing/latent.hpp (latent
+// forks and their promotion, with its own invariant, L1-L4).
 class work_stealing_pool {
 public:
     static constexpr std::string_view name = "work_stealing";
@@ -169,6 +172,14 @@ private:
         m_idle.after_local_push();
     }
 
+    // After a fork put its child on self's latent stack: promote the oldest
+    // latent fork when a beat is due or another worker asked
+    // (work_stealing/latent.hpp). Inlined: a countdown and a load.
+    [[gnu::always_inline]] void after_fork(detail::ws_worker& self) noexcept {
+        if (--self.latent.countdown == 0 || self.work_request.asked()) [[unlikely]]
+            beat_or_request(self);
+    }
+
     detail::ws_worker* current_worker() const noexcept {
         return detail::tl_current_pool == this ? t_worker : nullptr;
     }
@@ -196,6 +207,9 @@ private:
 
     // The worker side, defined in work_stealing/worker_loop.hpp.
     void worker_main(detail::ws_worker& self);
+    void beat_or_request(detail::ws_worker& self) noexcept;
+    void promote_before_join(detail::ws_worker& self) noexcept;
+    bool promote_oldest(detail::ws_worker& self) noexcept;
     bool help_once(detail::ws_worker& self);
     detail::ws_task* find_work(detail::ws_worker& self, work_stealing::left_behind& left,
                                std::size_t victims = SIZE_MAX);

@@ -17,6 +17,7 @@
 #include <pools/config.hpp>
 #include <pools/detail/counters.hpp>
 #include <pools/job.hpp>
+#include <pools/work_stealing/latent.hpp>
 #include <pools/work_stealing/quiescence.hpp>
 #include <queues/chase_lev_deque.hpp>
 
@@ -75,13 +76,19 @@ struct ws_join {
     std::atomic<std::uint64_t> finished_elsewhere{0};
 };
 
-// A job in a worker's deque. Nodes are recycled through the free list of
-// whichever worker ran them, so a steady state allocates nothing; a
-// fork-join group's first child lives in the group itself (in_frame) and is
-// never recycled.
+// A job in a worker's deque, or a latent fork on its latent stack. Nodes are recycled through the
+// free list of whichever worker ran them, so a steady state allocates nothing; a fork-join group's
+// slot, where its first child of a round lives, is in the group itself (in_frame) and is never
+// recycled.
 struct ws_task {
+    ws_task() noexcept = default;
+    // A group's slot (in_frame), built in the group by each round's first
+    // fork.
+    template <class F>
+    ws_task(F&& f, ws_join* group) : work(std::forward<F>(f)), join(group), in_frame(true) {}
+
     job work;
-    ws_task* next_free = nullptr;
+    ws_task* next_free;  // only ever read on the free list, which sets it
     // The group of a fork-join child, whose parent job stays pending until
     // the child has finished, so the pool's pending count does not track it.
     // Null for a job submitted to the pool.
@@ -156,6 +163,9 @@ public:
     bool holds_jobs() const noexcept { return held_begin != held_end; }
 
     chase_lev_deque<ws_task*> deque;
+    ws_latent latent;
+    ws_heartbeat heartbeat;
+    ws_work_request work_request;
     worker_counters counters;
     work_stealing::busy_state quiescence;    // owner only (work_stealing/quiescence.hpp)
     std::chrono::nanoseconds poll_budget{};  // this worker's next idle poll (owner only)

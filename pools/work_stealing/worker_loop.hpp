@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 #include <pools/detail/current_pool.hpp>
@@ -117,6 +118,56 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
     return true;
 }
 
+// A beat is due or another worker asked (after_fork()): the oldest latent
+// fork goes onto the deque (L2 of work_stealing/latent.hpp), where a thief
+// can take it, waking a sleeper if nobody searches (idle protocol step 5).
+// With one worker there is nobody to take it: the clock is never read.
+inline void work_stealing_pool::beat_or_request(detail::ws_worker& self) noexcept {
+    if (m_count == 1) {
+        self.latent.countdown = UINT32_MAX;
+        return;
+    }
+    bool promote = false;
+    if (self.work_request.asked()) {
+        self.work_request.clear();
+        promote = true;
+    }
+    if (self.latent.countdown == 0 && self.heartbeat.due(self.latent.countdown)) promote = true;
+    if (promote && !self.latent.empty()) promote_oldest(self);
+}
+
+// Before a join runs one of self's latent forks itself (work_stealing/
+// join.hpp, J4): that child may run long, and a child that blocks makes no
+// fork that could promote the others. So a request is served here too,
+// and while workers sleep every latent fork goes onto the deque, oldest
+// first, each push waking a sleeper when nobody searches (idle protocol
+// step 5): with idle capacity, publishing costs less than running the
+// group's children one after another. Reads the sleepers' count, a shared
+// line, only on this path (a join whose child is not simply the youngest
+// latent fork), never at a fork.
+inline void work_stealing_pool::promote_before_join(detail::ws_worker& self) noexcept {
+    if (m_count == 1 || self.latent.empty()) return;
+    if (self.work_request.asked()) {
+        self.work_request.clear();
+        promote_oldest(self);
+    }
+    while (!self.latent.empty() && m_idle.parked_hint() != 0) {
+        if (!promote_oldest(self)) break;
+    }
+}
+
+// L2: the oldest latent fork onto the deque. False (the fork stays latent,
+// and its join runs it) when the deque cannot grow.
+inline bool work_stealing_pool::promote_oldest(detail::ws_worker& self) noexcept {
+    try {
+        push_local(self, self.latent.oldest());
+    } catch (...) {  // std::bad_alloc, or a deque at its size limit
+        return false;
+    }
+    self.latent.drop_oldest();
+    return true;
+}
+
 // Runs one pending job (own deque first, then a search round) on self,
 // the calling worker. Returns whether it ran one.
 inline bool work_stealing_pool::help_once(detail::ws_worker& self) {
@@ -158,6 +209,7 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self,
         left = n > 0           ? work_stealing::left_behind::batch
                : remaining > 0 ? work_stealing::left_behind::more
                                : work_stealing::left_behind::nothing;
+        self.latent.countdown = 1;  // a new job: its first fork looks at the heartbeat
         return wrap_claimed(self, std::move(first), n);
     }
     if (m_count > 1) {
@@ -167,9 +219,14 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self,
             if (&victim == &self) continue;
             --victims;
             detail::ws_task* t = nullptr;
-            // An idle thief announces itself (quiescence step Q4), so it
-            // first checks that there is something to steal.
-            if (!self.quiescence.busy && victim.deque.approx_size() <= 0) continue;
+            // Nothing to steal: ask the victim to promote a latent fork
+            // (work_stealing/latent.hpp); the next search may find it. An
+            // idle thief announces itself (quiescence step Q4), so it tries
+            // only where there is something to steal.
+            if (victim.deque.approx_size() <= 0) {
+                victim.work_request.ask();
+                if (!self.quiescence.busy) continue;
+            }
             const bool announced = m_quiescence.before_steal(self.quiescence);
             switch (victim.deque.steal(t)) {
                 case steal_status::success:
@@ -177,6 +234,7 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self,
                     detail::worker_counters::bump(self.counters.steals);
                     left = victim.deque.approx_size() > 0 ? work_stealing::left_behind::more
                                                           : work_stealing::left_behind::nothing;
+                    self.latent.countdown = 1;  // as above
                     return t;
                 case steal_status::lost_race:
                 case steal_status::empty:

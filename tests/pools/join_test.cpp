@@ -1,17 +1,23 @@
-// work_stealing_pool's fork-join (work_stealing/join.hpp, steps J1-J4) on
-// its own, with two workers and children that hold on until the test lets
-// them go, so that each case takes the path it names: a child in the
-// group's slot stolen and joined by helping, the slot reused after that, a
-// child run by its worker inside the join of another of its groups, and a
-// stolen child's exception. Each child counts its runs; each must run once.
+// work_stealing_pool's fork-join (work_stealing/join.hpp, steps J1-J4, and
+// the latent forks of work_stealing/latent.hpp, L1-L4) on its own, with
+// children that hold on until the test lets them go, so that each case
+// takes the path it names: a latent child promoted on request, stolen and
+// joined by helping, the slot reused after that, a child run by its worker
+// inside the join of another of its groups, a stolen child's exception, a
+// parked worker brought in by a busy one's forks, a group's blocking children
+// published to idle workers, and a latent stack deep enough to grow. Each
+// child counts its runs; each must run once.
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <stdexcept>
 #include <thread>
 
 #include <pools/task_group.hpp>
 #include <pools/work_stealing_pool.hpp>
+#include <pools/worker_index.hpp>
 
 namespace {
 
@@ -20,6 +26,19 @@ using group_type = poolbench::task_group<pool_type>;
 
 void wait_for(const std::atomic<bool>& flag) {
     while (!flag.load()) std::this_thread::yield();
+}
+
+// wait_for() in a job that keeps forking, as fine-grained fork-join does: a
+// fork is where its worker promotes its oldest latent fork, on another
+// worker's request or on the heartbeat (L2), so that child can be stolen.
+// A job that only spun would keep its latent children to itself.
+void wait_forking(pool_type& pool, const std::atomic<bool>& flag) {
+    while (!flag.load()) {
+        group_type scratch(pool);
+        scratch.run([] {});
+        scratch.wait();
+        std::this_thread::yield();
+    }
 }
 
 TEST_CASE("a stolen child is joined by helping, and the group's slot serves the next round") {
@@ -38,7 +57,7 @@ TEST_CASE("a stolen child is joined by helping, and the group's slot serves the 
             wait_for(go);
             runs.fetch_add(1);
         });
-        wait_for(started);  // only the other worker can have started it
+        wait_forking(pool, started);  // promoted, then started by the other worker
         go.store(true);
         group.wait();  // J4: the deque holds none of ours; help until it finishes
         CHECK(runs.load() == 1);
@@ -70,7 +89,7 @@ TEST_CASE("a child run inside the join of another group of its worker counts for
             wait_for(outer_ran);
             inner_runs.fetch_add(1);
         });
-        wait_for(inner_started);  // the other worker holds inner's child
+        wait_forking(pool, inner_started);  // the other worker holds inner's child
         std::atomic<bool> in_inner_join{false};
         outer.run([&] {
             outer_ran_in_inner_join.store(in_inner_join.load());
@@ -108,7 +127,7 @@ TEST_CASE("a stolen child's exception is rethrown by the join, once") {
             throw std::runtime_error("stolen child");
         });
         group.run([&runs] { runs.fetch_add(1); });  // a node: the slot is taken
-        wait_for(started);
+        wait_forking(pool, started);
         go.store(true);
         try {
             group.wait();
@@ -120,6 +139,116 @@ TEST_CASE("a stolen child's exception is rethrown by the join, once") {
     pool.wait();
     CHECK(caught.load() == 1);
     CHECK(runs.load() == 2);
+}
+
+TEST_CASE("a worker parked before the work came is brought in by the forks") {
+    // Both workers park first; the one woken for the job runs fork-join
+    // trees whose forks stay latent until one is promoted (on a beat, or on
+    // the request the other left before it parked), and the push that
+    // promotes it wakes the sleeper (idle protocol step 5). Gives up after
+    // 30 s instead of hanging, and then fails.
+    pool_type pool(2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::atomic<bool> seen[2] = {false, false};
+    std::atomic<bool> both{false};
+    std::atomic<long> leaves{0};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    struct tree {
+        pool_type& pool;
+        std::atomic<bool> (&seen)[2];
+        std::atomic<long>& leaves;
+        void operator()(int depth) const {
+            if (depth == 0) {
+                seen[*poolbench::this_worker_index()].store(true);
+                leaves.fetch_add(1);
+                return;
+            }
+            group_type group(pool);
+            group.run([this, depth] { (*this)(depth - 1); });
+            (*this)(depth - 1);
+            group.wait();
+        }
+    };
+    long runs = 0;
+    pool.submit([&] {
+        while (!(seen[0].load() && seen[1].load()) && std::chrono::steady_clock::now() < deadline) {
+            tree{pool, seen, leaves}(10);
+            ++runs;
+        }
+        both.store(seen[0].load() && seen[1].load());
+    });
+    pool.wait();
+    CHECK(both.load());
+    CHECK(leaves.load() == runs * 1024);
+}
+
+TEST_CASE("a join publishes its latent forks while workers sleep") {
+    // Forked inside a job, each of the group's children waits until all of
+    // them run: the join finds workers parked, so it publishes the latent
+    // ones (promote_before_join) rather than run them one after another.
+    // task_group promises no such concurrency (pools/task_group.hpp); this
+    // checks the join's rule for an idle pool. Gives up after 30 s instead
+    // of hanging, and then fails.
+    for (int round = 0; round < 4; ++round) {
+        CAPTURE(round);
+        pool_type pool(4);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        constexpr int k_children = 3;
+        std::atomic<int> running{0};
+        std::atomic<int> runs{0};
+        std::atomic<bool> gave_up{false};
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        pool.submit([&] {
+            group_type group(pool);
+            for (int i = 0; i < k_children; ++i) {
+                group.run([&] {
+                    running.fetch_add(1);
+                    while (running.load() < k_children) {
+                        if (std::chrono::steady_clock::now() > deadline) {
+                            gave_up.store(true);
+                            break;
+                        }
+                        std::this_thread::yield();
+                    }
+                    runs.fetch_add(1);
+                });
+            }
+            group.wait();
+        });
+        pool.wait();
+        CHECK_FALSE(gave_up.load());
+        CHECK(runs.load() == k_children);
+    }
+}
+
+TEST_CASE("a latent stack deeper than its first array grows, also while forks are promoted") {
+    // A spine of nested groups, each forking one child before it recurses:
+    // thousands of latent forks at once, the oldest promoted and stolen by
+    // the other worker while the spine grows (the stack slides or doubles).
+    pool_type pool(2);
+    constexpr int k_depth = 2000;
+    std::atomic<int> runs[k_depth] = {};
+    struct spine {
+        pool_type& pool;
+        std::atomic<int> (&runs)[k_depth];
+        void operator()(int depth) const {
+            if (depth == k_depth) return;
+            group_type group(pool);
+            group.run([this, depth] {
+                runs[depth].fetch_add(1);
+                if (depth % 64 == 0) std::this_thread::yield();  // time for a thief
+            });
+            (*this)(depth + 1);
+            group.wait();
+        }
+    };
+    for (int round = 0; round < 3; ++round) {
+        pool.submit([&] { spine{pool, runs}(0); });
+        pool.wait();
+    }
+    int wrong = 0;
+    for (const auto& r : runs) wrong += r.load() != 3;
+    CHECK(wrong == 0);
 }
 
 }  // namespace
