@@ -16,8 +16,8 @@
 //    beat. The clock is read once every `countdown` forks, an interval that
 //    doubles while reads come less than a quarter beat apart and halves
 //    while they come more than half a beat apart; a job the worker took
-//    from elsewhere (a steal, the injection queue) starts at 1, so its
-//    first fork reads the clock.
+//    from elsewhere (a steal, the injection queue) starts at 1 with a beat
+//    due, so its first fork is promoted.
 //  - at a fork, on request: another worker that found this one's deque
 //    empty asked (ws_work_request), so a searching worker waits one fork
 //    for work, not a beat.
@@ -188,6 +188,11 @@ public:
         m_last_beat = now;
         return true;
     }
+
+    // A job taken from elsewhere: its first fork beats at once, so a
+    // sleeping worker is woken as soon as there is work to take rather than
+    // a beat later (the caller also sets the countdown to 1).
+    void beat_at_next_read() noexcept { m_last_beat = {}; }
 
 private:
     static constexpr std::uint32_t k_max_interval = 1u << 16;

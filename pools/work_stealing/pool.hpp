@@ -210,6 +210,7 @@ private:
     void beat_or_request(detail::ws_worker& self) noexcept;
     void promote_before_join(detail::ws_worker& self) noexcept;
     bool promote_oldest(detail::ws_worker& self) noexcept;
+    static void start_job_from_elsewhere(detail::ws_worker& self) noexcept;
     bool help_once(detail::ws_worker& self);
     detail::ws_task* find_work(detail::ws_worker& self, work_stealing::left_behind& left,
                                std::size_t victims = SIZE_MAX);

@@ -168,6 +168,14 @@ inline bool work_stealing_pool::promote_oldest(detail::ws_worker& self) noexcept
     return true;
 }
 
+// A job from the injection queue or another worker's deque: its first
+// fork is promoted (a beat is due at once), so that a worker asleep since
+// the last job ran out is woken as soon as there is work to take.
+inline void work_stealing_pool::start_job_from_elsewhere(detail::ws_worker& self) noexcept {
+    self.latent.countdown = 1;
+    self.heartbeat.beat_at_next_read();
+}
+
 // Runs one pending job (own deque first, then a search round) on self,
 // the calling worker. Returns whether it ran one.
 inline bool work_stealing_pool::help_once(detail::ws_worker& self) {
@@ -209,7 +217,7 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self,
         left = n > 0           ? work_stealing::left_behind::batch
                : remaining > 0 ? work_stealing::left_behind::more
                                : work_stealing::left_behind::nothing;
-        self.latent.countdown = 1;  // a new job: its first fork looks at the heartbeat
+        start_job_from_elsewhere(self);
         return wrap_claimed(self, std::move(first), n);
     }
     if (m_count > 1) {
@@ -234,7 +242,7 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self,
                     detail::worker_counters::bump(self.counters.steals);
                     left = victim.deque.approx_size() > 0 ? work_stealing::left_behind::more
                                                           : work_stealing::left_behind::nothing;
-                    self.latent.countdown = 1;  // as above
+                    start_job_from_elsewhere(self);
                     return t;
                 case steal_status::lost_race:
                 case steal_status::empty:
