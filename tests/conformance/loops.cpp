@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -206,13 +207,22 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
                               loop_stops) {
         // Index 0 throws; `ran` counts the indices that start after it threw
         // (those before depend on how the threads were scheduled): each
-        // running chunk ends, no new one starts.
+        // running chunk ends, no new one starts. Those take 2 us each, so
+        // that the time the throw takes to reach the loop's handler (some
+        // milliseconds under a sanitizer, unwinding for the first time)
+        // lets the other workers start thousands of them, not the rest of
+        // the range.
         P pool(k_workers);
         const std::size_t n = 1'000'000;
         std::atomic<bool> thrown{false};
         std::atomic<std::size_t> ran{0};
         const auto body = [&](std::size_t i) {
-            if (thrown.load()) ran.fetch_add(1, std::memory_order_relaxed);
+            if (thrown.load()) {
+                ran.fetch_add(1, std::memory_order_relaxed);
+                const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(2);
+                while (std::chrono::steady_clock::now() < until) {
+                }
+            }
             if (i == 0) {
                 thrown = true;
                 throw body_failed("first index");
