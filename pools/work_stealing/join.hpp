@@ -141,11 +141,8 @@ private:
         }
         detail::ws_worker& self = *m_owner;
         while (!m_join.all_done()) {
-            detail::ws_task* t = nullptr;
-            if (!self.latent.empty()) m_pool.promote_before_join(self);
-            if (!self.latent.empty()) {
-                t = self.latent.pop();
-            } else if (!self.deque.try_pop(t)) {
+            detail::ws_task* t = m_pool.pop_for_join(self);
+            if (t == nullptr) {
                 // A thief has our children: run other jobs until they finish.
                 detail::help_until([this] { return m_join.all_done(); },
                                    [this] { return m_pool.help_once(*m_owner); });
@@ -161,15 +158,9 @@ private:
     // deadline passes.
     bool join_until(std::chrono::steady_clock::time_point deadline) noexcept {
         detail::ws_worker& self = *m_owner;
-        detail::ws_task* t = nullptr;
         while (!m_join.all_done()) {
             if (std::chrono::steady_clock::now() >= deadline) return false;
-            if (!self.latent.empty()) m_pool.promote_before_join(self);
-            if (!self.latent.empty()) {
-                m_pool.run(self, self.latent.pop());  // J2 when it is a child of ours
-                continue;
-            }
-            if (self.deque.try_pop(t)) {
+            if (detail::ws_task* t = m_pool.pop_for_join(self)) {
                 m_pool.run(self, t);  // J2 when it is a child of ours
                 continue;
             }

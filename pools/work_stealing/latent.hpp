@@ -123,10 +123,6 @@ public:
         if (m_bottom == m_top) m_bottom = m_top = m_base.get() + 1;  // room from the start again
     }
 
-    // Forks until the next look at the heartbeat (owner only); see
-    // ws_heartbeat.
-    std::uint32_t countdown = 1;
-
 private:
     static constexpr std::size_t k_initial_capacity = 256;
 
@@ -156,7 +152,7 @@ private:
 };
 
 // The heartbeat's clock (owner only): whether k_heartbeat has passed since
-// the last beat, read once every `interval` forks.
+// the last beat, read once every `countdown` forks.
 class ws_heartbeat {
 public:
     // The period. A beat's promotion is a deque push and, unless a thief
@@ -170,11 +166,15 @@ public:
     // (fib's, a few ns apart) read the clock once every thousand or more.
     static constexpr std::int64_t k_reads_per_beat = 4;
 
+    // Forks until the next look at the clock; the fork that brings it to
+    // 0 calls due().
+    std::uint32_t countdown = 1;
+
     // At a fork whose countdown ran out: whether a beat is due. Resets
     // `countdown` to the interval, doubled while reads come closer than
     // 1 / k_reads_per_beat of a beat and halved while they come further
     // apart than 2 / k_reads_per_beat.
-    bool due(std::uint32_t& countdown) noexcept {
+    bool due() noexcept {
         const auto now = std::chrono::steady_clock::now();
         const auto since_read = now - m_last_read;
         m_last_read = now;
@@ -189,10 +189,14 @@ public:
         return true;
     }
 
-    // A job taken from elsewhere: its first fork beats at once, so a
-    // sleeping worker is woken as soon as there is work to take rather than
-    // a beat later (the caller also sets the countdown to 1).
-    void beat_at_next_read() noexcept { m_last_beat = {}; }
+    // A job taken from elsewhere (the injection queue, a steal): its first
+    // fork reads the clock and finds a beat due, so that the fork is
+    // promoted and a worker asleep since the last job ran out is woken as
+    // soon as there is work to take, not a beat later.
+    void start_job() noexcept {
+        countdown = 1;
+        m_last_beat = {};
+    }
 
 private:
     static constexpr std::uint32_t k_max_interval = 1u << 16;
@@ -223,12 +227,15 @@ public:
         // relaxed: a hint; a request seen late only delays a promotion.
         return m_asked.load(std::memory_order_relaxed);
     }
-    void clear() noexcept {
+    // Owner only: whether a worker asked, clearing the request.
+    bool take() noexcept {
+        if (!asked()) return false;
         // relaxed: as asked(); a request that arrives between the owner's
         // load and this store is lost, and its worker asks again on its
         // next look.
         m_asked.store(false, std::memory_order_relaxed);
         instrument::rmw(instrument::site::work_request, &m_asked);
+        return true;
     }
 
 private:

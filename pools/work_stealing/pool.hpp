@@ -176,7 +176,7 @@ private:
     // latent fork when a beat is due or another worker asked
     // (work_stealing/latent.hpp). Inlined: a countdown and a load.
     [[gnu::always_inline]] void after_fork(detail::ws_worker& self) noexcept {
-        if (--self.latent.countdown == 0 || self.work_request.asked()) [[unlikely]]
+        if (--self.heartbeat.countdown == 0 || self.work_request.asked()) [[unlikely]]
             beat_or_request(self);
     }
 
@@ -210,7 +210,7 @@ private:
     void beat_or_request(detail::ws_worker& self) noexcept;
     void promote_before_join(detail::ws_worker& self) noexcept;
     bool promote_oldest(detail::ws_worker& self) noexcept;
-    static void start_job_from_elsewhere(detail::ws_worker& self) noexcept;
+    detail::ws_task* pop_for_join(detail::ws_worker& self) noexcept;
     bool help_once(detail::ws_worker& self);
     detail::ws_task* find_work(detail::ws_worker& self, work_stealing::left_behind& left,
                                std::size_t victims = SIZE_MAX);

@@ -124,15 +124,11 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
 // With one worker there is nobody to take it: the clock is never read.
 inline void work_stealing_pool::beat_or_request(detail::ws_worker& self) noexcept {
     if (m_count == 1) {
-        self.latent.countdown = UINT32_MAX;
+        self.heartbeat.countdown = UINT32_MAX;
         return;
     }
-    bool promote = false;
-    if (self.work_request.asked()) {
-        self.work_request.clear();
-        promote = true;
-    }
-    if (self.latent.countdown == 0 && self.heartbeat.due(self.latent.countdown)) promote = true;
+    bool promote = self.work_request.take();
+    if (self.heartbeat.countdown == 0 && self.heartbeat.due()) promote = true;
     if (promote && !self.latent.empty()) promote_oldest(self);
 }
 
@@ -147,10 +143,7 @@ inline void work_stealing_pool::beat_or_request(detail::ws_worker& self) noexcep
 // latent fork), never at a fork.
 inline void work_stealing_pool::promote_before_join(detail::ws_worker& self) noexcept {
     if (m_count == 1 || self.latent.empty()) return;
-    if (self.work_request.asked()) {
-        self.work_request.clear();
-        promote_oldest(self);
-    }
+    if (self.work_request.take()) promote_oldest(self);
     while (!self.latent.empty() && m_idle.parked_hint() != 0) {
         if (!promote_oldest(self)) break;
     }
@@ -168,12 +161,14 @@ inline bool work_stealing_pool::promote_oldest(detail::ws_worker& self) noexcept
     return true;
 }
 
-// A job from the injection queue or another worker's deque: its first
-// fork is promoted (a beat is due at once), so that a worker asleep since
-// the last job ran out is woken as soon as there is work to take.
-inline void work_stealing_pool::start_job_from_elsewhere(detail::ws_worker& self) noexcept {
-    self.latent.countdown = 1;
-    self.heartbeat.beat_at_next_read();
+// J4's next job of its own for a join: the youngest latent fork (after
+// promote_before_join()), else the newest job of the deque; null when both
+// are empty (what is left of the group is with thieves).
+inline detail::ws_task* work_stealing_pool::pop_for_join(detail::ws_worker& self) noexcept {
+    promote_before_join(self);
+    if (!self.latent.empty()) return self.latent.pop();
+    detail::ws_task* t = nullptr;
+    return self.deque.try_pop(t) ? t : nullptr;
 }
 
 // Runs one pending job (own deque first, then a search round) on self,
@@ -217,7 +212,7 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self,
         left = n > 0           ? work_stealing::left_behind::batch
                : remaining > 0 ? work_stealing::left_behind::more
                                : work_stealing::left_behind::nothing;
-        start_job_from_elsewhere(self);
+        self.heartbeat.start_job();  // its first fork is promoted
         return wrap_claimed(self, std::move(first), n);
     }
     if (m_count > 1) {
@@ -242,7 +237,7 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self,
                     detail::worker_counters::bump(self.counters.steals);
                     left = victim.deque.approx_size() > 0 ? work_stealing::left_behind::more
                                                           : work_stealing::left_behind::nothing;
-                    start_job_from_elsewhere(self);
+                    self.heartbeat.start_job();
                     return t;
                 case steal_status::lost_race:
                 case steal_status::empty:
