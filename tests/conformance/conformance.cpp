@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "../support/all_running.hpp"
 #include "../support/fork_join.hpp"
 #include "../support/pool_names.hpp"
 
@@ -282,26 +283,13 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
             CAPTURE(round);
             P pool(round % 2 == 0 ? k_workers : 64);
             const std::size_t w = pool.worker_count();
-            std::atomic<std::size_t> running{0};
-            std::atomic<bool> gave_up{false};
             // Let idle workers park first (they poll for at most 200 us): the
             // jobs must wake them, not find them still awake.
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
-            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-            for (std::size_t i = 0; i < w; ++i) {
-                pool.submit([&] {
-                    running.fetch_add(1);
-                    while (running.load() < w) {
-                        if (std::chrono::steady_clock::now() > deadline) {
-                            gave_up.store(true);
-                            break;
-                        }
-                        std::this_thread::yield();
-                    }
-                });
-            }
+            poolbench::test::all_running jobs(w);
+            for (std::size_t i = 0; i < w; ++i) pool.submit([&jobs] { jobs.arrive(); });
             pool.wait();
-            REQUIRE_FALSE(gave_up.load());
+            REQUIRE_FALSE(jobs.gave_up());
         }
     }
 

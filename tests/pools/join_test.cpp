@@ -19,6 +19,8 @@
 #include <pools/work_stealing_pool.hpp>
 #include <pools/worker_index.hpp>
 
+#include "../support/all_running.hpp"
+
 namespace {
 
 using pool_type = poolbench::work_stealing_pool;
@@ -194,29 +196,20 @@ TEST_CASE("a join publishes its latent forks while workers sleep") {
         pool_type pool(4);
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         constexpr int k_children = 3;
-        std::atomic<int> running{0};
+        poolbench::test::all_running children(k_children);
         std::atomic<int> runs{0};
-        std::atomic<bool> gave_up{false};
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
         pool.submit([&] {
             group_type group(pool);
             for (int i = 0; i < k_children; ++i) {
                 group.run([&] {
-                    running.fetch_add(1);
-                    while (running.load() < k_children) {
-                        if (std::chrono::steady_clock::now() > deadline) {
-                            gave_up.store(true);
-                            break;
-                        }
-                        std::this_thread::yield();
-                    }
+                    children.arrive();
                     runs.fetch_add(1);
                 });
             }
             group.wait();
         });
         pool.wait();
-        CHECK_FALSE(gave_up.load());
+        CHECK_FALSE(children.gave_up());
         CHECK(runs.load() == k_children);
     }
 }
