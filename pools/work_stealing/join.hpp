@@ -140,6 +140,21 @@ private:
             return;
         }
         detail::ws_worker& self = *m_owner;
+        // The common case of a group of several children (skynet's ten):
+        // they are the youngest latent forks. Pop and call them here, as
+        // wait() does the slot; a child in a node, whose latent siblings
+        // would wait while it runs, only while no worker wants work
+        // (otherwise pop_for_join() publishes them first: latent.hpp's join
+        // rule).
+        for (detail::ws_task* t = self.latent.top(); t != nullptr && t->join == &m_join;
+             t = self.latent.top()) {
+            if (t != &m_slot && m_pool.wants_latent(self)) break;
+            self.latent.pop();  // J2
+            t->work.consume();
+            detail::worker_counters::bump(self.counters.jobs_run);
+            if (t != &m_slot) self.recycle(t);
+            if (--m_join.pending == 0) return;  // nothing of ours was promoted
+        }
         while (!m_join.all_done()) {
             detail::ws_task* t = m_pool.pop_for_join(self);
             if (t == nullptr) {

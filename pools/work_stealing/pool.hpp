@@ -180,6 +180,14 @@ private:
             beat_or_request(self);
     }
 
+    // Whether a join should publish self's latent forks before it runs one
+    // of them itself (promote_before_join()): another worker asked, or
+    // workers sleep. Reads the sleepers' count, a shared line written only
+    // when a worker parks or wakes. Never with one worker.
+    [[gnu::always_inline]] bool wants_latent(const detail::ws_worker& self) const noexcept {
+        return m_count > 1 && (self.work_request.asked() || m_idle.parked_hint() != 0);
+    }
+
     detail::ws_worker* current_worker() const noexcept {
         return detail::tl_current_pool == this ? t_worker : nullptr;
     }
