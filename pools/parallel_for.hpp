@@ -215,6 +215,11 @@ private:
             const loop_offset end = lo + std::min(block, hi - lo);
             m_state.run(lo, end);
             lo = end;
+            // A piece's blocks make no fork, and a pool whose forks stay
+            // hidden until promoted (work_stealing's latent forks) promotes
+            // at forks: between blocks it gets the same chance, so a worker
+            // that asked for work need not wait for this piece's join.
+            if constexpr (requires { m_pool.promotion_point(); }) m_pool.promotion_point();
         }
     }
 

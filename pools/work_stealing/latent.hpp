@@ -21,9 +21,14 @@
 //  - at a fork, on request: another worker that found this one's deque
 //    empty asked (ws_work_request), so a searching worker waits one fork
 //    for work, not a beat.
-//  - at a join about to run a latent fork itself (the join's slow path, not
-//    its common case of popping its own youngest child): on request, and,
-//    while workers sleep, every latent fork. A child may run long or block,
+//  - at a promotion point, on the heartbeat or on request, as at a fork:
+//    work that runs long without forking calls
+//    work_stealing_pool::promotion_point() (parallel_for does, between the
+//    blocks of a piece), so its worker's latent forks do not stay hidden
+//    until the next fork or join.
+//  - at a join about to run a latent fork itself, unless that fork is the
+//    group's first child (fib's join, where no sibling waits behind it): on
+//    request, and, while workers sleep, every latent fork. A child may run long or block,
 //    and a blocked child makes no fork that could promote its siblings;
 //    with capacity idle, publishing is cheaper than running them in turn.
 // Why each: the heartbeat is what brings parked workers in (a promotion is

@@ -134,6 +134,15 @@ public:
         return self != nullptr && help_once(*self);
     }
 
+    // For work that runs long inside a job without forking (parallel_for's
+    // blocks): the heartbeat and request check a fork makes, so that the
+    // calling worker's latent forks are promoted while it works, not only
+    // at its next fork or join (work_stealing/latent.hpp). Any thread; does
+    // nothing outside this pool's workers.
+    void promotion_point() noexcept {
+        if (detail::ws_worker* self = current_worker()) after_fork(*self);
+    }
+
     bool in_worker() const noexcept { return detail::tl_current_pool == this; }
     std::size_t worker_count() const noexcept { return m_count; }
 
