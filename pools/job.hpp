@@ -82,6 +82,18 @@ public:
         }
     }
 
+    // emplace() into a job known to be empty (a fresh one, or one that was
+    // consumed or reset): no reset() first. Precondition: !*this.
+    template <class F>
+    requires std::is_invocable_r_v < void, std::decay_t<F>
+    & > void emplace_empty(F&& f) {
+        if constexpr (std::is_same_v<std::remove_cvref_t<F>, job>) {
+            *this = std::move(f);
+        } else {
+            construct(std::forward<F>(f));
+        }
+    }
+
     // True when a callable of type F is stored without a heap allocation.
     template <class F>
     static constexpr bool fits_inline =

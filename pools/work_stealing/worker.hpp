@@ -122,7 +122,7 @@ public:
             t = new ws_task;
         }
         try {
-            t->work.emplace(std::forward<F>(f));
+            t->work.emplace_empty(std::forward<F>(f));  // recycled nodes hold no job
         } catch (...) {
             recycle(t);
             throw;
@@ -131,8 +131,9 @@ public:
         return t;
     }
 
-    // Returns a node whose job has run (and been reset). Owner only; the node
-    // may have been made by another worker.
+    // Returns a node whose job is empty (consumed, reset or moved from:
+    // make_task() builds the next one in it without a reset). Owner only;
+    // the node may have been made by another worker.
     void recycle(ws_task* t) noexcept {
         if (m_free_count >= k_max_free) {
             delete t;
