@@ -219,7 +219,7 @@ private:
             // hidden until promoted (work_stealing's latent forks) promotes
             // at forks: between blocks it gets the same chance, so a worker
             // that asked for work need not wait for this piece's join.
-            if constexpr (requires { m_pool.promotion_point(); }) m_pool.promotion_point();
+            if constexpr (promoting_pool<P>) m_pool.promotion_point();
         }
     }
 

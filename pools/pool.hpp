@@ -3,6 +3,7 @@
 // work with every pool. Also the statistics record every pool returns.
 // Pools that can run a pending job on the calling thread (help-while-waiting)
 // also satisfy `helping_pool`; task_group uses that to make fork-join safe.
+// Pools whose forks stay hidden until promoted satisfy `promoting_pool`.
 #pragma once
 
 #include <chrono>
@@ -134,6 +135,17 @@ concept timed_pool = pool<P> && requires(P& p) {
 template <class P>
 concept helping_pool = pool<P> && requires(P& p) {
     { p.try_run_pending() } -> std::same_as<bool>;
+};
+
+// A pool whose forks may stay hidden from other workers until the forking
+// worker publishes them (work_stealing's latent forks, which it promotes at
+// forks and joins). promotion_point() gives it that chance in work that runs
+// long without forking; parallel_for calls it between the blocks of a piece.
+// Any thread; a no-op outside the pool's workers.
+template <class P>
+concept promoting_pool = pool<P> && requires(P& p) {
+    { p.promotion_point() }
+    noexcept;
 };
 
 }  // namespace poolbench

@@ -274,4 +274,5 @@ namespace poolbench {
 static_assert(pool<work_stealing_pool>);
 static_assert(timed_pool<work_stealing_pool>);
 static_assert(helping_pool<work_stealing_pool>);
+static_assert(promoting_pool<work_stealing_pool>);
 }  // namespace poolbench
