@@ -1,8 +1,10 @@
 // fork_cost: what one fork of work_stealing's task_group costs over the call
 // it replaces, counted in instructions by callgrind (scripts/fork-cost),
-// which is stable where a 2-core VM's clock is not. Two shapes of group:
-// fib's (one child forked, one called, then the join) and skynet's (ten
-// children forked, then the join).
+// which is stable where a 2-core VM's clock is not. It runs the sweep's own
+// recursions (bench/workloads/: fib_fork_join, skynet_fork_join; against
+// bench/baselines/: fib_serial_noinline, skynet_serial_noinline), in two
+// shapes of group: fib's (one child forked, one called, then the join) and
+// skynet's (ten children forked, then the join).
 //   fork_cost fork N [W]         fib(N) through task_group on a
 //                                work_stealing_pool of W workers (default 1),
 //                                from inside the pool
@@ -17,7 +19,6 @@
 // call of fib, 2 F(N + 1) - 1; every node of skynet), a figure for A/B runs
 // on a quiet machine.
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -25,88 +26,33 @@
 #include <cstdlib>
 #include <optional>
 #include <string_view>
-#include <utility>
 
 #include <poolbench.hpp>
 
+#include "baselines/nested.hpp"
+#include "baselines/skynet.hpp"
+#include "workloads/nested.hpp"
+#include "workloads/skynet.hpp"
+
 namespace {
 
-[[gnu::noinline]] long fib_noinline(int n) {
-    if (n < 2) return n;
-    auto* self = &fib_noinline;
-    asm("" : "+r"(self));  // the compiler may neither inline nor unroll the recursion
-    return self(n - 1) + self(n - 2);
-}
-
-template <class P>
-long fib_fork(P& pool, int n) {
-    if (n < 2) return n;
-    poolbench::task_group<P> g(pool);
-    long a = 0;
-    g.run([&] { a = fib_fork(pool, n - 1); });
-    const long b = fib_fork(pool, n - 2);
-    g.wait();
-    return a + b;
-}
+namespace pb = poolbench::bench;
 
 extern "C" [[gnu::noinline]] long fork_cost_root(poolbench::work_stealing_pool& pool, int n) {
-    return fib_fork(pool, n);
+    return pb::fib_fork_join(pool, n);
 }
 
 extern "C" [[gnu::noinline]] long serial_root(int n) {
-    return fib_noinline(n);
-}
-
-constexpr std::size_t k_skynet_children = 10;
-
-std::uint64_t pow10(int k) {
-    std::uint64_t p = 1;
-    while (k-- > 0) p *= 10;
-    return p;
-}
-
-// bench/workloads/skynet.hpp's recursion: node `base` at `level` has ten
-// children, child k with base base + k x 10^(depth - level - 1).
-template <class P>
-std::uint64_t skynet_fork(P& pool, std::uint64_t base, int level, int depth) {
-    if (level == depth) return base;
-    const std::uint64_t step = pow10(depth - level - 1);
-    std::array<std::uint64_t, k_skynet_children> sums{};
-    {
-        poolbench::task_group<P> group(pool);
-        for (std::size_t k = 0; k < k_skynet_children; ++k) {
-            group.run([&pool, slot = &sums[k], b = base + k * step, level, depth] {
-                *slot = skynet_fork(pool, b, level + 1, depth);
-            });
-        }
-        group.wait();
-    }
-    std::uint64_t sum = 0;
-    for (const auto s : sums) sum += s;
-    return sum;
-}
-
-[[gnu::noinline]] std::uint64_t skynet_noinline(std::uint64_t base, int level, int depth) {
-    if (level == depth) return base;
-    const std::uint64_t step = pow10(depth - level - 1);
-    std::array<std::uint64_t, k_skynet_children> sums{};
-    auto* self = &skynet_noinline;
-    asm("" : "+r"(self));  // as fib_noinline
-    for (std::size_t k = 0; k < k_skynet_children; ++k) {
-        sums[k] = self(base + k * step, level + 1, depth);
-    }
-    std::uint64_t sum = 0;
-    for (const auto s : sums) sum += s;
-    return sum;
+    return pb::fib_serial_noinline(n);
 }
 
 extern "C" [[gnu::noinline]] std::uint64_t skynet_root(poolbench::work_stealing_pool& pool,
                                                        int depth) {
-    return skynet_fork(pool, 0, 0, depth);
+    return pb::skynet_fork_join(pool, 0, 0, depth);
 }
 
 extern "C" [[gnu::noinline]] std::uint64_t skynet_serial_root(int depth) {
-    return skynet_noinline(0, 0, depth);
+    return pb::skynet_serial_noinline(0, 0, depth);
 }
 
 int parse(const char* text, const char* what) {
@@ -165,14 +111,7 @@ int main(int argc, char** argv) {
         best = std::min(
             best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
-    std::uint64_t tasks = 0;
-    if (fib) {
-        std::uint64_t a = 0, b = 1;  // F(n + 1) in b
-        for (int i = 0; i < n; ++i) b = std::exchange(a, b) + b;
-        tasks = 2 * b - 1;
-    } else {
-        for (int level = 0; level <= n; ++level) tasks += pow10(level);
-    }
+    const std::uint64_t tasks = fib ? pb::fib_tasks(n) : pb::skynet_tasks(n);
     std::printf("%llu %.2f ns per task\n", static_cast<unsigned long long>(result),
                 best * 1e9 / static_cast<double>(tasks));
     return 0;
