@@ -74,12 +74,9 @@ public:
     template <class F>
     requires std::is_invocable_r_v < void, std::decay_t<F>
     & > void emplace(F&& f) {
-        if constexpr (std::is_same_v<std::remove_cvref_t<F>, job>) {
-            *this = std::move(f);
-        } else {
-            reset();
-            construct(std::forward<F>(f));
-        }
+        // A job is moved in by assignment, which drops the old one itself.
+        if constexpr (!std::is_same_v<std::remove_cvref_t<F>, job>) reset();
+        emplace_empty(std::forward<F>(f));
     }
 
     // emplace() into a job known to be empty (a fresh one, or one that was

@@ -145,7 +145,9 @@ private:
         // wait() does the slot; a child in a node, whose latent siblings
         // would wait while it runs, only while no worker wants work
         // (otherwise pop_for_join() publishes them first: latent.hpp's join
-        // rule).
+        // rule). Not through the pool's run(): a child of ours popped on our
+        // own worker needs neither its handler nor the join's owner check
+        // (13 instructions per fork in skynet, scripts/fork-cost).
         for (detail::ws_task* t = self.latent.top(); t != nullptr && t->join == &m_join;
              t = self.latent.top()) {
             if (t != &m_slot && m_pool.wants_latent(self)) break;
