@@ -63,7 +63,9 @@ namespace poolbench {
 class work_stealing_pool::native_task_group {
 public:
     explicit native_task_group(work_stealing_pool& pool) noexcept
-        : m_pool(pool), m_owner(pool.current_worker()), m_join(m_owner) {}
+        : m_pool(pool), m_join(pool.current_worker()) {
+        if (owner() == nullptr) ::new (static_cast<void*>(&m_count)) detail::group_counter;
+    }
     native_task_group(const native_task_group&) = delete;
     native_task_group& operator=(const native_task_group&) = delete;
     ~native_task_group() { wait(); }
@@ -75,7 +77,7 @@ public:
         static_assert(
             std::is_nothrow_invocable_v<std::decay_t<F>&>,
             "a native_task_group child must not throw: task_group records its exceptions");
-        if (m_owner == nullptr) {
+        if (owner() == nullptr) {
             run_outside(std::forward<F>(f));
             return;
         }
@@ -86,17 +88,17 @@ public:
         if (m_join.pending == 0) [[likely]] {
             ::new (static_cast<void*>(&m_slot)) detail::ws_task(std::forward<F>(f), &m_join);
         } else {
-            t = m_owner->make_task(std::forward<F>(f), &m_join);
+            t = owner()->make_task(std::forward<F>(f), &m_join);
         }
         try {
-            m_owner->latent.push(t);  // J1; throws only when the stack cannot grow
+            owner()->latent.push(t);  // J1; throws only when the stack cannot grow
         } catch (...) {
             t->work.reset();
-            if (t != &m_slot) m_owner->recycle(t);
+            if (t != &m_slot) owner()->recycle(t);
             throw;
         }
         ++m_join.pending;  // J1
-        m_pool.after_fork(*m_owner);
+        m_pool.after_fork(*owner());
     }
 
     // Inlined: the destructors call it again after a join, and the common
@@ -107,10 +109,10 @@ public:
     // and pending comes down to 0. The rest is join_rest().
     [[gnu::always_inline]] void wait() noexcept {
         if (m_join.pending == 0) return;
-        if (m_owner != nullptr && m_owner->latent.top() == &m_slot) [[likely]] {
-            m_owner->latent.pop();
+        if (owner() != nullptr && owner()->latent.top() == &m_slot) [[likely]] {
+            owner()->latent.pop();
             m_slot.work.consume();
-            detail::worker_counters::bump(m_owner->counters.jobs_run);
+            detail::worker_counters::bump(owner()->counters.jobs_run);
             if (--m_join.pending == 0) return;  // J2; nothing of ours was promoted
         }
         join_rest();
@@ -120,7 +122,7 @@ public:
     // it runs: a job it runs may end after the deadline.
     [[gnu::noinline]] bool wait_until(std::chrono::steady_clock::time_point deadline) noexcept {
         if (m_join.pending != 0) {
-            if (m_owner == nullptr) {
+            if (owner() == nullptr) {
                 if (!detail::poll_until([this] { return m_count.done(); }, deadline)) return false;
                 m_join.pending = 0;
             } else if (!join_until(deadline)) {
@@ -131,15 +133,18 @@ public:
     }
 
 private:
+    // The worker that made the group; null when it was made outside the pool.
+    detail::ws_worker* owner() const noexcept { return m_join.owner; }
+
     // J4 in general. A group made outside the pool sleeps until its
     // submitted children finish.
     [[gnu::noinline]] void join_rest() noexcept {
-        if (m_owner == nullptr) {
+        if (owner() == nullptr) {
             m_count.sleep_until_zero();
             m_join.pending = 0;
             return;
         }
-        detail::ws_worker& self = *m_owner;
+        detail::ws_worker& self = *owner();
         // The common case of a group of several children (skynet's ten):
         // they are the youngest latent forks. Pop and call them here, as
         // wait() does the slot; a child in a node, whose latent siblings
@@ -162,7 +167,7 @@ private:
             if (t == nullptr) {
                 // A thief has our children: run other jobs until they finish.
                 detail::help_until([this] { return m_join.all_done(); },
-                                   [this] { return m_pool.help_once(*m_owner); });
+                                   [this] { return m_pool.help_once(*owner()); });
                 break;
             }
             m_pool.run(self, t);  // J2 when it is a child of ours
@@ -174,7 +179,7 @@ private:
     // holds jobs, then run other jobs until the thieves are done or the
     // deadline passes.
     bool join_until(std::chrono::steady_clock::time_point deadline) noexcept {
-        detail::ws_worker& self = *m_owner;
+        detail::ws_worker& self = *owner();
         while (!m_join.all_done()) {
             if (std::chrono::steady_clock::now() >= deadline) return false;
             if (detail::ws_task* t = m_pool.pop_for_join(self)) {
@@ -182,7 +187,7 @@ private:
                 continue;
             }
             if (!detail::help_until_deadline([this] { return m_join.all_done(); },
-                                             [this] { return m_pool.help_once(*m_owner); },
+                                             [this] { return m_pool.help_once(*owner()); },
                                              deadline)) {
                 return false;
             }
@@ -213,16 +218,19 @@ private:
     }
 
     work_stealing_pool& m_pool;
-    detail::ws_worker* const m_owner;  // null: the group was made outside the pool
-    detail::ws_join m_join;            // children forked inside a worker
-    // The node of a round's first child, built by run() (J1). Never
-    // destroyed: once the child has run its job is empty (consumed, or
-    // reset when run() failed), so a destructor would have nothing to do,
-    // and the next round builds the slot afresh over it.
+    detail::ws_join m_join;  // children forked inside a worker
     union {
+        // Inside a worker: the node of a round's first child, built by
+        // run() (J1). Never destroyed: once the child has run its job is
+        // empty (consumed, or reset when run() failed), so a destructor
+        // would have nothing to do, and the next round builds the slot
+        // afresh over it.
         detail::ws_task m_slot;
+        // Outside: the count of children submitted (run_outside()), built
+        // by the constructor; trivially destructible.
+        detail::group_counter m_count;
     };
-    detail::group_counter m_count;  // children submitted from outside
+    static_assert(std::is_trivially_destructible_v<detail::group_counter>);
 };
 
 }  // namespace poolbench

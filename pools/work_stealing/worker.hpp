@@ -35,7 +35,7 @@ class ws_worker;
 // pending, restart(): the owner's thread only. finished_on(): the worker
 // that ran the child. all_done(): the owner.
 struct ws_join {
-    explicit ws_join(const ws_worker* owner_worker) noexcept : owner(owner_worker) {}
+    explicit ws_join(ws_worker* owner_worker) noexcept : owner(owner_worker) {}
 
     // A child of this group has finished (its captures destroyed) on w:
     // J2 when w is the owner, J3 when it is a thief.
@@ -69,7 +69,7 @@ struct ws_join {
         finished_elsewhere.store(0, std::memory_order_relaxed);
     }
 
-    const ws_worker* const owner;
+    ws_worker* const owner;  // the group's owner; null for a group made outside the pool
     // Forked since the last restart() and not run by the owner: the ones
     // still queued or running, and those stolen ones that have finished.
     std::uint64_t pending = 0;
