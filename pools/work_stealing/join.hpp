@@ -90,13 +90,8 @@ public:
         } else {
             t = owner()->make_task(std::forward<F>(f), &m_join);
         }
-        try {
-            owner()->latent.push(t);  // J1; throws only when the stack cannot grow
-        } catch (...) {
-            t->work.reset();
-            if (t != &m_slot) owner()->recycle(t);
-            throw;
-        }
+        if (!owner()->latent.try_push(t)) [[unlikely]]  // J1
+            push_grown(t);
         ++m_join.pending;  // J1
         m_pool.after_fork(*owner());
     }
@@ -135,6 +130,20 @@ public:
 private:
     // The worker that made the group; null when it was made outside the pool.
     detail::ws_worker* owner() const noexcept { return m_join.owner; }
+
+    // J1's push onto a full latent stack, which grows it; when it cannot
+    // (std::bad_alloc), the child is dropped (its node recycled) and the
+    // exception propagates from run(). Out of line, so that a forking
+    // function has no handler for it.
+    [[gnu::noinline]] void push_grown(detail::ws_task* t) {
+        try {
+            owner()->latent.grow_and_push(t);
+        } catch (...) {
+            t->work.reset();
+            if (t != &m_slot) owner()->recycle(t);
+            throw;
+        }
+    }
 
     // J4 in general. A group made outside the pool sleeps until its
     // submitted children finish.

@@ -109,10 +109,23 @@ public:
     // The youngest latent fork, or null when there is none.
     ws_task* top() const noexcept { return m_top[-1]; }
 
-    // L1. Throws std::bad_alloc (pushing nothing) when the stack cannot grow.
-    [[gnu::always_inline]] void push(ws_task* t) {
+    // L1 when there is room: false (nothing pushed) when the array is
+    // full; then grow_and_push().
+    [[gnu::always_inline]] bool try_push(ws_task* t) noexcept {
         if (m_top == m_end) [[unlikely]]
-            grow();
+            return false;
+        *m_top++ = t;
+        return true;
+    }
+
+    // L1 on a full array. Out of line whole (and the join's handler for
+    // its failure too: native_task_group::push_grown()), so that a forking
+    // function keeps nothing live across a call here and holds no handler
+    // of its own; inlined, they cost fib 5 and skynet 5 instructions per
+    // fork (scripts/fork-cost). Throws std::bad_alloc when the array
+    // cannot grow (nothing pushed).
+    [[gnu::noinline]] void grow_and_push(ws_task* t) {
+        grow();
         *m_top++ = t;
     }
 
@@ -133,7 +146,7 @@ private:
 
     // Full: slide the latent forks down over the promoted ones' nulls when
     // that frees at least half the array, else double it.
-    [[gnu::noinline]] void grow() {
+    void grow() {
         const auto size = static_cast<std::size_t>(m_top - m_bottom);
         const auto capacity = static_cast<std::size_t>(m_end - m_base.get());
         ws_task** const start = m_base.get() + 1;

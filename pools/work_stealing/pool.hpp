@@ -224,12 +224,7 @@ private:
 
     // The worker side, defined in work_stealing/worker_loop.hpp.
     void worker_main(detail::ws_worker& self);
-    // Never inlined: it is after_fork()'s rare path, and inlined into a
-    // forking function (fib's) its clock read kept three more values in
-    // callee-saved registers, which that function then saved and restored
-    // at every call, leaves included (scripts/fork-cost: 100 -> 91
-    // instructions per fork).
-    [[gnu::noinline, gnu::cold]] void beat_or_request(detail::ws_worker& self) noexcept;
+    void beat_or_request(detail::ws_worker& self) noexcept;  // never inlined
     void promote_before_join(detail::ws_worker& self) noexcept;
     bool promote_oldest(detail::ws_worker& self) noexcept;
     detail::ws_task* pop_for_join(detail::ws_worker& self) noexcept;
