@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -32,93 +33,12 @@
 
 #include <base/cpu_relax.hpp>
 #include <pools/detail/group_counter.hpp>
+#include <pools/detail/group_status.hpp>
 #include <pools/detail/help_until.hpp>
 #include <pools/job.hpp>
 #include <pools/pool.hpp>
 
 namespace poolbench {
-
-namespace detail {
-
-// The first exception of a group's jobs. record() is called by jobs before
-// they count themselves done; rethrow() by the waiter after all are done, so the
-// group's counter orders the two.
-class first_exception {
-public:
-    void record(std::exception_ptr e) noexcept {
-        // relaxed: only decides who stores; the store is published to the
-        // waiter by the job's release decrement of the group's counter.
-        if (!m_claimed.exchange(true, std::memory_order_relaxed)) m_first = std::move(e);
-    }
-    // Inlined: after every wait, usually to find nothing.
-    [[gnu::always_inline]] void rethrow() {
-        // relaxed: the waiter's acquire load of the counter (zero) already
-        // ordered every record() before this.
-        if (m_claimed.load(std::memory_order_relaxed)) [[unlikely]]
-            rethrow_recorded();
-    }
-
-private:
-    [[noreturn, gnu::noinline]] void rethrow_recorded() {
-        std::exception_ptr e = std::exchange(m_first, nullptr);
-        m_claimed.store(false, std::memory_order_relaxed);  // relaxed: no job is running now
-        std::rethrow_exception(e);
-    }
-
-    std::atomic<bool> m_claimed{false};
-    std::exception_ptr m_first;
-};
-
-// What a group shares with its children: the first exception one of them
-// threw, and whether the group was cancelled, as two bits of one atomic byte
-// (so setting up a group stores one byte). record() is called by children
-// before they count themselves done; rethrow() by the waiter after all are
-// done, so the group's counter orders the two. Cancellation is set once,
-// never cleared: a cancelled group skips every child that starts
-// afterwards, also those run() later (make a new group to start again), and
-// is_cancelled() stays true after the wait.
-class group_status {
-public:
-    void record(std::exception_ptr e) noexcept {
-        // relaxed: only decides who stores; the store is published to the
-        // waiter by the child's release decrement of the group's counter.
-        if ((m_bits.fetch_or(k_claimed, std::memory_order_relaxed) & k_claimed) == 0)
-            m_first = std::move(e);
-    }
-    // Inlined: after every wait, usually to find nothing.
-    [[gnu::always_inline]] void rethrow() {
-        // relaxed: the waiter's acquire load of the counter (zero) already
-        // ordered every record() before this.
-        if ((m_bits.load(std::memory_order_relaxed) & k_claimed) != 0) [[unlikely]]
-            rethrow_recorded();
-    }
-
-    // relaxed (both): the bit publishes no data. A child that starts after
-    // cancel() in happens-before order (it waited on a latch or a lock the
-    // canceller released afterwards, or was run() afterwards) reads it set
-    // by coherence; one that starts at the same moment may run.
-    void cancel() noexcept { m_bits.fetch_or(k_cancelled, std::memory_order_relaxed); }
-    [[gnu::always_inline]] bool is_cancelled() const noexcept {
-        return (m_bits.load(std::memory_order_relaxed) & k_cancelled) != 0;
-    }
-
-private:
-    static constexpr std::uint8_t k_claimed = 1;
-    static constexpr std::uint8_t k_cancelled = 2;
-
-    [[noreturn, gnu::noinline]] void rethrow_recorded() {
-        std::exception_ptr e = std::exchange(m_first, nullptr);
-        // relaxed: no child is running now; an RMW, so a concurrent cancel()
-        // (from another thread) is not lost.
-        m_bits.fetch_and(static_cast<std::uint8_t>(~k_claimed), std::memory_order_relaxed);
-        std::rethrow_exception(e);
-    }
-
-    std::atomic<std::uint8_t> m_bits{0};
-    std::exception_ptr m_first;
-};
-
-}  // namespace detail
 
 // Which exception a wait rethrows: only one a child of this same group
 // threw. Each child records into its own group's group_status; a job the
@@ -290,29 +210,43 @@ private:
 };
 
 // A pool that brings its own group (oneTBB's; work_stealing's, which pops
-// its children back from the worker's own deque as rayon's join does).
+// its children back from the worker's own latent stack or deque as rayon's
+// join does). A native group that keeps the group's status itself
+// (status(): work_stealing's, whose children reach it through their nodes)
+// runs the user's callables as they are and does what the handler below
+// does where it runs them; any other gets each child wrapped in that
+// handler.
 template <pool P>
 requires requires {
     typename P::native_task_group;
 }
 class task_group<P> {
+    using native = typename P::native_task_group;
+    static constexpr bool k_native_status = requires(native & g) {
+        { g.status() } -> std::same_as<detail::group_status&>;
+    };
+
 public:
     explicit task_group(P& pool) : m_group(pool) {}
     task_group(const task_group&) = delete;
     task_group& operator=(const task_group&) = delete;
-    // The native group's destructor waits for the children (they catch
+    // The native group's destructor waits for the children (they record
     // their own exceptions, so it does not throw); m_status is declared
     // first so that it outlives that wait.
     ~task_group() = default;
 
     template <class F>
     void run(F&& f) {
-        m_group.run(guarded<std::decay_t<F>>{std::forward<F>(f), &m_status});
+        if constexpr (k_native_status) {
+            m_group.run(std::forward<F>(f));
+        } else {
+            m_group.run(guarded<std::decay_t<F>>{std::forward<F>(f), &status()});
+        }
     }
 
     void wait() {
         m_group.wait();
-        m_status.rethrow();
+        status().rethrow();
     }
 
     // As the generic task_group's wait_for(); how each native group waits
@@ -320,12 +254,12 @@ public:
     template <class Rep, class Period>
     bool wait_for(const std::chrono::duration<Rep, Period>& timeout) {
         if (!m_group.wait_until(detail::deadline_after(timeout))) return false;
-        m_status.rethrow();
+        status().rethrow();
         return true;
     }
 
-    void cancel() noexcept { m_status.cancel(); }
-    bool is_cancelled() const noexcept { return m_status.is_cancelled(); }
+    void cancel() noexcept { status().cancel(); }
+    bool is_cancelled() const noexcept { return status().is_cancelled(); }
 
 private:
     // The one handler of a child: it skips the body of a cancelled group's
@@ -348,8 +282,22 @@ private:
         }
     };
 
-    detail::group_status m_status;
-    typename P::native_task_group m_group;
+    struct no_status {};
+
+    detail::group_status& status() noexcept {
+        if constexpr (k_native_status) {
+            return m_group.status();
+        } else {
+            return m_status;
+        }
+    }
+    const detail::group_status& status() const noexcept {
+        return const_cast<task_group*>(this)->status();
+    }
+
+    [[no_unique_address]] std::conditional_t<k_native_status, no_status, detail::group_status>
+        m_status;
+    native m_group;
 };
 
 }  // namespace poolbench

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -70,13 +71,10 @@ public:
     native_task_group& operator=(const native_task_group&) = delete;
     ~native_task_group() { wait(); }
 
-    // Precondition, checked at compile time: f does not throw (task_group
-    // wraps each child in a handler that records its exception).
+    // f may throw: whoever runs it records the exception in the group's
+    // status (ws_join::run_child()), and a cancelled group skips it.
     template <class F>
     void run(F&& f) {
-        static_assert(
-            std::is_nothrow_invocable_v<std::decay_t<F>&>,
-            "a native_task_group child must not throw: task_group records its exceptions");
         if (owner() == nullptr) {
             run_outside(std::forward<F>(f));
             return;
@@ -97,21 +95,25 @@ public:
     }
 
     // Inlined: the destructors call it again after a join, and the common
-    // case is short: our slot is the youngest latent fork; pop it and call
-    // it here, with no handler (children do not throw: run()'s
-    // precondition). The slot holds the round's first child, so every
+    // case is short: our slot is the youngest latent fork; pop it and run
+    // it here (run_child(): the cancellation check and the handler that
+    // records its exception). The slot holds the round's first child, so every
     // other child of ours is younger: by L it was popped and run already,
     // and pending comes down to 0. The rest is join_rest().
     [[gnu::always_inline]] void wait() noexcept {
         if (m_join.pending == 0) return;
         if (owner() != nullptr && owner()->latent.top() == &m_slot) [[likely]] {
             owner()->latent.pop();
-            m_slot.work.consume();
+            m_join.run_child(m_slot.work);
             detail::worker_counters::bump(owner()->counters.jobs_run);
             if (--m_join.pending == 0) return;  // J2; nothing of ours was promoted
         }
         join_rest();
     }
+
+    // The group's first exception and cancellation (task_group's cancel(),
+    // is_cancelled() and the rethrow after a wait).
+    detail::group_status& status() noexcept { return m_join.status; }
 
     // wait() that gives up at the deadline (false), checked between the jobs
     // it runs: a job it runs may end after the deadline.
@@ -160,13 +162,14 @@ private:
         // would wait while it runs, only while no worker wants work
         // (otherwise pop_for_join() publishes them first: latent.hpp's join
         // rule). Not through the pool's run(): a child of ours popped on our
-        // own worker needs neither its handler nor the join's owner check
-        // (13 instructions per fork in skynet, scripts/fork-cost).
+        // own worker needs neither its checks of the node (its group, the
+        // slot or not) nor the join's owner check (13 instructions per fork
+        // in skynet, scripts/fork-cost).
         for (detail::ws_task* t = self.latent.top(); t != nullptr && t->join == &m_join;
              t = self.latent.top()) {
             if (t != &m_slot && m_pool.wants_latent(self)) break;
             self.latent.pop();  // J2
-            t->work.consume();
+            m_join.run_child(t->work);
             detail::worker_counters::bump(self.counters.jobs_run);
             if (t != &m_slot) self.recycle(t);
             if (--m_join.pending == 0) return;  // nothing of ours was promoted
@@ -215,9 +218,15 @@ private:
         try {
             m_pool.submit(
                 [this, fn = std::optional<std::decay_t<F>>(std::forward<F>(f))]() mutable {
-                    (*fn)();
+                    if (!m_join.status.is_cancelled()) {
+                        try {
+                            (*fn)();
+                        } catch (...) {
+                            m_join.status.record(std::current_exception());
+                        }
+                    }
                     fn.reset();
-                    m_count.finish();
+                    m_count.finish();  // release: publishes the record() above
                 });
         } catch (...) {
             m_count.finish();

@@ -207,7 +207,12 @@ private:
     [[gnu::always_inline]] void run(detail::ws_worker& self, detail::ws_task* t) {
         detail::ws_join* const join = t->join;
         const bool in_frame = t->in_frame;
-        detail::run_job_unreported(t->work, m_completion, self.counters);
+        if (join == nullptr) {
+            detail::run_job_unreported(t->work, m_completion, self.counters);
+        } else {
+            join->run_child(t->work);  // its exception goes to its group
+            detail::worker_counters::bump(self.counters.jobs_run);
+        }
         if (!in_frame) self.recycle(t);
         if (join != nullptr) join->finished_on(self);
     }

@@ -16,6 +16,7 @@
 #include <base/instrument.hpp>
 #include <pools/config.hpp>
 #include <pools/detail/counters.hpp>
+#include <pools/detail/group_status.hpp>
 #include <pools/job.hpp>
 #include <pools/work_stealing/latent.hpp>
 #include <pools/work_stealing/quiescence.hpp>
@@ -31,9 +32,12 @@ class ws_worker;
 // counts the children it has forked and not seen finish with a plain
 // integer; only a child that another worker stole reports with an atomic
 // increment, its last access to the group. So a fork that nobody steals
-// costs no read-modify-write at all.
-// pending, restart(): the owner's thread only. finished_on(): the worker
-// that ran the child. all_done(): the owner.
+// costs no read-modify-write at all. The group's status (its first
+// exception, whether it was cancelled) is here too, so that whichever
+// worker runs a child reaches it through the child's node: children are
+// the user's callables as they are, with no handler of their own.
+// pending, restart(): the owner's thread only. finished_on(), run_child():
+// the worker that runs the child. all_done(): the owner.
 struct ws_join {
     explicit ws_join(ws_worker* owner_worker) noexcept : owner(owner_worker) {}
 
@@ -48,6 +52,22 @@ struct ws_join {
             // owner sees it finished.
             finished_elsewhere.fetch_add(1, std::memory_order_release);
             instrument::rmw(instrument::site::join, &finished_elsewhere);
+        }
+    }
+
+    // Runs a child's job, on whichever worker: skips its body when the
+    // group was cancelled (only its captures are destroyed), and records
+    // its exception (before the finished_on() that follows, which
+    // publishes it to the owner).
+    [[gnu::always_inline]] void run_child(job& work) noexcept {
+        if (status.is_cancelled()) [[unlikely]] {
+            work.reset();
+            return;
+        }
+        try {
+            work.consume();  // destroys the captures, also when it throws
+        } catch (...) {
+            status.record_current();
         }
     }
 
@@ -74,6 +94,7 @@ struct ws_join {
     // still queued or running, and those stolen ones that have finished.
     std::uint64_t pending = 0;
     std::atomic<std::uint64_t> finished_elsewhere{0};
+    group_status status;
 };
 
 // A job in a worker's deque, or a latent fork on its latent stack. Nodes are recycled through the

@@ -1,0 +1,104 @@
+// detail::first_exception and detail::group_status: what a group of jobs
+// (a task_group, a parallel loop) shares with its children: the first
+// exception one of them threw and, for a group, whether it was cancelled.
+// Every member is thread-safe; the order between record() and rethrow()
+// comes from the group's own count (see each).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <utility>
+
+namespace poolbench {
+
+namespace detail {
+
+// The first exception of a group's jobs. record() is called by jobs before
+// they count themselves done; rethrow() by the waiter after all are done, so the
+// group's counter orders the two.
+class first_exception {
+public:
+    void record(std::exception_ptr e) noexcept {
+        // relaxed: only decides who stores; the store is published to the
+        // waiter by the job's release decrement of the group's counter.
+        if (!m_claimed.exchange(true, std::memory_order_relaxed)) m_first = std::move(e);
+    }
+    // Inlined: after every wait, usually to find nothing.
+    [[gnu::always_inline]] void rethrow() {
+        // relaxed: the waiter's acquire load of the counter (zero) already
+        // ordered every record() before this.
+        if (m_claimed.load(std::memory_order_relaxed)) [[unlikely]]
+            rethrow_recorded();
+    }
+
+private:
+    [[noreturn, gnu::noinline]] void rethrow_recorded() {
+        std::exception_ptr e = std::exchange(m_first, nullptr);
+        m_claimed.store(false, std::memory_order_relaxed);  // relaxed: no job is running now
+        std::rethrow_exception(e);
+    }
+
+    std::atomic<bool> m_claimed{false};
+    std::exception_ptr m_first;
+};
+
+// What a group shares with its children: the first exception one of them
+// threw, and whether the group was cancelled, as two bits of one atomic byte
+// (so setting up a group stores one byte). record() is called by children
+// before they count themselves done; rethrow() by the waiter after all are
+// done, so the group's counter orders the two. Cancellation is set once,
+// never cleared: a cancelled group skips every child that starts
+// afterwards, also those run() later (make a new group to start again), and
+// is_cancelled() stays true after the wait.
+class group_status {
+public:
+    void record(std::exception_ptr e) noexcept {
+        // relaxed: only decides who stores; the store is published to the
+        // waiter by the child's release decrement of the group's counter.
+        if ((m_bits.fetch_or(k_claimed, std::memory_order_relaxed) & k_claimed) == 0)
+            m_first = std::move(e);
+    }
+    // record(std::current_exception()), for a handler: out of line, so that
+    // a handler inlined into a forking function keeps nothing live across
+    // its calls (scripts/fork-cost).
+    [[gnu::noinline, gnu::cold]] void record_current() noexcept {
+        record(std::current_exception());
+    }
+
+    // Inlined: after every wait, usually to find nothing.
+    [[gnu::always_inline]] void rethrow() {
+        // relaxed: the waiter's acquire load of the counter (zero) already
+        // ordered every record() before this.
+        if ((m_bits.load(std::memory_order_relaxed) & k_claimed) != 0) [[unlikely]]
+            rethrow_recorded();
+    }
+
+    // relaxed (both): the bit publishes no data. A child that starts after
+    // cancel() in happens-before order (it waited on a latch or a lock the
+    // canceller released afterwards, or was run() afterwards) reads it set
+    // by coherence; one that starts at the same moment may run.
+    void cancel() noexcept { m_bits.fetch_or(k_cancelled, std::memory_order_relaxed); }
+    [[gnu::always_inline]] bool is_cancelled() const noexcept {
+        return (m_bits.load(std::memory_order_relaxed) & k_cancelled) != 0;
+    }
+
+private:
+    static constexpr std::uint8_t k_claimed = 1;
+    static constexpr std::uint8_t k_cancelled = 2;
+
+    [[noreturn, gnu::noinline]] void rethrow_recorded() {
+        std::exception_ptr e = std::exchange(m_first, nullptr);
+        // relaxed: no child is running now; an RMW, so a concurrent cancel()
+        // (from another thread) is not lost.
+        m_bits.fetch_and(static_cast<std::uint8_t>(~k_claimed), std::memory_order_relaxed);
+        std::rethrow_exception(e);
+    }
+
+    std::atomic<std::uint8_t> m_bits{0};
+    std::exception_ptr m_first;
+};
+
+}  // namespace detail
+
+}  // namespace poolbench
