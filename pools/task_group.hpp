@@ -166,15 +166,9 @@ private:
     }
 
     void run_child(child* c) noexcept {
-        if (m_status.is_cancelled()) {
-            c->work.reset();  // skipped: only its captures are destroyed
-        } else {
-            try {
-                c->work.consume();  // destroys the captures, also when it throws
-            } catch (...) {
-                m_status.record(std::current_exception());
-            }
-        }
+        // consume() destroys the captures, also when the child throws;
+        // skipped, only its captures are destroyed.
+        if (!m_status.run_child([c] { c->work.consume(); })) c->work.reset();
         m_count.finish();
     }
 
@@ -271,15 +265,7 @@ private:
     struct guarded {
         mutable F f;
         detail::group_status* status;
-        void operator()() const noexcept {
-            if (status->is_cancelled()) [[unlikely]]
-                return;
-            try {
-                f();
-            } catch (...) {
-                status->record(std::current_exception());
-            }
-        }
+        void operator()() const noexcept { status->run_child(f); }
     };
 
     struct no_status {};

@@ -66,6 +66,22 @@ public:
         record(std::current_exception());
     }
 
+    // What every child of a group does, wherever it runs: body() unless the
+    // group was cancelled (then false, and body is not called), its
+    // exception recorded. The caller counts the child finished afterwards,
+    // which publishes the record to the waiter.
+    template <class Body>
+    [[gnu::always_inline]] bool run_child(Body&& body) noexcept {
+        if (is_cancelled()) [[unlikely]]
+            return false;
+        try {
+            body();
+        } catch (...) {
+            record_current();
+        }
+        return true;
+    }
+
     // Inlined: after every wait, usually to find nothing.
     [[gnu::always_inline]] void rethrow() {
         // relaxed: the waiter's acquire load of the counter (zero) already

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <chrono>
-#include <exception>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -218,13 +217,7 @@ private:
         try {
             m_pool.submit(
                 [this, fn = std::optional<std::decay_t<F>>(std::forward<F>(f))]() mutable {
-                    if (!m_join.status.is_cancelled()) {
-                        try {
-                            (*fn)();
-                        } catch (...) {
-                            m_join.status.record(std::current_exception());
-                        }
-                    }
+                    m_join.status.run_child(*fn);
                     fn.reset();
                     m_count.finish();  // release: publishes the record() above
                 });

@@ -60,15 +60,8 @@ struct ws_join {
     // its exception (before the finished_on() that follows, which
     // publishes it to the owner).
     [[gnu::always_inline]] void run_child(job& work) noexcept {
-        if (status.is_cancelled()) [[unlikely]] {
-            work.reset();
-            return;
-        }
-        try {
-            work.consume();  // destroys the captures, also when it throws
-        } catch (...) {
-            status.record_current();
-        }
+        // consume() destroys the captures, also when the child throws.
+        if (!status.run_child([&work] { work.consume(); })) work.reset();
     }
 
     // Whether every child forked since the last restart() has finished.
