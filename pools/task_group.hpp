@@ -241,6 +241,7 @@ public:
     void wait() {
         m_group.wait();
         status().rethrow();
+        if constexpr (requires { m_group.assume_joined(); }) m_group.assume_joined();
     }
 
     // As the generic task_group's wait_for(); how each native group waits

@@ -68,7 +68,9 @@ public:
     }
     native_task_group(const native_task_group&) = delete;
     native_task_group& operator=(const native_task_group&) = delete;
-    ~native_task_group() { wait(); }
+    ~native_task_group() {
+        if (m_join.pending != 0) wait();  // nothing after a wait() (assume_joined())
+    }
 
     // f may throw: whoever runs it records the exception in the group's
     // status (ws_join::run_child()), and a cancelled group skips it.
@@ -93,21 +95,31 @@ public:
         m_pool.after_fork(*owner());
     }
 
-    // Inlined: the destructors call it again after a join, and the common
-    // case is short: our slot is the youngest latent fork; pop it and run
-    // it here (run_child(): the cancellation check and the handler that
-    // records its exception). The slot holds the round's first child, so every
-    // other child of ours is younger: by L it was popped and run already,
-    // and pending comes down to 0. The rest is join_rest().
+    // Inlined: the common case is short: our slot is the youngest latent
+    // fork; pop it and run it here (run_child(): the cancellation check and
+    // the handler that records its exception). The slot holds the round's
+    // first child, so every other child of ours is younger: by L it was
+    // popped and run already, and pending comes down to 0. The rest is
+    // join_rest(). The slot is looked at first: top() is null or a fork
+    // that is latent now (ws_latent), so finding our slot there means
+    // pending >= 1, and the check of pending is left for the other case.
     [[gnu::always_inline]] void wait() noexcept {
-        if (m_join.pending == 0) return;
         if (owner() != nullptr && owner()->latent.top() == &m_slot) [[likely]] {
             owner()->latent.pop();
             m_join.run_child(m_slot.work);
-            detail::worker_counters::bump(owner()->counters.jobs_run);
+            ++owner()->children_run;
             if (--m_join.pending == 0) return;  // J2; nothing of ours was promoted
+        } else if (m_join.pending == 0) {
+            return;
         }
         join_rest();
+    }
+
+    // After wait() has returned (J4 ended with the counts at 0): says so to
+    // the compiler, so that the destructor's wait() after task_group's
+    // compiles to nothing.
+    [[gnu::always_inline]] void assume_joined() const noexcept {
+        if (m_join.pending != 0) __builtin_unreachable();
     }
 
     // The group's first exception and cancellation (task_group's cancel(),
@@ -169,7 +181,7 @@ private:
             if (t != &m_slot && m_pool.wants_latent(self)) break;
             self.latent.pop();  // J2
             m_join.run_child(t->work);
-            detail::worker_counters::bump(self.counters.jobs_run);
+            ++self.children_run;
             if (t != &m_slot) self.recycle(t);
             if (--m_join.pending == 0) return;  // nothing of ours was promoted
         }

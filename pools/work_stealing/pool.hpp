@@ -203,7 +203,9 @@ private:
 
     // Runs a job the worker holds (it is busy: quiescence step Q3). A
     // fork-join child reports to its group, as its last access to the node
-    // and the group (both may be in the forking job's frame).
+    // and the group (both may be in the forking job's frame). Then the
+    // children run in place during the job go into the worker's jobs_run,
+    // before anything reports the job finished.
     [[gnu::always_inline]] void run(detail::ws_worker& self, detail::ws_task* t) {
         detail::ws_join* const join = t->join;
         const bool in_frame = t->in_frame;
@@ -211,10 +213,11 @@ private:
             detail::run_job_unreported(t->work, m_completion, self.counters);
         } else {
             join->run_child(t->work);  // its exception goes to its group
-            detail::worker_counters::bump(self.counters.jobs_run);
+            ++self.children_run;
         }
         if (!in_frame) self.recycle(t);
         if (join != nullptr) join->finished_on(self);
+        self.report_children_run();
     }
 
     // Whether any job is visible anywhere: what the idle protocol re-checks

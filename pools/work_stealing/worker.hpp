@@ -180,6 +180,19 @@ public:
     chase_lev_deque<ws_task*> deque;
     ws_latent latent;
     ws_heartbeat heartbeat;
+    // Fork-join children this worker ran since it last added them to
+    // counters.jobs_run (owner only). A plain count, on the latent stack's
+    // line: a join that calls its child in place adds one with a single
+    // instruction, where the relaxed atomic counter takes a load and a
+    // store (scripts/fork-cost: 2 per fork). report_children_run() after
+    // every job, so stats() lags by at most the job running now.
+    std::uint64_t children_run = 0;
+    void report_children_run() noexcept {
+        if (children_run != 0) {
+            worker_counters::bump(counters.jobs_run, children_run);
+            children_run = 0;
+        }
+    }
     ws_work_request work_request;
     worker_counters counters;
     work_stealing::busy_state quiescence;    // owner only (work_stealing/quiescence.hpp)

@@ -288,6 +288,7 @@ inline bool work_stealing_pool::run_held(detail::ws_worker& self) noexcept {
     if (!self.holds_jobs()) return false;
     job& j = self.inbox[self.held_begin++];
     detail::run_job_unreported(j, m_completion, self.counters);
+    self.report_children_run();  // as run() does
     if (!self.holds_jobs()) self.held_begin = self.held_end = 0;
     return true;
 }
