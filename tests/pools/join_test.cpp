@@ -5,13 +5,14 @@
 // joined by helping, the slot reused after that, a child run by its worker
 // inside the join of another of its groups, a stolen child's exception, a
 // parked worker brought in by a busy one's forks, a group's blocking children
-// published to idle workers, and a latent stack deep enough to grow. Each
-// child counts its runs; each must run once.
+// published to idle workers, a latent stack deep enough to grow, and the
+// pool's count of jobs run. Each child counts its runs; each must run once.
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <thread>
 
@@ -242,6 +243,36 @@ TEST_CASE("a latent stack deeper than its first array grows, also while forks ar
     int wrong = 0;
     for (const auto& r : runs) wrong += r.load() != 3;
     CHECK(wrong == 0);
+}
+
+TEST_CASE("every child counts once in jobs_run, however it ran, by the time wait() returns") {
+    // fib's forks at 2 workers: most children are called in place by their
+    // join (counted in the worker's plain count, added to jobs_run after
+    // each job), some promoted and popped back or stolen (counted by the
+    // pool's run()). pool.wait() returns after every count is in.
+    pool_type pool(2);
+    struct fib {
+        pool_type& pool;
+        long operator()(int n) const {
+            if (n < 2) return n;
+            group_type group(pool);
+            long a = 0;
+            group.run([this, &a, n] { a = (*this)(n - 1); });
+            const long b = (*this)(n - 2);
+            group.wait();
+            return a + b;
+        }
+    };
+    constexpr int n = 22;
+    constexpr std::uint64_t forks = 28'656;  // F(n + 1) - 1
+    for (int round = 0; round < 3; ++round) {
+        const auto before = pool.stats().jobs_run;
+        long result = 0;
+        pool.submit([&] { result = fib{pool}(n); });
+        pool.wait();
+        CHECK(result == 17'711);
+        CHECK(pool.stats().jobs_run - before == forks + 1);  // and the root
+    }
 }
 
 }  // namespace
