@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 
+from .entry import guarded
 from .figures import NoPlotter, Plotter
 from .load import PROG, PlotError, Run
 from .report import Report, overview_tables
@@ -132,13 +133,4 @@ def main(argv=None):
 
 def entry(argv=None):
     """main() without a bare traceback for the user (PLOT_DEBUG=1 shows it)."""
-    try:
-        return main(argv)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as e:
-        print(f"{PROG}: error: internal error: {type(e).__name__}: {e} "
-              "(set PLOT_DEBUG=1 for the traceback)", file=sys.stderr)
-        if os.environ.get("PLOT_DEBUG"):
-            raise
-        return 1
+    return guarded(main, PROG, argv)

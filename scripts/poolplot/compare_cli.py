@@ -12,6 +12,7 @@ import sys
 
 from . import load
 from .compare import Comparison, CompareError, markdown, summary
+from .entry import guarded
 
 PROG = "compare"
 
@@ -155,13 +156,4 @@ def main(argv=None):
 
 def entry(argv=None):
     """main() without a bare traceback for the user (PLOT_DEBUG=1 shows it)."""
-    try:
-        return main(argv)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as e:
-        print(f"{PROG}: error: internal error: {type(e).__name__}: {e} "
-              "(set PLOT_DEBUG=1 for the traceback)", file=sys.stderr)
-        if os.environ.get("PLOT_DEBUG"):
-            raise
-        return 1
+    return guarded(main, PROG, argv)
