@@ -24,6 +24,7 @@
 #include <base/cache_line.hpp>
 #include <base/cpu_relax.hpp>
 #include <pools/detail/group_counter.hpp>
+#include <pools/detail/group_status.hpp>
 #include <pools/detail/worker_count.hpp>
 #include <pools/pool.hpp>
 #include <pools/task_group.hpp>
@@ -79,11 +80,13 @@ struct offset_chunk {
     }
 };
 
-// What every chunk of one loop shares: the chunk function, the stop flag and
-// the first exception. Lives in the calling frame, on lines of its own (the
-// stop flag is read before every chunk; the frame's other lines are written
-// by the forks' counters). run(): any thread; rethrow(): the caller, after
-// every chunk has ended.
+// What every chunk of one loop shares: the chunk function, and a group's
+// status (detail::group_status): the first exception, and the stop flag as
+// its cancellation, which the first exception sets. Lives in the calling
+// frame, on lines of its own (the stop flag is read before every chunk; the
+// frame's other lines are written by the forks' counters). run(): any
+// thread; rethrow(): the caller, after every chunk has ended, whose joins
+// publish the recorded exception to it.
 template <class Chunk>
 class alignas(k_cache_line) loop_state {
 public:
@@ -97,24 +100,19 @@ public:
         try {
             m_chunk(lo, hi);
         } catch (...) {
-            m_error.record(std::current_exception());
-            // relaxed: only keeps chunks from starting; the exception itself
-            // reaches the caller through the joins (first_exception::record).
-            m_stopped.store(true, std::memory_order_relaxed);
+            m_status.record_current();
+            m_status.cancel();
         }
     }
 
-    bool stopped() const noexcept {
-        // relaxed: a hint (see run()); a chunk that starts late is harmless.
-        return m_stopped.load(std::memory_order_relaxed);
-    }
+    // A hint: a chunk that starts just after the stop is harmless.
+    bool stopped() const noexcept { return m_status.is_cancelled(); }
 
-    void rethrow() { m_error.rethrow(); }
+    void rethrow() { m_status.rethrow(); }
 
 private:
     const Chunk& m_chunk;
-    std::atomic<bool> m_stopped{false};
-    first_exception m_error;
+    group_status m_status;
 };
 
 // The CPUs this process may run on (its affinity mask), read once.

@@ -1,8 +1,8 @@
-// detail::first_exception and detail::group_status: what a group of jobs
-// (a task_group, a parallel loop) shares with its children: the first
-// exception one of them threw and, for a group, whether it was cancelled.
-// Every member is thread-safe; the order between record() and rethrow()
-// comes from the group's own count (see each).
+// detail::group_status: what a group of jobs (a task_group, a parallel
+// loop) shares with its children: the first exception one of them threw,
+// and whether the group was cancelled (a loop's stop flag). Every member is
+// thread-safe; the order between record() and rethrow() comes from the
+// group's own count (see each).
 #pragma once
 
 #include <atomic>
@@ -13,35 +13,6 @@
 namespace poolbench {
 
 namespace detail {
-
-// The first exception of a group's jobs. record() is called by jobs before
-// they count themselves done; rethrow() by the waiter after all are done, so the
-// group's counter orders the two.
-class first_exception {
-public:
-    void record(std::exception_ptr e) noexcept {
-        // relaxed: only decides who stores; the store is published to the
-        // waiter by the job's release decrement of the group's counter.
-        if (!m_claimed.exchange(true, std::memory_order_relaxed)) m_first = std::move(e);
-    }
-    // Inlined: after every wait, usually to find nothing.
-    [[gnu::always_inline]] void rethrow() {
-        // relaxed: the waiter's acquire load of the counter (zero) already
-        // ordered every record() before this.
-        if (m_claimed.load(std::memory_order_relaxed)) [[unlikely]]
-            rethrow_recorded();
-    }
-
-private:
-    [[noreturn, gnu::noinline]] void rethrow_recorded() {
-        std::exception_ptr e = std::exchange(m_first, nullptr);
-        m_claimed.store(false, std::memory_order_relaxed);  // relaxed: no job is running now
-        std::rethrow_exception(e);
-    }
-
-    std::atomic<bool> m_claimed{false};
-    std::exception_ptr m_first;
-};
 
 // What a group shares with its children: the first exception one of them
 // threw, and whether the group was cancelled, as two bits of one atomic byte
