@@ -62,20 +62,20 @@ namespace poolbench {
 // run(), wait() and wait_until(): the group's owner only.
 class work_stealing_pool::native_task_group {
 public:
-    explicit native_task_group(work_stealing_pool& pool) noexcept
+    [[gnu::always_inline]] explicit native_task_group(work_stealing_pool& pool) noexcept
         : m_pool(pool), m_join(pool.current_worker()) {
         if (owner() == nullptr) ::new (static_cast<void*>(&m_count)) detail::group_counter;
     }
     native_task_group(const native_task_group&) = delete;
     native_task_group& operator=(const native_task_group&) = delete;
-    ~native_task_group() {
+    [[gnu::always_inline]] ~native_task_group() {
         if (m_join.pending != 0) wait();  // nothing after a wait() (assume_joined())
     }
 
     // f may throw: whoever runs it records the exception in the group's
     // status (ws_join::run_child()), and a cancelled group skips it.
     template <class F>
-    void run(F&& f) {
+    [[gnu::always_inline]] void run(F&& f) {
         if (owner() == nullptr) {
             run_outside(std::forward<F>(f));
             return;
