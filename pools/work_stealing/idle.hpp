@@ -16,7 +16,8 @@
 //     still busy, and it will search again, counted, before it parks. Then,
 //     if fewer than half the workers search (may_search()), it increments
 //     m_searching (begin_search()) and looks: the injection queue, then every
-//     other worker's deque from a random start. Otherwise it parks at once
+//     other worker's deque from a random start (one worker past the half
+//     does too, for a brief budget). Otherwise it parks at once
 //     (park_unsearched()), leaving m_searching alone: the searchers and the
 //     submitters keep the invariant, and it looks once more only if nobody
 //     searches by the time it has announced its sleep.
@@ -82,15 +83,24 @@ public:
                   std::size_t cores = detail::idle_spin::hardware_threads()) noexcept
         : m_search_limit(std::min(workers, std::max<std::size_t>(1, cores))) {}
 
-    // Step 1: at most half the workers (and at least one) search at once, so
-    // that idle workers do not crowd the lines a producer writes (Go's
-    // runtime and tokio keep the same bound); and at most half the cores, so
-    // that in a pool with more workers than cores the pollers do not take
-    // the submitter's core. A hint: the count may be stale.
-    bool may_search() const noexcept {
+    // Step 1: how long an idle worker may search. At most half the workers
+    // (and at least one) search for the full poll budget at once, so that
+    // idle workers do not crowd the lines a producer writes (Go's runtime
+    // and tokio keep the same bound); and at most half the cores, so that in
+    // a pool with more workers than cores the pollers do not take the
+    // submitter's core. One worker past that half searches only briefly
+    // (work_stealing_pool::k_brief_search): without it, in a pool of two,
+    // the second worker to go idle parked at once, and a caller that ran
+    // small loops back to back from outside woke it for every loop (a
+    // parallel_for of 1,000 indices at 2 workers: 4.5 us, or 13 us when
+    // the wake-up was paid). A hint: the count may be stale.
+    enum class search : std::uint8_t { none, brief, full };
+    search may_search() const noexcept {
         // relaxed: a heuristic; the protocol holds whichever way it goes.
-        return 2 * static_cast<std::size_t>(m_searching.load(std::memory_order_relaxed)) <
-               m_search_limit;
+        const auto twice =
+            2 * static_cast<std::size_t>(m_searching.load(std::memory_order_relaxed));
+        if (twice < m_search_limit) return search::full;
+        return twice < m_search_limit + 2 ? search::brief : search::none;
     }
 
     void begin_search() noexcept {
@@ -227,7 +237,7 @@ private:
         }
     }
 
-    const std::size_t m_search_limit;  // min(workers, cores): may_search() allows half
+    const std::size_t m_search_limit;  // min(workers, cores): may_search() allows half (and one)
     event_count m_parking;
     alignas(k_cache_line) std::atomic<std::uint32_t> m_searching{0};
     alignas(k_cache_line) std::atomic<bool> m_stopping{false};

@@ -262,6 +262,11 @@ private:
     // worker adapts its own between a quarter of this and all of it.
     const std::chrono::nanoseconds m_poll_budget =
         detail::idle_spin::budget_for(m_count, std::chrono::microseconds(200));
+    // The poll of the one worker past the half that may search (idle step
+    // 1): long enough to bridge the gap between two loops a caller outside
+    // the pool runs back to back (a few us), short enough that a pool with a
+    // busy submitter beside it loses little of that submitter's core.
+    static constexpr std::chrono::nanoseconds k_brief_search{10'000};
     std::vector<std::unique_ptr<detail::ws_worker>> m_workers;
     moodycamel::ConcurrentQueue<job> m_injection;
     // Outside submitters' tokens for m_injection; destroyed before it.

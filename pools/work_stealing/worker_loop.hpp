@@ -53,7 +53,8 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
         }
         if (self.holds_jobs()) continue;
         m_quiescence.went_idle(self.quiescence);
-        if (!m_idle.may_search()) {  // idle step 1: half the workers search already
+        const auto search = m_idle.may_search();            // idle step 1
+        if (search == work_stealing::idle::search::none) {  // half the workers (and one) search
             const auto result = m_idle.park_unsearched([this] { return work_visible(); });
             if (result == work_stealing::idle::parked::stopping) break;
             if (result == work_stealing::idle::parked::slept) {
@@ -62,7 +63,8 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
             continue;
         }
         m_idle.begin_search();
-        detail::idle_spin spin(self.poll_budget);
+        detail::idle_spin spin(search == work_stealing::idle::search::full ? self.poll_budget
+                                                                           : k_brief_search);
         while ((t = find_work(self, left)) == nullptr && !self.holds_jobs() &&
                spin.keep_polling()) {
         }

@@ -28,26 +28,42 @@ bool eventually(Pred pred) {
     return true;
 }
 
-TEST_CASE("at most half the workers, and half the cores, search; always at least one") {
+TEST_CASE(
+    "at most half the workers, and half the cores, search; always at least one; "
+    "one more briefly") {
+    using search = idle::search;
     idle one(1, 16);
-    CHECK(one.may_search());
+    CHECK(one.may_search() == search::full);
     one.begin_search();
-    CHECK_FALSE(one.may_search());
+    CHECK(one.may_search() == search::brief);
+    one.begin_search();
+    CHECK(one.may_search() == search::none);
+
+    idle two(2, 16);  // one searches for the full budget, the other briefly
+    CHECK(two.may_search() == search::full);
+    two.begin_search();
+    CHECK(two.may_search() == search::brief);
+    two.begin_search();
+    CHECK(two.may_search() == search::none);
 
     idle four(4, 16);
-    CHECK(four.may_search());
+    CHECK(four.may_search() == search::full);
     four.begin_search();
-    CHECK(four.may_search());
+    CHECK(four.may_search() == search::full);
     four.begin_search();
-    CHECK_FALSE(four.may_search());  // 2 of 4 search
+    CHECK(four.may_search() == search::brief);  // 2 of 4 search
+    four.begin_search();
+    CHECK(four.may_search() == search::none);  // 3 of 4
     four.end_search_found(false, [] { return false; });
-    CHECK(four.may_search());
-    CHECK(four.searching() == 1);
+    CHECK(four.may_search() == search::brief);
+    CHECK(four.searching() == 2);
 
-    idle oversubscribed(8, 2);  // 8 workers on 2 cores: one searcher
-    CHECK(oversubscribed.may_search());
+    idle oversubscribed(8, 2);  // 8 workers on 2 cores: one searcher, one more briefly
+    CHECK(oversubscribed.may_search() == search::full);
     oversubscribed.begin_search();
-    CHECK_FALSE(oversubscribed.may_search());
+    CHECK(oversubscribed.may_search() == search::brief);
+    oversubscribed.begin_search();
+    CHECK(oversubscribed.may_search() == search::none);
 }
 
 TEST_CASE("the last searcher does not sleep when work is visible") {
@@ -172,7 +188,7 @@ TEST_CASE("stress: no work is left while every worker sleeps") {
                     taken.fetch_add(1);
                     continue;
                 }
-                if (!i.may_search()) {
+                if (i.may_search() == idle::search::none) {
                     if (i.park_unsearched(visible) == idle::parked::stopping) return;
                     continue;
                 }
