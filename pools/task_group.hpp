@@ -243,8 +243,12 @@ public:
     }
 
     [[gnu::always_inline]] void wait() {
-        m_group.wait();
-        status().rethrow();
+        if constexpr (requires { m_group.join(); }) {
+            m_group.join();  // wait() and rethrow() in one
+        } else {
+            m_group.wait();
+            status().rethrow();
+        }
         if constexpr (requires { m_group.assume_joined(); }) m_group.assume_joined();
     }
 

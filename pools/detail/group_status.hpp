@@ -66,6 +66,20 @@ public:
         if (m_first != nullptr) __builtin_unreachable();
     }
 
+    // Whether the group is cancelled or holds an exception: a join that
+    // finds neither may run a child of its own without the checks of
+    // run_child() and rethrow() (work_stealing's join, join.hpp). relaxed:
+    // as is_cancelled() and rethrow().
+    [[gnu::always_inline]] bool clean() const noexcept {
+        return m_bits.load(std::memory_order_relaxed) == 0;
+    }
+    // After a clean() group's only child returned: nothing was recorded, so
+    // nothing is held (as at the end of rethrow()); said to the compiler, so
+    // that the destructor that follows tests nothing.
+    [[gnu::always_inline]] void assume_clean() const noexcept {
+        if (m_first != nullptr) __builtin_unreachable();
+    }
+
     // relaxed (both): the bit publishes no data. A child that starts after
     // cancel() in happens-before order (it waited on a latch or a lock the
     // canceller released afterwards, or was run() afterwards) reads it set

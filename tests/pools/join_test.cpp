@@ -3,7 +3,8 @@
 // children that hold on until the test lets them go, so that each case
 // takes the path it names: a latent child promoted on request, stolen and
 // joined by helping, the slot reused after that, a child run by its worker
-// inside the join of another of its groups, a stolen child's exception, a
+// inside the join of another of its groups, a stolen child's exception, an
+// only child's exception and a cancelled group's child at the join's fast path, a
 // parked worker brought in by a busy one's forks, a group's blocking children
 // published to idle workers, a latent stack deep enough to grow, and the
 // pool's count of jobs run. Each child counts its runs; each must run once.
@@ -14,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include <pools/task_group.hpp>
@@ -142,6 +144,44 @@ TEST_CASE("a stolen child's exception is rethrown by the join, once") {
     pool.wait();
     CHECK(caught.load() == 1);
     CHECK(runs.load() == 2);
+}
+
+TEST_CASE(
+    "a group's only child, called by its own join: its exception comes out as it is, "
+    "once; a cancelled group skips it") {
+    pool_type pool(1);  // one worker: nothing is stolen, every join takes its fast path
+    int caught = 0;
+    int runs = 0;
+    bool cancelled_ran = false;
+    std::uint64_t run_before = 0;
+    pool.submit([&] {
+        group_type group(pool);
+        for (int round = 0; round < 3; ++round) {
+            group.run([&runs] {
+                ++runs;
+                throw std::runtime_error("only child");
+            });
+            try {
+                group.wait();
+            } catch (const std::runtime_error& e) {
+                if (std::string_view(e.what()) == "only child") ++caught;
+            }
+            group.wait();                    // nothing left, nothing rethrown again
+            group.run([&runs] { ++runs; });  // the slot serves the next round
+            group.wait();
+        }
+        CHECK_FALSE(group.is_cancelled());
+        group_type skipped(pool);
+        skipped.cancel();
+        skipped.run([&cancelled_ran] { cancelled_ran = true; });
+        skipped.wait();
+    });
+    pool.wait();
+    run_before = pool.stats().jobs_run;
+    CHECK(caught == 3);
+    CHECK(runs == 6);
+    CHECK_FALSE(cancelled_ran);
+    CHECK(run_before == 1 + 6 + 1);  // the job, its six children, the skipped one
 }
 
 TEST_CASE("a worker parked before the work came is brought in by the forks") {
