@@ -59,11 +59,7 @@ public:
         // ordered every record() before this.
         if ((m_bits.load(std::memory_order_relaxed) & k_claimed) != 0) [[unlikely]]
             rethrow_recorded();
-        // Nothing recorded, so nothing is held: record() sets the bit before
-        // it stores, rethrow_recorded() clears it after it takes m_first.
-        // Said to the compiler, so that the destructor that usually follows
-        // (a group's, in the forking function) tests nothing.
-        if (m_first != nullptr) __builtin_unreachable();
+        assume_clean();
     }
 
     // Whether the group is cancelled or holds an exception: a join that
@@ -73,9 +69,11 @@ public:
     [[gnu::always_inline]] bool clean() const noexcept {
         return m_bits.load(std::memory_order_relaxed) == 0;
     }
-    // After a clean() group's only child returned: nothing was recorded, so
-    // nothing is held (as at the end of rethrow()); said to the compiler, so
-    // that the destructor that follows tests nothing.
+    // Where nothing is recorded (after rethrow(); after a clean() group's
+    // only child returned), nothing is held: record() sets the bit before it
+    // stores, rethrow_recorded() clears it after it takes m_first. Said to
+    // the compiler, so that the destructor that usually follows (a group's,
+    // in the forking function) tests nothing.
     [[gnu::always_inline]] void assume_clean() const noexcept {
         if (m_first != nullptr) __builtin_unreachable();
     }

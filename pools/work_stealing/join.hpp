@@ -95,31 +95,19 @@ public:
         m_pool.after_fork(*owner());
     }
 
-    // Inlined: the common case is short: our slot is the youngest latent
-    // fork; pop it and run it here (run_child(): the cancellation check and
-    // the handler that records its exception). The slot holds the round's
-    // first child, so every other child of ours is younger: by L it was
-    // popped and run already, and pending comes down to 0. The rest is
-    // join_rest(). The slot is looked at first: top() is null or a fork
-    // that is latent now (ws_latent), so finding our slot there means
-    // pending >= 1, and the check of pending is left for the other case.
+    // J4, with nothing to rethrow (the destructor's, and join()'s when its
+    // fast path does not apply): the general join is join_rest(), which
+    // also pops and calls the slot.
     [[gnu::always_inline]] void wait() noexcept {
-        if (owner() != nullptr && owner()->latent.top() == &m_slot) [[likely]] {
-            owner()->latent.pop();
-            m_join.run_child(m_slot.work);
-            ++owner()->children_run;
-            if (--m_join.pending == 0) return;  // J2; nothing of ours was promoted
-        } else if (m_join.pending == 0) {
-            return;
-        }
-        join_rest();
+        if (m_join.pending != 0) join_rest();
     }
 
     // wait(), then the group's first exception rethrown (task_group's
-    // wait()). The fast path is wait()'s, with the group's status read once
-    // before the child runs instead of twice: when the group is neither
-    // cancelled nor holds an exception, and its slot is the youngest latent
-    // fork, the slot is the round's only unfinished child (every other
+    // wait()). Inlined, for its fast path, the common case (fib's join): the
+    // group's status is read once, before the child runs: when the group is
+    // neither cancelled nor holds an exception, and its slot is the youngest
+    // latent fork (top() is null or a fork that is latent now, ws_latent),
+    // the slot is the round's only unfinished child (every other
     // child of the round is younger: a latent one would lie above the slot,
     // and one promoted would have had the slot promoted before it, L2), so
     // pending is 1, and after the child returns nothing can have been
@@ -203,7 +191,7 @@ private:
         detail::ws_worker& self = *owner();
         // The common case of a group of several children (skynet's ten):
         // they are the youngest latent forks. Pop and call them here, as
-        // wait() does the slot; a child in a node, whose latent siblings
+        // join() does the slot; a child in a node, whose latent siblings
         // would wait while it runs, only while no worker wants work
         // (otherwise pop_for_join() publishes them first: latent.hpp's join
         // rule). Not through the pool's run(): a child of ours popped on our
@@ -256,7 +244,7 @@ private:
     // Outside a worker: the child is an ordinary submitted job that
     // counts itself finished, after destroying its captures, as its last
     // access to the group. pending counts them too, so that wait() has one
-    // fast path.
+    // test.
     template <class F>
     void run_outside(F&& f) {
         m_count.add();
