@@ -63,6 +63,13 @@ public:
     // what operator() and reset() do in two. Precondition: *this holds one.
     void consume() { std::exchange(m_ops, nullptr)->consume(m_storage); }
 
+    // consume() for a job that is never looked at again before it is built
+    // afresh over (placement new) or its storage ends: it skips the store
+    // that marks *this empty, so *this still claims the callable it
+    // destroyed. A sharp tool for one caller, work_stealing's join of a
+    // group's slot (work_stealing/join.hpp); scripts/fork-cost: 1 per fork.
+    void consume_abandoned() { m_ops->consume(m_storage); }
+
     void reset() noexcept {
         if (const ops* o = std::exchange(m_ops, nullptr)) {
             if (o->destroy != nullptr) o->destroy(m_storage);

@@ -22,18 +22,18 @@ namespace poolbench {
 // one back from the deque; or, when a thief took it, runs other jobs (its
 // own deque first, then steals) until the thief has finished it. The
 // first child since the last wait() lives in the group itself (in the
-// forking job's frame, m_slot), later ones in nodes from the worker's free
+// forking job's frame, m_join.slot), later ones in nodes from the worker's free
 // list.
 //
 // Protocol, for a group made inside a worker (one made outside submits
-// plain jobs, counted by m_count). The group's join record m_join
+// plain jobs, counted by m_join.outside). The group's join record m_join
 // (detail::ws_join) holds the owner's plain count `pending` and the atomic
 // `finished_elsewhere`.
 // Invariant: pending - finished_elsewhere children of the group have not
 // finished, and each of them is latent on the owner's stack, in the
 // owner's deque, or taken by a thief that runs it; so a join never waits
 // for a child that is still queued. Transitions:
-//  J1. Fork (owner): the child goes into m_slot, or into a node when the
+//  J1. Fork (owner): the child goes into the slot, or into a node when the
 //      slot is taken, then on top of the owner's latent stack (L1);
 //      pending += 1. Then, when a beat is due or a worker asked, the
 //      oldest latent fork (this group's or an older one) moves to the
@@ -42,12 +42,16 @@ namespace poolbench {
 //      runs it, in its own join or while it helps in a nested one:
 //      pending -= 1 in that child's group.
 //  J3. A thief runs a stolen child: finished_elsewhere += 1 (release), as
-//      its last access to the child and the group.
+//      its last access to the child and the group. (finished_elsewhere is
+//      set to 0 when the round's first child is promoted, before the push
+//      that lets a thief take it: ws_join::published(); a round with no
+//      promoted child has no thief and never sets it.)
 //  J4. Join (owner): while pending != finished_elsewhere (acquire), pop and
 //      run (J2), latent forks first, then the deque; once both hold none
 //      (the rest were stolen), run other jobs until the two are equal. Then
-//      no child can touch the group any more: both counts go back to 0 and
-//      the slot is free.
+//      no child can touch the group any more: pending goes back to 0 (and
+//      with it the mark that finished_elsewhere is set up) and the slot is
+//      free.
 // A fork that stays latent allocates nothing, writes nothing another
 // thread reads and makes no atomic read-modify-write; its join pops the
 // slot back and calls it right here.
@@ -63,9 +67,7 @@ namespace poolbench {
 class work_stealing_pool::native_task_group {
 public:
     [[gnu::always_inline]] explicit native_task_group(work_stealing_pool& pool) noexcept
-        : m_pool(pool), m_join(pool.current_worker()) {
-        if (owner() == nullptr) ::new (static_cast<void*>(&m_count)) detail::group_counter;
-    }
+        : m_pool(pool), m_join(pool.current_worker()) {}
     native_task_group(const native_task_group&) = delete;
     native_task_group& operator=(const native_task_group&) = delete;
     [[gnu::always_inline]] ~native_task_group() {
@@ -83,16 +85,26 @@ public:
         // The slot is free while no child of this round is unfinished or
         // queued: when pending is 0 (J2 counts it down only after the
         // child has run).
-        detail::ws_task* t = &m_slot;
+        std::uintptr_t entry = 0;
         if (m_join.pending == 0) [[likely]] {
-            ::new (static_cast<void*>(&m_slot)) detail::ws_task(std::forward<F>(f), &m_join);
+            ::new (static_cast<void*>(&m_join.slot))
+                detail::ws_task(std::in_place, std::forward<F>(f));
+            entry = detail::ws_latent_entry::slot(m_join);
         } else {
-            t = owner()->make_task(std::forward<F>(f), &m_join);
+            entry = detail::ws_latent_entry::node(owner()->make_task(std::forward<F>(f), &m_join));
         }
-        if (!owner()->latent.try_push(t)) [[unlikely]]  // J1
-            push_grown(t);
-        ++m_join.pending;  // J1
-        m_pool.after_fork(*owner());
+        // J1 (pending first, where the compiler still knows it, so that a
+        // round's first fork stores 1; fork_slow() takes it back when the
+        // push fails), and L2 when a beat is due or a worker asked: the
+        // heartbeat's countdown, which also bounds the forks that push
+        // without a test (ws_worker::rearm()).
+        ++m_join.pending;
+        detail::ws_worker& self = *owner();
+        if (--self.heartbeat.countdown == 0 || self.work_request.asked()) [[unlikely]] {
+            m_pool.fork_slow(self, entry);
+        } else {
+            self.latent.push_unchecked(entry);
+        }
     }
 
     // J4, with nothing to rethrow (the destructor's, and join()'s when its
@@ -114,11 +126,11 @@ public:
     // recorded. A child that throws leaves the same way, its exception
     // rethrown as it is (the group's first: nothing else was recorded).
     [[gnu::always_inline]] void join() {
-        if (owner() != nullptr && owner()->latent.top() == &m_slot && m_join.status.clean())
-            [[likely]] {
+        if (owner() != nullptr && owner()->latent.top() == detail::ws_latent_entry::slot(m_join) &&
+            m_join.status.clean()) [[likely]] {
             owner()->latent.pop();
             try {
-                m_slot.work.consume();
+                m_join.slot.work.consume_abandoned();  // the slot's job is never read again
             } catch (...) {
                 finish_only_child();
                 throw;
@@ -147,7 +159,8 @@ public:
     [[gnu::noinline]] bool wait_until(std::chrono::steady_clock::time_point deadline) noexcept {
         if (m_join.pending != 0) {
             if (owner() == nullptr) {
-                if (!detail::poll_until([this] { return m_count.done(); }, deadline)) return false;
+                if (!detail::poll_until([this] { return m_join.outside.done(); }, deadline))
+                    return false;
                 m_join.pending = 0;
             } else if (!join_until(deadline)) {
                 return false;
@@ -158,33 +171,16 @@ public:
 
 private:
     // J2 for join()'s only child: pending goes from 1 to 0.
-    [[gnu::always_inline]] void finish_only_child() noexcept {
-        ++owner()->children_run;
-        m_join.pending = 0;
-    }
+    [[gnu::always_inline]] void finish_only_child() noexcept { m_join.pending = 0; }
 
     // The worker that made the group; null when it was made outside the pool.
     detail::ws_worker* owner() const noexcept { return m_join.owner; }
-
-    // J1's push onto a full latent stack, which grows it; when it cannot
-    // (std::bad_alloc), the child is dropped (its node recycled) and the
-    // exception propagates from run(). Out of line, so that a forking
-    // function has no handler for it.
-    [[gnu::noinline]] void push_grown(detail::ws_task* t) {
-        try {
-            owner()->latent.grow_and_push(t);
-        } catch (...) {
-            t->work.reset();
-            if (t != &m_slot) owner()->recycle(t);
-            throw;
-        }
-    }
 
     // J4 in general. A group made outside the pool sleeps until its
     // submitted children finish.
     [[gnu::noinline]] void join_rest() noexcept {
         if (owner() == nullptr) {
-            m_count.sleep_until_zero();
+            m_join.outside.sleep_until_zero();
             m_join.pending = 0;
             return;
         }
@@ -198,13 +194,20 @@ private:
         // own worker needs neither its checks of the node (its group, the
         // slot or not) nor the join's owner check (13 instructions per fork
         // in skynet, scripts/fork-cost).
-        for (detail::ws_task* t = self.latent.top(); t != nullptr && t->join == &m_join;
-             t = self.latent.top()) {
-            if (t != &m_slot && m_pool.wants_latent(self)) break;
-            self.latent.pop();  // J2
-            m_join.run_child(t->work);
-            ++self.children_run;
-            if (t != &m_slot) self.recycle(t);
+        // The round's nodes lie above its slot (forked later); a tagged entry
+        // is a slot, ours or another group's, or none at all (ws_latent).
+        for (std::uintptr_t e = self.latent.top();; e = self.latent.top()) {
+            if (detail::ws_latent_entry::tagged(e)) {
+                if (e != detail::ws_latent_entry::slot(m_join)) break;
+                self.latent.pop();  // J2
+                m_join.run_child(m_join.slot.work);
+            } else {
+                detail::ws_task* const t = reinterpret_cast<detail::ws_task*>(e);
+                if (t->join != &m_join || m_pool.wants_latent(self)) break;
+                self.latent.pop();  // J2
+                m_join.run_child(t->work);
+                self.recycle(t);
+            }
             if (--m_join.pending == 0) return;  // nothing of ours was promoted
         }
         while (!m_join.all_done()) {
@@ -247,35 +250,25 @@ private:
     // test.
     template <class F>
     void run_outside(F&& f) {
-        m_count.add();
+        m_join.outside.add();
         try {
             m_pool.submit(
                 [this, fn = std::optional<std::decay_t<F>>(std::forward<F>(f))]() mutable {
                     m_join.status.run_child(*fn);
                     fn.reset();
-                    m_count.finish();  // release: publishes the record() above
+                    m_join.outside.finish();  // release: publishes the record() above
                 });
         } catch (...) {
-            m_count.finish();
+            m_join.outside.finish();
             throw;
         }
         ++m_join.pending;
     }
 
     work_stealing_pool& m_pool;
-    detail::ws_join m_join;  // children forked inside a worker
-    union {
-        // Inside a worker: the node of a round's first child, built by
-        // run() (J1). Never destroyed: once the child has run its job is
-        // empty (consumed, or reset when run() failed), so a destructor
-        // would have nothing to do, and the next round builds the slot
-        // afresh over it.
-        detail::ws_task m_slot;
-        // Outside: the count of children submitted (run_outside()), built
-        // by the constructor; trivially destructible.
-        detail::group_counter m_count;
-    };
-    static_assert(std::is_trivially_destructible_v<detail::group_counter>);
+    // The children: inside a worker, the round's first in its slot, built
+    // by run() (J1); outside, the count of those submitted.
+    detail::ws_join m_join;
 };
 
 }  // namespace poolbench

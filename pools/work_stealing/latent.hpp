@@ -81,24 +81,30 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
+#include <utility>
 
 #include <base/instrument.hpp>
 #include <pools/config.hpp>
 
 namespace poolbench::detail {
 
-struct ws_task;
-
 // A worker's stack of latent forks (owner only): [m_bottom, m_top) of one
-// array, oldest at m_bottom. Below m_bottom lie nulls: a sentinel at index 0
-// and the promoted forks' entries, cleared as they leave. So top() reads a
-// null, never a stale fork, when the stack is empty, and a join can ask
+// array, oldest at m_bottom, each entry a ws_latent_entry (a node's address,
+// or a group slot's, tagged; work_stealing/worker.hpp). Below m_bottom lie
+// k_none: a sentinel at index 0 and the promoted forks' entries, cleared as
+// they leave. So top() reads k_none, never a stale fork, when the stack is
+// empty, and a join can ask
 // "is my child the youngest latent fork?" with one load. The array grows by
 // doubling, or first closes the gap that promotions leave below m_bottom.
+// A fork pushes without looking at the array's end (push_unchecked()): the
+// heartbeat's countdown never lets more forks through to that push than
+// there is room for (ws_worker::rearm()), so the countdown's test at every
+// fork is the only one (scripts/fork-cost: 2 instructions per fork).
 class ws_latent {
 public:
-    ws_latent() : m_base(std::make_unique<ws_task*[]>(k_initial_capacity)) {
-        m_base[0] = nullptr;
+    ws_latent() : m_base(std::make_unique_for_overwrite<std::uintptr_t[]>(k_initial_capacity)) {
+        m_base[0] = k_none;
         m_bottom = m_top = m_base.get() + 1;
         m_end = m_base.get() + k_initial_capacity;
     }
@@ -106,71 +112,88 @@ public:
     ws_latent& operator=(const ws_latent&) = delete;
 
     bool empty() const noexcept { return m_top == m_bottom; }
-    // The youngest latent fork, or null when there is none.
-    ws_task* top() const noexcept { return m_top[-1]; }
+    // No fork: what top() reads on an empty stack, an entry no fork has
+    // (tagged, as a slot's is, but 1 is no slot's address).
+    static constexpr std::uintptr_t k_none = 1;
 
-    // L1 when there is room: false (nothing pushed) when the array is
-    // full; then grow_and_push().
-    [[gnu::always_inline]] bool try_push(ws_task* t) noexcept {
-        if (m_top == m_end) [[unlikely]]
-            return false;
+    // The youngest latent fork, or k_none when there is none.
+    std::uintptr_t top() const noexcept { return m_top[-1]; }
+    // How many more forks fit without growing.
+    std::size_t room() const noexcept { return static_cast<std::size_t>(m_end - m_top); }
+
+    // L1. Precondition: room() >= 1.
+    [[gnu::always_inline]] void push_unchecked(std::uintptr_t t) noexcept { *m_top++ = t; }
+
+    // L1 that grows the array when it is full. Throws std::bad_alloc when it
+    // cannot (nothing pushed).
+    void push(std::uintptr_t t) {
+        if (m_top == m_end) grow(1);
         *m_top++ = t;
-        return true;
     }
 
-    // L1 on a full array. Out of line whole (and the join's handler for
-    // its failure too: native_task_group::push_grown()), so that a forking
-    // function keeps nothing live across a call here and holds no handler
-    // of its own; inlined, they cost fib 5 and skynet 5 instructions per
-    // fork (scripts/fork-cost). Throws std::bad_alloc when the array
-    // cannot grow (nothing pushed).
-    [[gnu::noinline]] void grow_and_push(ws_task* t) {
-        grow();
-        *m_top++ = t;
+    // Grows the array, if it can, until room() >= n; returns room() (less
+    // than n when memory ran out).
+    std::size_t reserve(std::size_t n) noexcept {
+        if (room() < n) {
+            try {
+                grow(n);
+            } catch (const std::bad_alloc&) {  // keep what there is
+            }
+        }
+        return room();
     }
 
     // L3: removes top(). Precondition: !empty().
-    [[gnu::always_inline]] ws_task* pop() noexcept { return *--m_top; }
+    [[gnu::always_inline]] std::uintptr_t pop() noexcept { return *--m_top; }
 
     // L2 in two steps, so that a promotion that fails (the deque cannot
     // grow) leaves the fork latent: oldest() to push, then drop_oldest().
     // Precondition (both): !empty().
-    ws_task* oldest() const noexcept { return *m_bottom; }
+    std::uintptr_t oldest() const noexcept { return *m_bottom; }
     void drop_oldest() noexcept {
-        *m_bottom++ = nullptr;
+        *m_bottom++ = k_none;
         if (m_bottom == m_top) m_bottom = m_top = m_base.get() + 1;  // room from the start again
     }
 
 private:
     static constexpr std::size_t k_initial_capacity = 256;
 
-    // Full: slide the latent forks down over the promoted ones' nulls when
-    // that frees at least half the array, else double it.
-    void grow() {
+    // Room for at least n more: slide the latent forks down over the
+    // promoted ones' k_none when that leaves the array at most half full,
+    // else double it until they fit. The new array is not zeroed: what
+    // lies above m_top is never read, so its pages are touched only as the
+    // stack reaches them. Throws std::bad_alloc (nothing changed).
+    void grow(std::size_t n) {
         const auto size = static_cast<std::size_t>(m_top - m_bottom);
-        const auto capacity = static_cast<std::size_t>(m_end - m_base.get());
-        ws_task** const start = m_base.get() + 1;
-        if (2 * (size + 1) <= capacity) {
+        const auto need = 1 + size + n;  // the sentinel, the forks, the room
+        auto capacity = static_cast<std::size_t>(m_end - m_base.get());
+        std::uintptr_t* const start = m_base.get() + 1;
+        if (2 * need <= capacity) {
             std::copy(m_bottom, m_top, start);  // what is left above is never read
         } else {
-            auto bigger = std::make_unique<ws_task*[]>(2 * capacity);
-            bigger[0] = nullptr;
+            do {
+                capacity *= 2;
+            } while (capacity < need);
+            auto bigger = std::make_unique_for_overwrite<std::uintptr_t[]>(capacity);
+            bigger[0] = k_none;
             std::copy(m_bottom, m_top, bigger.get() + 1);
             m_base = std::move(bigger);
-            m_end = m_base.get() + 2 * capacity;
+            m_end = m_base.get() + capacity;
         }
         m_bottom = m_base.get() + 1;
         m_top = m_bottom + size;
     }
 
-    ws_task** m_top;
-    ws_task** m_bottom;
-    ws_task** m_end;
-    std::unique_ptr<ws_task*[]> m_base;
+    std::uintptr_t* m_top;
+    std::uintptr_t* m_bottom;
+    std::uintptr_t* m_end;
+    std::unique_ptr<std::uintptr_t[]> m_base;
 };
 
 // The heartbeat's clock (owner only): whether k_heartbeat has passed since
-// the last beat, read once every `countdown` forks.
+// the last beat, read once every `countdown` forks. The countdown also
+// counts the worker's forks for its jobs_run (take_forks()), so that a fork
+// makes no count of its own.
 class ws_heartbeat {
 public:
     // The period. A beat's promotion is a deque push and, unless a thief
@@ -184,14 +207,40 @@ public:
     // (fib's, a few ns apart) read the clock once every thousand or more.
     static constexpr std::int64_t k_reads_per_beat = 4;
 
+    // The most forks between two reads of the clock (and between two looks
+    // at the latent stack's room, ws_worker::rearm()): 2^14 of fib's forks
+    // take 20 to 50 us, so the clock is still read about once a beat, and a
+    // worker's latent array needs at most 128 KB.
+    static constexpr std::uint32_t k_max_interval = 1u << 14;
+
     // Forks until the next look at the clock; the fork that brings it to
-    // 0 calls due().
+    // 0 calls due(). Decremented by every fork (and every promotion point,
+    // which then calls not_a_fork()); set only by set_countdown(). Never 0
+    // between forks.
     std::uint32_t countdown = 1;
 
-    // At a fork whose countdown ran out: whether a beat is due. Resets
-    // `countdown` to the interval, doubled while reads come closer than
-    // 1 / k_reads_per_beat of a beat and halved while they come further
-    // apart than 2 / k_reads_per_beat.
+    void set_countdown(std::uint32_t n) noexcept {
+        m_counted += static_cast<std::uint64_t>(static_cast<std::int32_t>(m_set_to - countdown));
+        countdown = m_set_to = n;
+    }
+    // Takes back a decrement of the countdown that was no fork.
+    void not_a_fork() noexcept { --m_set_to; }
+    // The forks since the last call: the decrements of the countdown, less
+    // those taken back (modulo 2^64, so a taken-back decrement counted
+    // before its set_countdown() comes out right).
+    std::uint64_t take_forks() noexcept {
+        set_countdown(countdown);
+        return std::exchange(m_counted, 0);
+    }
+
+    // The forks between two reads of the clock now: doubled while reads
+    // come closer than 1 / k_reads_per_beat of a beat, halved while they
+    // come further apart than 2 / k_reads_per_beat (due()).
+    std::uint32_t interval() const noexcept { return m_interval; }
+
+    // At a fork whose countdown ran out: whether a beat is due. Adapts
+    // interval(), which the caller sets the countdown to
+    // (ws_worker::rearm()).
     bool due() noexcept {
         const auto now = std::chrono::steady_clock::now();
         const auto since_read = now - m_last_read;
@@ -201,7 +250,6 @@ public:
         } else if (since_read > 2 * k_heartbeat / k_reads_per_beat) {
             m_interval = std::max<std::uint32_t>(m_interval / 2, 1);
         }
-        countdown = m_interval;
         if (now - m_last_beat < k_heartbeat) return false;
         m_last_beat = now;
         return true;
@@ -212,13 +260,13 @@ public:
     // promoted and a worker asleep since the last job ran out is woken as
     // soon as there is work to take, not a beat later.
     void start_job() noexcept {
-        countdown = 1;
+        set_countdown(1);
         m_last_beat = {};
     }
 
 private:
-    static constexpr std::uint32_t k_max_interval = 1u << 16;
-
+    std::uint32_t m_set_to = 1;   // the countdown's value at its last set_countdown()
+    std::uint64_t m_counted = 0;  // forks counted before that
     std::uint32_t m_interval = 1;
     std::chrono::steady_clock::time_point m_last_read{};
     std::chrono::steady_clock::time_point m_last_beat{};

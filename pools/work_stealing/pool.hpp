@@ -140,7 +140,11 @@ public:
     // at its next fork or join (work_stealing/latent.hpp). Any thread; does
     // nothing outside this pool's workers.
     void promotion_point() noexcept {
-        if (detail::ws_worker* self = current_worker()) after_fork(*self);
+        if (detail::ws_worker* self = current_worker()) {
+            if (--self->heartbeat.countdown == 0 || self->work_request.asked()) [[unlikely]]
+                beat_or_request(*self);
+            self->heartbeat.not_a_fork();
+        }
     }
 
     bool in_worker() const noexcept { return detail::tl_current_pool == this; }
@@ -181,14 +185,6 @@ private:
         m_idle.after_local_push();
     }
 
-    // After a fork put its child on self's latent stack: promote the oldest
-    // latent fork when a beat is due or another worker asked
-    // (work_stealing/latent.hpp). Inlined: a countdown and a load.
-    [[gnu::always_inline]] void after_fork(detail::ws_worker& self) noexcept {
-        if (--self.heartbeat.countdown == 0 || self.work_request.asked()) [[unlikely]]
-            beat_or_request(self);
-    }
-
     // Whether a join should publish self's latent forks before it runs one
     // of them itself (promote_before_join()): another worker asked, or
     // workers sleep. Reads the sleepers' count, a shared line written only
@@ -197,27 +193,35 @@ private:
         return m_count > 1 && (self.work_request.asked() || m_idle.parked_hint() != 0);
     }
 
-    detail::ws_worker* current_worker() const noexcept {
-        return detail::tl_current_pool == this ? t_worker : nullptr;
+    // Null outside this pool's workers. Where the pool is the calling
+    // thread's, the worker is never null (worker_main() sets t_worker inside
+    // the scope that sets tl_current_pool, and clears it before leaving it),
+    // which the compiler is told: a fork then tests the pool once, not the
+    // worker too (scripts/fork-cost: 2 instructions per fork).
+    [[gnu::always_inline]] detail::ws_worker* current_worker() const noexcept {
+        if (detail::tl_current_pool != this) return nullptr;
+        detail::ws_worker* const self = t_worker;
+        if (self == nullptr) __builtin_unreachable();
+        return self;
     }
 
     // Runs a job the worker holds (it is busy: quiescence step Q3). A
     // fork-join child reports to its group, as its last access to the node
-    // and the group (both may be in the forking job's frame). Then the
-    // children run in place during the job go into the worker's jobs_run,
-    // before anything reports the job finished.
+    // and the group (both may be in the forking job's frame); its worker
+    // counted it when it forked it (ws_worker::forks). Then the children
+    // forked during the job go into the worker's jobs_run, before anything
+    // reports the job finished.
     [[gnu::always_inline]] void run(detail::ws_worker& self, detail::ws_task* t) {
         detail::ws_join* const join = t->join;
-        const bool in_frame = t->in_frame;
+        const bool in_frame = join != nullptr && t->in_frame();
         if (join == nullptr) {
             detail::run_job_unreported(t->work, m_completion, self.counters);
         } else {
             join->run_child(t->work);  // its exception goes to its group
-            ++self.children_run;
         }
         if (!in_frame) self.recycle(t);
         if (join != nullptr) join->finished_on(self);
-        self.report_children_run();
+        self.report_forks();
     }
 
     // Whether any job is visible anywhere: what the idle protocol re-checks
@@ -232,7 +236,8 @@ private:
 
     // The worker side, defined in work_stealing/worker_loop.hpp.
     void worker_main(detail::ws_worker& self);
-    void beat_or_request(detail::ws_worker& self) noexcept;  // never inlined
+    void beat_or_request(detail::ws_worker& self) noexcept;         // never inlined
+    void fork_slow(detail::ws_worker& self, std::uintptr_t entry);  // never inlined
     void promote_before_join(detail::ws_worker& self) noexcept;
     bool promote_oldest(detail::ws_worker& self) noexcept;
     detail::ws_task* pop_for_join(detail::ws_worker& self) noexcept;

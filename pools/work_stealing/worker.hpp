@@ -5,17 +5,21 @@
 // Owner thread only, except deque.steal() and counters.snapshot().
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
+#include <type_traits>
 #include <utility>
 
 #include <base/instrument.hpp>
 #include <pools/config.hpp>
 #include <pools/detail/counters.hpp>
+#include <pools/detail/group_counter.hpp>
 #include <pools/detail/group_status.hpp>
 #include <pools/job.hpp>
 #include <pools/work_stealing/latent.hpp>
@@ -25,6 +29,32 @@
 namespace poolbench::detail {
 
 class ws_worker;
+struct ws_join;
+
+// A job in a worker's deque, or a latent fork on its latent stack. Nodes
+// are recycled through the free list of whichever worker ran them, so a
+// steady state allocates nothing. A fork-join group's slot, where its first
+// child of a round lives, is a ws_task too, the first member of the group's
+// join record (ws_join::slot), so its address is the record's: a fork
+// builds only its job, and its `join` is written when it leaves the latent
+// stack to run anywhere but in its own join (ws_latent_entry::take()).
+struct ws_task {
+    ws_task() noexcept : join(nullptr) {}
+    // A group's slot, built by each round's first fork: `join` unset.
+    template <class F>
+    ws_task(std::in_place_t, F&& f) : work(std::forward<F>(f)) {}
+
+    // Whether this is a group's slot (never recycled), not a node.
+    // Precondition: join is set.
+    bool in_frame() const noexcept { return static_cast<const void*>(join) == this; }
+
+    job work;
+    ws_task* next_free;  // only ever read on the free list, which sets it
+    // The group of a fork-join child, whose parent job stays pending until
+    // the child has finished, so the pool's pending count does not track it.
+    // Null for a job submitted to the pool.
+    ws_join* join;
+};
 
 // The join record of one fork-join group of work_stealing_pool (its
 // native_task_group, which lives in the forking job's stack frame); the
@@ -36,10 +66,41 @@ class ws_worker;
 // exception, whether it was cancelled) is here too, so that whichever
 // worker runs a child reaches it through the child's node: children are
 // the user's callables as they are, with no handler of their own.
-// pending, restart(): the owner's thread only. finished_on(), run_child():
-// the worker that runs the child. all_done(): the owner.
+// The thieves' count, finished_elsewhere, is set up only when a child of
+// the round is first promoted (published()), which a fork that stays
+// latent never is: a group costs its fork two stores (owner, pending)
+// and its status' one.
+// A group made outside the pool uses the slot's storage for the count of
+// the jobs it submitted instead (outside).
+// pending, restart(), published(): the owner's thread only. finished_on(),
+// run_child(): the worker that runs the child. all_done(): the owner.
 struct ws_join {
-    explicit ws_join(ws_worker* owner_worker) noexcept : owner(owner_worker) {}
+    explicit ws_join(ws_worker* owner_worker) noexcept : owner(owner_worker) {
+        if (owner == nullptr) ::new (static_cast<void*>(&outside)) group_counter;
+    }
+    ws_join(const ws_join&) = delete;
+    ws_join& operator=(const ws_join&) = delete;
+    // The slot is never destroyed: once its child has run its job is empty
+    // (consumed, or reset when the fork failed), so there is nothing to
+    // destroy, and the next round builds it afresh over the old one.
+    ~ws_join() {}
+
+    // A child of this group goes onto its owner's deque (L2, latent.hpp),
+    // where another worker may take it. The first in a round starts the
+    // thieves' count, before the push that publishes the child.
+    void published() noexcept {
+        if ((pending & k_published) == 0) {
+            // relaxed: no thief of this round can hold a child yet (this is
+            // its first); thieves of later children are ordered after this
+            // store by the push that publishes them (the release in
+            // publish_bottom(), paired with the acquire load of the bottom in
+            // steal()); and the previous round's last increment was read by
+            // all_done()'s acquire load before restart(), so this store
+            // comes after it.
+            elsewhere().store(0, std::memory_order_relaxed);
+            pending |= k_published;
+        }
+    }
 
     // A child of this group has finished (its captures destroyed) on w:
     // J2 when w is the owner, J3 when it is a thief.
@@ -50,7 +111,7 @@ struct ws_join {
             // release: pairs with the acquire load in all_done(): the child's
             // writes, and its last use of the group, happen before the
             // owner sees it finished.
-            finished_elsewhere.fetch_add(1, std::memory_order_release);
+            elsewhere().fetch_add(1, std::memory_order_release);
             instrument::rmw(instrument::site::join, &finished_elsewhere);
         }
     }
@@ -65,49 +126,68 @@ struct ws_join {
     }
 
     // Whether every child forked since the last restart() has finished.
-    bool all_done() const noexcept {
+    bool all_done() noexcept {
+        if ((pending & k_published) == 0) return pending == 0;
         // acquire: pairs with the release increment in finished_on().
-        return finished_elsewhere.load(std::memory_order_acquire) == pending;
+        return elsewhere().load(std::memory_order_acquire) == (pending & ~k_published);
     }
 
     // J4's end, once all_done(): no child of this round is left to touch
-    // the record, so its counts start again from zero.
-    void restart() noexcept {
-        pending = 0;
-        // relaxed: all_done()'s acquire load read the last increment, so
-        // this store comes after every one of them; a thief of a later
-        // child is ordered after it by the push that publishes that child
-        // (the release in publish_bottom(), paired with the acquire load of
-        // the bottom in steal()).
-        finished_elsewhere.store(0, std::memory_order_relaxed);
-    }
+    // the record, so its counts start again from zero (the thieves' at the
+    // round's first promotion).
+    void restart() noexcept { pending = 0; }
 
+    // First, so that the slot's address is the record's.
+    union {
+        ws_task slot;  // inside a worker: the round's first child (J1)
+        // Outside: the count of children submitted (trivially destructible).
+        group_counter outside;
+    };
     ws_worker* const owner;  // the group's owner; null for a group made outside the pool
     // Forked since the last restart() and not run by the owner: the ones
-    // still queued or running, and those stolen ones that have finished.
+    // still queued or running, and those stolen ones that have finished;
+    // plus k_published once a child of the round was promoted.
     std::uint64_t pending = 0;
-    std::atomic<std::uint64_t> finished_elsewhere{0};
     group_status status;
+
+    static constexpr std::uint64_t k_published = std::uint64_t{1} << 63;
+
+    // Stolen children of the round that have finished: live only while
+    // pending holds k_published (set up by published()). Only through
+    // elsewhere().
+    alignas(std::atomic_ref<std::uint64_t>::required_alignment) std::uint64_t finished_elsewhere;
+    std::atomic_ref<std::uint64_t> elsewhere() noexcept {
+        return std::atomic_ref<std::uint64_t>(finished_elsewhere);
+    }
 };
+static_assert(std::is_trivially_destructible_v<group_counter>);
+// The slot and its record share an address (ws_latent_entry).
+static_assert(std::is_standard_layout_v<ws_join>);
 
-// A job in a worker's deque, or a latent fork on its latent stack. Nodes are recycled through the
-// free list of whichever worker ran them, so a steady state allocates nothing; a fork-join group's
-// slot, where its first child of a round lives, is in the group itself (in_frame) and is never
-// recycled.
-struct ws_task {
-    ws_task() noexcept = default;
-    // A group's slot (in_frame), built in the group by each round's first
-    // fork.
-    template <class F>
-    ws_task(F&& f, ws_join* group) : work(std::forward<F>(f)), join(group), in_frame(true) {}
-
-    job work;
-    ws_task* next_free;  // only ever read on the free list, which sets it
-    // The group of a fork-join child, whose parent job stays pending until
-    // the child has finished, so the pool's pending count does not track it.
-    // Null for a job submitted to the pool.
-    ws_join* join = nullptr;
-    bool in_frame = false;
+// An entry of a worker's latent stack (ws_latent): a node's address, or a
+// group's slot's (its join record's) with the low bit set, for a slot whose
+// `join` is not written yet. The stack's "no fork" (ws_latent::k_none, what
+// top() reads on an empty stack) is tagged too, as no slot's entry, so a
+// join that looks for its own nodes tests one bit to leave both aside.
+struct ws_latent_entry {
+    static bool tagged(std::uintptr_t e) noexcept { return (e & 1) != 0; }
+    static std::uintptr_t node(ws_task* t) noexcept { return reinterpret_cast<std::uintptr_t>(t); }
+    // + 1, not | 1 (the same on an aligned address): an addition folds
+    // into the address's lea, where the compiler keeps an `or` of its own
+    // (scripts/fork-cost: 3 instructions per fork).
+    static std::uintptr_t slot(ws_join& j) noexcept {
+        static_assert(alignof(ws_join) > 1);
+        return reinterpret_cast<std::uintptr_t>(&j) + 1;
+    }
+    // The fork an entry holds, ready to run anywhere (a slot's join written).
+    static ws_task* take(std::uintptr_t e) noexcept {
+        if ((e & 1) != 0) {
+            ws_join* const j = reinterpret_cast<ws_join*>(e - 1);
+            j->slot.join = j;
+            return &j->slot;
+        }
+        return reinterpret_cast<ws_task*>(e);
+    }
 };
 
 class alignas(k_cache_line) ws_worker {
@@ -180,18 +260,32 @@ public:
     chase_lev_deque<ws_task*> deque;
     ws_latent latent;
     ws_heartbeat heartbeat;
-    // Fork-join children this worker ran since it last added them to
-    // counters.jobs_run (owner only). A plain count, on the latent stack's
-    // line: a join that calls its child in place adds one with a single
-    // instruction, where the relaxed atomic counter takes a load and a
-    // store (scripts/fork-cost: 2 per fork). report_children_run() after
+    // Adds the fork-join children this worker forked since the last call to
+    // counters.jobs_run. They are counted by the worker that forked them, by
+    // its heartbeat's countdown (ws_heartbeat::take_forks()), which every
+    // fork decrements anyway, rather than by whichever worker runs them:
+    // every child runs exactly once, and before the job that forked it
+    // returns (its group is joined first), so by the time that job is
+    // reported finished the count is the children run; and a fork costs no
+    // count of its own (scripts/fork-cost: 1 instruction per fork). After
     // every job, so stats() lags by at most the job running now.
-    std::uint64_t children_run = 0;
-    void report_children_run() noexcept {
-        if (children_run != 0) {
-            worker_counters::bump(counters.jobs_run, children_run);
-            children_run = 0;
+    void report_forks() noexcept {
+        if (const std::uint64_t forks = heartbeat.take_forks(); forks != 0) {
+            worker_counters::bump(counters.jobs_run, forks);
         }
+    }
+    // Sets the heartbeat's countdown to `want` forks (>= 1), or fewer when
+    // the latent stack has no room for them and cannot grow. Invariant R:
+    // latent.room() >= heartbeat.countdown - 1, so that every fork until
+    // the one that brings the countdown to 0 finds room without a test of
+    // its own (ws_latent::push_unchecked()); that one pushes through the
+    // checked push (work_stealing_pool::fork_slow()), then rearms. R holds
+    // through a fork (both go down by one), a pop or a promotion (room
+    // grows), a promotion point (the countdown goes down) and start_job()
+    // (a countdown of 1 needs no room).
+    void rearm(std::uint32_t want) noexcept {
+        const std::size_t room = latent.reserve(want - 1);
+        heartbeat.set_countdown(static_cast<std::uint32_t>(std::min<std::size_t>(want, room + 1)));
     }
     ws_work_request work_request;
     worker_counters counters;

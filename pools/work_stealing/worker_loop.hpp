@@ -120,23 +120,48 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
     return true;
 }
 
-// A beat is due or another worker asked (after_fork()): the oldest latent
-// fork goes onto the deque (L2 of work_stealing/latent.hpp), where a thief
-// can take it, waking a sleeper if nobody searches (idle protocol step 5).
-// With one worker there is nobody to take it: the clock is never read.
-// Never inlined: it is after_fork()'s rare path, and inlined into a forking
-// function (fib's) its clock read kept three more values in callee-saved
-// registers, which that function then saved and restored at every call,
+// A beat is due or another worker asked (a fork, native_task_group::run(), or a promotion point):
+// the oldest latent fork goes onto the deque (L2 of work_stealing/latent.hpp), where a thief can
+// take it, waking a sleeper if nobody searches (idle protocol step 5). With one worker there is
+// nobody to take it: the clock is never read. Never inlined: it is the rare path of a fork and of a
+// promotion point, and inlined into a forking function (fib's) its clock read kept three more
+// values in callee-saved registers, which that function then saved and restored at every call,
 // leaves included (scripts/fork-cost: 100 -> 91 instructions per fork).
 [[gnu::noinline, gnu::cold]] inline void work_stealing_pool::beat_or_request(
     detail::ws_worker& self) noexcept {
     if (m_count == 1) {
-        self.heartbeat.countdown = UINT32_MAX;
+        if (self.heartbeat.countdown == 0) self.rearm(detail::ws_heartbeat::k_max_interval);
         return;
     }
     bool promote = self.work_request.take();
-    if (self.heartbeat.countdown == 0 && self.heartbeat.due()) promote = true;
+    if (self.heartbeat.countdown == 0) {
+        if (self.heartbeat.due()) promote = true;
+        self.rearm(self.heartbeat.interval());
+    }
     if (promote && !self.latent.empty()) promote_oldest(self);
+}
+
+// J1 at a fork whose countdown ran out, or when another worker asked: the
+// push that may grow the latent stack, then beat_or_request(). When the
+// stack cannot grow the child is dropped (its node recycled, its count in
+// its group's pending taken back) and std::bad_alloc propagates from the
+// fork. Never inlined, for the reason
+// beat_or_request() is not, and so that a forking function has no handler
+// of its own for the push.
+[[gnu::noinline, gnu::cold]] inline void work_stealing_pool::fork_slow(detail::ws_worker& self,
+                                                                       std::uintptr_t entry) {
+    try {
+        self.latent.push(entry);
+    } catch (...) {
+        detail::ws_task* const t = detail::ws_latent_entry::take(entry);
+        --t->join->pending;
+        t->work.reset();
+        if (!t->in_frame()) self.recycle(t);
+        self.heartbeat.not_a_fork();
+        if (self.heartbeat.countdown == 0) self.heartbeat.set_countdown(1);  // R holds at 1
+        throw;
+    }
+    beat_or_request(self);
 }
 
 // Before a join runs one of self's latent forks itself (work_stealing/
@@ -159,8 +184,10 @@ inline void work_stealing_pool::promote_before_join(detail::ws_worker& self) noe
 // L2: the oldest latent fork onto the deque. False (the fork stays latent,
 // and its join runs it) when the deque cannot grow.
 inline bool work_stealing_pool::promote_oldest(detail::ws_worker& self) noexcept {
+    detail::ws_task* const t = detail::ws_latent_entry::take(self.latent.oldest());
+    t->join->published();  // before the push that lets a thief take it
     try {
-        push_local(self, self.latent.oldest());
+        push_local(self, t);
     } catch (...) {  // std::bad_alloc, or a deque at its size limit
         return false;
     }
@@ -173,7 +200,7 @@ inline bool work_stealing_pool::promote_oldest(detail::ws_worker& self) noexcept
 // are empty (what is left of the group is with thieves).
 inline detail::ws_task* work_stealing_pool::pop_for_join(detail::ws_worker& self) noexcept {
     promote_before_join(self);
-    if (!self.latent.empty()) return self.latent.pop();
+    if (!self.latent.empty()) return detail::ws_latent_entry::take(self.latent.pop());
     detail::ws_task* t = nullptr;
     return self.deque.try_pop(t) ? t : nullptr;
 }
@@ -290,7 +317,7 @@ inline bool work_stealing_pool::run_held(detail::ws_worker& self) noexcept {
     if (!self.holds_jobs()) return false;
     job& j = self.inbox[self.held_begin++];
     detail::run_job_unreported(j, m_completion, self.counters);
-    self.report_children_run();  // as run() does
+    self.report_forks();  // as run() does
     if (!self.holds_jobs()) self.held_begin = self.held_end = 0;
     return true;
 }

@@ -7,7 +7,9 @@
 // only child's exception and a cancelled group's child at the join's fast path, a
 // parked worker brought in by a busy one's forks, a group's blocking children
 // published to idle workers, a latent stack deep enough to grow, and the
-// pool's count of jobs run. Each child counts its runs; each must run once.
+// pool's count of jobs run, and a group of many children that fills the
+// latent stack past its first array. Each child counts its runs; each must
+// run once.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -312,6 +314,35 @@ TEST_CASE("every child counts once in jobs_run, however it ran, by the time wait
         pool.wait();
         CHECK(result == 17'711);
         CHECK(pool.stats().jobs_run - before == forks + 1);  // and the root
+    }
+}
+
+TEST_CASE("a group of many children pushes past every countdown and array size, each once") {
+    // One group forking 100,000 children, one in ten of which passes a
+    // promotion point (what parallel_for's blocks do: it ticks the
+    // heartbeat's countdown without a fork): the latent stack is filled
+    // without a test of its own, under the countdown, and grown where the
+    // countdown runs out (ws_worker::rearm()); jobs_run counts the forks,
+    // not the promotion points.
+    constexpr int k_children = 100'000;
+    for (const std::size_t workers : {std::size_t{1}, std::size_t{2}}) {
+        CAPTURE(workers);
+        pool_type pool(workers);
+        std::atomic<std::uint64_t> sum{0};
+        const auto before = pool.stats().jobs_run;
+        pool.submit([&] {
+            group_type group(pool);
+            for (int i = 0; i < k_children; ++i) {
+                group.run([&pool, &sum, i] {
+                    if (i % 10 == 0) pool.promotion_point();
+                    sum.fetch_add(static_cast<std::uint64_t>(i));
+                });
+            }
+            group.wait();
+        });
+        pool.wait();
+        CHECK(sum.load() == std::uint64_t{k_children} * (k_children - 1) / 2);
+        CHECK(pool.stats().jobs_run - before == k_children + 1);  // and the root
     }
 }
 
