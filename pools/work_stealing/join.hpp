@@ -100,7 +100,7 @@ public:
         // without a test (ws_worker::rearm()).
         ++m_join.pending;
         detail::ws_worker& self = *owner();
-        if (--self.heartbeat.countdown == 0 || self.work_request.asked()) [[unlikely]] {
+        if (m_pool.tick(self)) [[unlikely]] {
             m_pool.fork_slow(self, entry);
         } else {
             self.latent.push_unchecked(entry);

@@ -94,9 +94,9 @@ namespace poolbench::detail {
 // or a group slot's, tagged; work_stealing/worker.hpp). Below m_bottom lie
 // k_none: a sentinel at index 0 and the promoted forks' entries, cleared as
 // they leave. So top() reads k_none, never a stale fork, when the stack is
-// empty, and a join can ask
-// "is my child the youngest latent fork?" with one load. The array grows by
-// doubling, or first closes the gap that promotions leave below m_bottom.
+// empty, and a join can ask "is my child the youngest latent fork?" with
+// one load. The array grows by doubling, or first closes the gap that
+// promotions leave below m_bottom.
 // A fork pushes without looking at the array's end (push_unchecked()): the
 // heartbeat's countdown never lets more forks through to that push than
 // there is room for (ws_worker::rearm()), so the countdown's test at every
@@ -209,8 +209,8 @@ public:
 
     // The most forks between two reads of the clock (and between two looks
     // at the latent stack's room, ws_worker::rearm()): 2^14 of fib's forks
-    // take 20 to 50 us, so the clock is still read about once a beat, and a
-    // worker's latent array needs at most 128 KB.
+    // take 20 to 50 us, so the clock is still read about once a beat, and
+    // the room a worker's latent array keeps is at most 128 KB.
     static constexpr std::uint32_t k_max_interval = 1u << 14;
 
     // Forks until the next look at the clock; the fork that brings it to

@@ -141,7 +141,7 @@ public:
     // nothing outside this pool's workers.
     void promotion_point() noexcept {
         if (detail::ws_worker* self = current_worker()) {
-            if (--self->heartbeat.countdown == 0 || self->work_request.asked()) [[unlikely]]
+            if (tick(*self)) [[unlikely]]
                 beat_or_request(*self);
             self->heartbeat.not_a_fork();
         }
@@ -185,6 +185,14 @@ private:
         m_idle.after_local_push();
     }
 
+    // One fork (or promotion point) counted down on self's heartbeat:
+    // whether beat_or_request() is due, the countdown having run out or
+    // another worker having asked (work_stealing/latent.hpp). Inlined: a
+    // decrement and a load.
+    [[gnu::always_inline]] static bool tick(detail::ws_worker& self) noexcept {
+        return --self.heartbeat.countdown == 0 || self.work_request.asked();
+    }
+
     // Whether a join should publish self's latent forks before it runs one
     // of them itself (promote_before_join()): another worker asked, or
     // workers sleep. Reads the sleepers' count, a shared line written only
@@ -208,7 +216,7 @@ private:
     // Runs a job the worker holds (it is busy: quiescence step Q3). A
     // fork-join child reports to its group, as its last access to the node
     // and the group (both may be in the forking job's frame); its worker
-    // counted it when it forked it (ws_worker::forks). Then the children
+    // counted it when it forked it (ws_worker::report_forks()). Then the children
     // forked during the job go into the worker's jobs_run, before anything
     // reports the job finished.
     [[gnu::always_inline]] void run(detail::ws_worker& self, detail::ws_task* t) {

@@ -68,8 +68,8 @@ struct ws_task {
 // the user's callables as they are, with no handler of their own.
 // The thieves' count, finished_elsewhere, is set up only when a child of
 // the round is first promoted (published()), which a fork that stays
-// latent never is: a group costs its fork two stores (owner, pending)
-// and its status' one.
+// latent never is: a group costs its fork its owner, its pending count
+// and its status.
 // A group made outside the pool uses the slot's storage for the count of
 // the jobs it submitted instead (outside).
 // pending, restart(), published(): the owner's thread only. finished_on(),
@@ -181,7 +181,7 @@ struct ws_latent_entry {
     }
     // The fork an entry holds, ready to run anywhere (a slot's join written).
     static ws_task* take(std::uintptr_t e) noexcept {
-        if ((e & 1) != 0) {
+        if (tagged(e)) {
             ws_join* const j = reinterpret_cast<ws_join*>(e - 1);
             j->slot.join = j;
             return &j->slot;

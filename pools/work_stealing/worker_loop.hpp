@@ -120,13 +120,16 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
     return true;
 }
 
-// A beat is due or another worker asked (a fork, native_task_group::run(), or a promotion point):
-// the oldest latent fork goes onto the deque (L2 of work_stealing/latent.hpp), where a thief can
-// take it, waking a sleeper if nobody searches (idle protocol step 5). With one worker there is
-// nobody to take it: the clock is never read. Never inlined: it is the rare path of a fork and of a
-// promotion point, and inlined into a forking function (fib's) its clock read kept three more
-// values in callee-saved registers, which that function then saved and restored at every call,
-// leaves included (scripts/fork-cost: 100 -> 91 instructions per fork).
+// A beat is due or another worker asked (tick(), at a fork or a promotion
+// point): the oldest latent fork goes onto the deque (L2 of
+// work_stealing/latent.hpp), where a thief can take it, waking a sleeper if
+// nobody searches (idle protocol step 5). When the countdown ran out it is
+// set again (ws_worker::rearm()). With one worker there is nobody to take
+// a fork: the clock is never read. Never inlined: it is the rare path of a
+// fork and of a promotion point, and inlined into a forking function
+// (fib's) its clock read kept three more values in callee-saved registers,
+// which that function then saved and restored at every call, leaves
+// included (scripts/fork-cost: 100 -> 91 instructions per fork).
 [[gnu::noinline, gnu::cold]] inline void work_stealing_pool::beat_or_request(
     detail::ws_worker& self) noexcept {
     if (m_count == 1) {
@@ -145,9 +148,8 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
 // push that may grow the latent stack, then beat_or_request(). When the
 // stack cannot grow the child is dropped (its node recycled, its count in
 // its group's pending taken back) and std::bad_alloc propagates from the
-// fork. Never inlined, for the reason
-// beat_or_request() is not, and so that a forking function has no handler
-// of its own for the push.
+// fork. Never inlined, for the reason beat_or_request() is not, and so
+// that a forking function has no handler of its own for the push.
 [[gnu::noinline, gnu::cold]] inline void work_stealing_pool::fork_slow(detail::ws_worker& self,
                                                                        std::uintptr_t entry) {
     try {
