@@ -177,7 +177,7 @@ public:
         detail::store_load_fence();
         // relaxed: ordered by the fence above against the searcher's fence
         // in park().
-        if (m_searching.load(std::memory_order_relaxed) == 0) wake_one_fenced();
+        if (m_searching.load(std::memory_order_relaxed) == 0) wake_one_fenced(waker::outside);
     }
 
     // Step 5: after a worker pushed onto its own deque.
@@ -207,6 +207,15 @@ public:
     // How many workers are parked (or about to be). A hint, for heuristics.
     std::size_t parked_hint() const noexcept { return m_parking.approx_waiters(); }
 
+    // Who sent the latest wake-up: a worker (work it left behind or
+    // published) or a submitter outside the pool (idle protocol step 4). A
+    // hint, for a worker just woken (work_stealing_pool::leave_shared_cpu()).
+    enum class waker : std::uint8_t { worker, outside };
+    waker last_waker() const noexcept {
+        // relaxed: a hint.
+        return m_last_waker.load(std::memory_order_relaxed);
+    }
+
     // How many workers search now. A hint, for tests and heuristics.
     std::uint32_t searching() const noexcept {
         // relaxed: a hint.
@@ -229,8 +238,12 @@ private:
     }
 
     // Wakes one sleeper, right after the caller's own store_load_fence.
-    void wake_one_fenced() noexcept {
+    void wake_one_fenced(waker who = waker::worker) noexcept {
         if (m_parking.notify_one_fenced()) {
+            // relaxed: a hint (last_waker()); a wake-up can overtake it.
+            if (m_last_waker.load(std::memory_order_relaxed) != who) {
+                m_last_waker.store(who, std::memory_order_relaxed);
+            }
             // relaxed: statistic, on the rare path where a worker sleeps.
             m_wakeups.fetch_add(1, std::memory_order_relaxed);
             detail::instrument::rmw(detail::instrument::site::statistic, &m_wakeups);
@@ -242,6 +255,7 @@ private:
     alignas(k_cache_line) std::atomic<std::uint32_t> m_searching{0};
     alignas(k_cache_line) std::atomic<bool> m_stopping{false};
     std::atomic<std::uint64_t> m_wakeups{0};
+    std::atomic<waker> m_last_waker{waker::worker};
 };
 
 }  // namespace poolbench::work_stealing

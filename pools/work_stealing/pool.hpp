@@ -257,6 +257,7 @@ private:
     bool fair_turn(detail::ws_worker& self);
     detail::ws_task* quick_look(detail::ws_worker& self, work_stealing::left_behind& left);
     void adapt_poll_budget(detail::ws_worker& self, std::chrono::nanoseconds slept) const;
+    void leave_shared_cpu(detail::ws_worker& self) noexcept;
 
     void shut_down() noexcept {
         m_idle.stop();  // idle protocol step 6
@@ -281,6 +282,9 @@ private:
     // busy submitter beside it loses little of that submitter's core.
     static constexpr std::chrono::nanoseconds k_brief_search{10'000};
     std::vector<std::unique_ptr<detail::ws_worker>> m_workers;
+    // Whether the affinity mask (at construction) has a CPU for every worker,
+    // so that a worker sharing a CPU with another may find one free.
+    const bool m_cpu_per_worker = m_count > 1 && m_count <= detail::affinity_cpu_count();
     moodycamel::ConcurrentQueue<job> m_injection;
     // Outside submitters' tokens for m_injection; destroyed before it.
     detail::producer_tokens<moodycamel::ProducerToken, moodycamel::ConcurrentQueue<job>> m_tokens{

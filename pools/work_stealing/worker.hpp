@@ -19,6 +19,7 @@
 #include <base/instrument.hpp>
 #include <pools/config.hpp>
 #include <pools/detail/counters.hpp>
+#include <pools/detail/cpu_placement.hpp>
 #include <pools/detail/group_counter.hpp>
 #include <pools/detail/group_status.hpp>
 #include <pools/job.hpp>
@@ -190,6 +191,31 @@ struct ws_latent_entry {
     }
 };
 
+// Where a worker was last seen running: its CPU (-1: unknown) when it
+// started, woke from a sleep or took a job from elsewhere (a steal, the
+// injection queue). Written by the owner, only when the CPU changed; read by
+// other workers when they wake from a sleep
+// (work_stealing_pool::leave_shared_cpu()). On its own cache line, which
+// only a migration writes. A hint: it may be stale.
+class alignas(k_cache_line) ws_cpu_hint {
+public:
+    // Owner only: records the CPU the owner runs on now; returns it.
+    int note() noexcept {
+        const int now = current_cpu();
+        // relaxed (both, and in get()): nothing is published through it.
+        if (m_cpu.load(std::memory_order_relaxed) != now)
+            m_cpu.store(now, std::memory_order_relaxed);
+        return now;
+    }
+    // Owner only.
+    void set(int cpu) noexcept { m_cpu.store(cpu, std::memory_order_relaxed); }
+    // Any thread.
+    int get() const noexcept { return m_cpu.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<int> m_cpu{-1};
+};
+
 class alignas(k_cache_line) ws_worker {
 public:
     explicit ws_worker(std::uint64_t seed) noexcept : m_random(seed | 1) {}
@@ -288,6 +314,7 @@ public:
         heartbeat.set_countdown(static_cast<std::uint32_t>(std::min<std::size_t>(want, room + 1)));
     }
     ws_work_request work_request;
+    ws_cpu_hint cpu;
     worker_counters counters;
     work_stealing::busy_state quiescence;    // owner only (work_stealing/quiescence.hpp)
     std::chrono::nanoseconds poll_budget{};  // this worker's next idle poll (owner only)
