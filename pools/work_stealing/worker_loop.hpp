@@ -351,10 +351,10 @@ inline detail::ws_task* work_stealing_pool::quick_look(detail::ws_worker& self,
 // parks and wakes the same way call after call. Measured (2-vCPU VM, 2
 // workers, 200 back-to-back parallel_for calls over 10^6 ints from an
 // outside thread, 16 pools each way): without the move, 7 of 16 pools ran
-// 25 % to 60 % slower than the rest, their second worker parking on every
-// call or every other (0.12 to 0.49 parks a call); with it, all 16 at the
-// rest's speed (0.01 parks a call); pinning each worker to a CPU of its own
-// for good did the same.
+// 25 % to 60 % slower than the rest, their second worker parking on one
+// call in eight to one in two (0.12 to 0.49 parks a call); with it, all 16
+// at the rest's speed (0.01 parks a call); pinning each worker to a CPU of
+// its own for good did the same.
 // Not when the wake-up came from a submitter outside the pool (idle::
 // last_waker()): a thread that keeps submitting (the `empty` row, one
 // submitter beside 2 workers on 2 CPUs) is better off with a CPU to itself
