@@ -31,21 +31,35 @@ inline std::size_t checked_worker_count(std::size_t workers, const char* pool_na
     return workers;
 }
 
-// The CPUs in the calling thread's affinity mask, or 0 when it cannot be
-// read. The mask is grown until it holds every CPU the kernel knows.
-inline std::size_t affinity_cpu_count() noexcept {
+// f(mask, size, cpus) on the calling thread's affinity mask (a set of
+// `size` bytes with room for `cpus` CPUs), grown until it holds every CPU
+// the kernel knows; `otherwise` when the mask cannot be read. f must not
+// throw.
+template <class T, class F>
+T with_affinity_mask(T otherwise, F&& f) noexcept {
     for (int cpus = CPU_SETSIZE; cpus <= (1 << 20); cpus *= 2) {
-        cpu_set_t* set = CPU_ALLOC(cpus);
-        if (set == nullptr) return 0;
+        cpu_set_t* const set = CPU_ALLOC(cpus);
+        if (set == nullptr) return otherwise;
         const std::size_t size = CPU_ALLOC_SIZE(cpus);
         CPU_ZERO_S(size, set);
-        const int rc = sched_getaffinity(0, size, set);
-        const int count = rc == 0 ? CPU_COUNT_S(size, set) : 0;
+        if (sched_getaffinity(0, size, set) == 0) {
+            T result = f(static_cast<const cpu_set_t*>(set), size, cpus);
+            CPU_FREE(set);
+            return result;
+        }
+        const bool bigger = errno == EINVAL;  // the mask is bigger than `cpus`
         CPU_FREE(set);
-        if (rc == 0) return static_cast<std::size_t>(count);
-        if (errno != EINVAL) return 0;  // EINVAL: the mask is bigger than `cpus`
+        if (!bigger) return otherwise;
     }
-    return 0;
+    return otherwise;
+}
+
+// The CPUs in the calling thread's affinity mask, or 0 when it cannot be
+// read.
+inline std::size_t affinity_cpu_count() noexcept {
+    return with_affinity_mask(std::size_t{0}, [](const cpu_set_t* mask, std::size_t size, int) {
+        return static_cast<std::size_t>(CPU_COUNT_S(size, mask));
+    });
 }
 
 }  // namespace detail

@@ -258,6 +258,7 @@ private:
     detail::ws_task* quick_look(detail::ws_worker& self, work_stealing::left_behind& left);
     void adapt_poll_budget(detail::ws_worker& self, std::chrono::nanoseconds slept) const;
     void leave_shared_cpu(detail::ws_worker& self) noexcept;
+    void note_cpu(detail::ws_worker& self) noexcept;
 
     void shut_down() noexcept {
         m_idle.stop();  // idle protocol step 6

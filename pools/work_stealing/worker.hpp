@@ -202,15 +202,22 @@ public:
     // Owner only: records the CPU the owner runs on now; returns it.
     int note() noexcept {
         const int now = current_cpu();
-        // relaxed (both, and in get()): nothing is published through it.
+        // relaxed (both, and in set() and get()): a hint with no partner;
+        // nothing is published through it.
         if (m_cpu.load(std::memory_order_relaxed) != now)
             m_cpu.store(now, std::memory_order_relaxed);
         return now;
     }
     // Owner only.
-    void set(int cpu) noexcept { m_cpu.store(cpu, std::memory_order_relaxed); }
+    void set(int cpu) noexcept {
+        // relaxed: a hint, as in note().
+        m_cpu.store(cpu, std::memory_order_relaxed);
+    }
     // Any thread.
-    int get() const noexcept { return m_cpu.load(std::memory_order_relaxed); }
+    int get() const noexcept {
+        // relaxed: a hint, as in note().
+        return m_cpu.load(std::memory_order_relaxed);
+    }
 
 private:
     std::atomic<int> m_cpu{-1};

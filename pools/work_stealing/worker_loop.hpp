@@ -25,7 +25,7 @@ namespace poolbench {
 
 inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
     detail::current_pool_scope scope(this);
-    self.cpu.note();
+    note_cpu(self);
     t_worker = &self;
     moodycamel::ConsumerToken consumer(m_injection);
     t_consumer = &consumer;
@@ -253,7 +253,7 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self,
                : remaining > 0 ? work_stealing::left_behind::more
                                : work_stealing::left_behind::nothing;
         self.heartbeat.start_job();  // its first fork is promoted
-        self.cpu.note();
+        note_cpu(self);
         return wrap_claimed(self, std::move(first), n);
     }
     if (m_count > 1) {
@@ -276,7 +276,7 @@ inline detail::ws_task* work_stealing_pool::find_work(detail::ws_worker& self,
                 case steal_status::success:
                     work_stealing::quiescence::stole(self.quiescence);
                     detail::worker_counters::bump(self.counters.steals);
-                    self.cpu.note();
+                    note_cpu(self);
                     left = victim.deque.approx_size() > 0 ? work_stealing::left_behind::more
                                                           : work_stealing::left_behind::nothing;
                     self.heartbeat.start_job();
@@ -363,11 +363,9 @@ inline detail::ws_task* work_stealing_pool::quick_look(detail::ws_worker& self,
 // (ws_cpu_hint), possibly stale: a wrong guess costs one migration. Only
 // where every worker can have a CPU of its own (m_cpu_per_worker).
 inline void work_stealing_pool::leave_shared_cpu(detail::ws_worker& self) noexcept {
+    if (!m_cpu_per_worker) return;
     const int here = self.cpu.note();
-    if (here < 0 || !m_cpu_per_worker ||
-        m_idle.last_waker() == work_stealing::idle::waker::outside) {
-        return;
-    }
+    if (here < 0 || m_idle.last_waker() == work_stealing::idle::waker::outside) return;
     const auto worker_on = [this, &self](int cpu) {
         return std::any_of(m_workers.begin(), m_workers.end(),
                            [&](const auto& w) { return w.get() != &self && w->cpu.get() == cpu; });
@@ -376,6 +374,12 @@ inline void work_stealing_pool::leave_shared_cpu(detail::ws_worker& self) noexce
     if (const int moved_to = detail::move_to_free_cpu(here, worker_on); moved_to >= 0) {
         self.cpu.set(moved_to);
     }
+}
+
+// Notes the worker's CPU hint (ws_cpu_hint), only where leave_shared_cpu()
+// reads the hints at all.
+inline void work_stealing_pool::note_cpu(detail::ws_worker& self) noexcept {
+    if (m_cpu_per_worker) self.cpu.note();
 }
 
 // Adaptive polling. A worker that parked for less than the full budget

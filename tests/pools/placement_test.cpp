@@ -54,6 +54,7 @@ void park_and_wake(poolbench::work_stealing_pool& pool, int rounds) {
                     std::chrono::steady_clock::now() + std::chrono::microseconds(200);
                 while (std::chrono::steady_clock::now() < until) {
                 }
+                // relaxed: a count, read after group.wait(), which orders it.
                 sink.fetch_add(1, std::memory_order_relaxed);
             });
         }
