@@ -2,7 +2,8 @@
 // one property per test case, run over every pool in poolbench::all_pools:
 // automatic and fixed chunking, index and chunk bodies, mixed index types,
 // empty, reversed and extreme ranges, the deterministic reduction, stopping
-// early on an exception, nesting inside a job, and parallel_for_each.
+// early on an exception, the head start handing a long loop over,
+// nesting inside a job, and parallel_for_each.
 // Part of the conformance program (tests of the contract only).
 #include <doctest/doctest.h>
 
@@ -18,6 +19,7 @@
 #include <poolbench.hpp>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../support/pool_names.hpp"
@@ -56,7 +58,8 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
                               loop_auto) {
         for (const std::size_t workers : {std::size_t{1}, k_workers}) {
             P pool(workers);
-            for (const std::size_t n : {1, 2, 3, 17, 1000, 100'003}) {
+            // Around the head start's bound (32 indices a worker) and past it.
+            for (const std::size_t n : {1, 2, 3, 17, 31, 32, 127, 128, 1000, 100'003}) {
                 CAPTURE(workers);
                 CAPTURE(n);
                 visits v(n);
@@ -290,6 +293,29 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
         }
     }
 
+    TEST_CASE_TEMPLATE_DEFINE("a long loop from outside the pool runs on the workers too", P,
+                              loop_hands_over) {
+        // The calling thread runs a loop's start alone (parallel_for.hpp, the
+        // head start) only for a few microseconds: a loop of 2,000 indices
+        // of 20 us each leaves most of them to other threads.
+        if constexpr (poolbench::execution_model_of<P> !=
+                      poolbench::execution_model::inline_on_submitter) {
+            P pool(k_workers);
+            const auto caller = std::this_thread::get_id();
+            std::atomic<std::size_t> elsewhere{0};
+            visits v(2'000);
+            poolbench::parallel_for(pool, std::size_t{0}, std::size_t{2'000}, [&](std::size_t i) {
+                if (std::this_thread::get_id() != caller) elsewhere.fetch_add(1);
+                const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+                while (std::chrono::steady_clock::now() < until) {
+                }
+                v.mark(i);
+            });
+            CHECK(v.not_once() == 0);
+            CHECK(elsewhere.load() > 0);
+        }
+    }
+
     TEST_CASE_TEMPLATE_DEFINE("parallel_for_each calls f on every element once", P, for_each) {
         P pool(k_workers);
         std::vector<int> values(50'000, 1);
@@ -313,5 +339,6 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
     TEST_CASE_TEMPLATE_APPLY(reduce_deterministic, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(loop_stops, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(loop_nested, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(loop_hands_over, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(for_each, poolbench::all_pools);
 }
