@@ -130,6 +130,78 @@ inline const void* this_thread_tag() noexcept {
     return &tag;
 }
 
+// The head start: the caller runs the loop alone, in blocks of 1, 4, 16,
+// ... indices, until it ends or a quarter of k_head_start has passed; the
+// indices then left are split among the threads. A loop shorter than that
+// never touches the pool: no job, no wake-up, no shared write. Handing a
+// piece to another thread costs about k_head_start (small_for over 1,000
+// ints, 0.19 us of work serially, took 4.4 us a call at 2 workers, oneTBB's
+// 4.3 us), so a loop that would end within it cannot gain from splitting,
+// and one that would not loses at most the time it ran alone, about one
+// hand-over: a block that starts before the quarter costs three times the
+// blocks before it at most (with indices of even cost), so the caller runs
+// alone for k_head_start at most. Growing by 4 reads the clock 6 times in a
+// loop of 1,000 (by 2: 10, 25 ns each).
+inline constexpr std::chrono::nanoseconds k_head_start{4'000};
+// Only in loops of at least this many indices per worker: an index may run
+// long (a file to read, a big sub-problem), and a loop of few long indices
+// would lose the first index's time, a fraction (workers - 1) / n of the
+// loop, which this bound keeps below 1/32.
+inline constexpr loop_offset k_head_start_min_per_thread = 32;
+
+// Whether a loop of n indices called here gets the head start: only where a
+// fork costs a hand-over, so not in a pool that runs jobs on the submitter
+// (there is nothing to hand over), nor inside a pool whose forks stay latent
+// until promoted (work_stealing's), whose forks are the same head start made
+// at every level (work_stealing/latent.hpp); and only in loops of at least
+// k_head_start_min_per_thread indices a worker.
+template <pool P>
+bool head_start_applies(P& pool, loop_offset n) noexcept {
+    if constexpr (execution_model_of<P> == execution_model::inline_on_submitter) {
+        return false;
+    } else {
+        if constexpr (promoting_pool<P>) {
+            if (pool.in_worker()) return false;
+        }
+        return n / k_head_start_min_per_thread >= pool.worker_count();
+    }
+}
+
+// What a head start did: the offsets [0, done) it ran, in `took` (unset when
+// it ran them all or the loop stopped).
+struct head_start_result {
+    loop_offset done = 0;
+    std::chrono::nanoseconds took{};
+
+    // How long `left` more offsets would take one thread at the head
+    // start's pace; zero when it ran none.
+    std::chrono::nanoseconds pace_for(loop_offset left) const noexcept {
+        if (done == 0) return {};
+        const double ns = static_cast<double>(took.count()) * static_cast<double>(left) /
+                          static_cast<double>(done);
+        return std::chrono::nanoseconds(static_cast<std::int64_t>(std::min(ns, 1e18)));
+    }
+};
+
+// Runs step(lo, hi) over [0, k) in the head start's blocks, each starting
+// where the last ended, until k == n, stopped() or the time is up; returns k
+// and the time it took. What step() throws propagates.
+template <class Step, class Stopped>
+head_start_result run_head_start(loop_offset n, Step step, Stopped stopped) {
+    const auto start = std::chrono::steady_clock::now();
+    loop_offset done = 0;
+    for (loop_offset block = 1;;) {  // block <= n - done
+        step(done, done + block);
+        done += block;
+        if (done == n || stopped()) return {done, {}};  // nothing left to pace
+        if (const auto took = std::chrono::steady_clock::now() - start; took >= k_head_start / 4) {
+            return {done, took};
+        }
+        const loop_offset left = n - done;
+        block = block <= left / 4 ? block * 4 : left;  // never past the end, never wraps
+    }
+}
+
 // rayon's adaptive splitter: a loop starts with `threads` splits; each split
 // halves them; a piece that runs on another thread than the one that forked
 // it (it was stolen: some thread was idle) gets `threads` again.
@@ -157,9 +229,12 @@ struct splitter {
 template <pool P, class Chunk>
 class auto_loop {
 public:
-    auto_loop(P& pool, loop_state<Chunk>& state) noexcept
+    // rest: how long the loop would take one thread, when a head start
+    // measured it (run_auto()); zero when unknown.
+    auto_loop(P& pool, loop_state<Chunk>& state, std::chrono::nanoseconds rest = {}) noexcept
         : m_pool(pool),
           m_state(state),
+          m_rest(rest),
           m_threads(static_cast<std::uint32_t>(std::min<std::size_t>(
               pool.worker_count(), std::numeric_limits<std::uint32_t>::max()))),
           m_spare_cpu(pool.worker_count() < loop_cpus()) {}
@@ -172,8 +247,11 @@ public:
         if constexpr (execution_model_of<P> == execution_model::inline_on_submitter) {
             run_blocks(0, n);
         } else {
-            const loop_offset started = head_start(n);
-            if (started < n && !m_state.stopped()) piece(started, n, m_threads, this_thread_tag());
+            const head_start_result started = head_start(n);
+            if (started.done < n && !m_state.stopped()) {
+                if (started.done != 0) m_rest = started.pace_for(n - started.done);
+                piece(started.done, n, m_threads, this_thread_tag());
+            }
         }
     }
 
@@ -195,48 +273,13 @@ private:
     // one more block.
     static constexpr loop_offset k_blocks_per_piece = 16;
 
-    // The head start: the caller runs the loop alone, in blocks of 1, 4,
-    // 16, ... indices, until it ends or a quarter of k_head_start has
-    // passed; the indices then left become pieces. A loop shorter than that
-    // never touches the pool: no job, no wake-up, no shared write. Handing
-    // a piece to another thread costs about k_head_start (small_for over
-    // 1,000 ints, 0.19 us of work serially, took 4.4 us a call at 2 workers,
-    // oneTBB's 4.3 us), so a loop that would end within it cannot gain from
-    // splitting, and one that would not loses at most the time it ran
-    // alone, about one hand-over: a block that starts before the quarter
-    // costs three times the blocks before it at most (with indices of even
-    // cost), so the caller runs alone for k_head_start at most. Growing by 4
-    // reads the clock 6 times in a loop of 1,000 (by 2: 10, 25 ns each).
-    // Only where a fork costs a hand-over: not inside a pool whose forks
-    // stay latent until promoted (work_stealing's), whose forks are the
-    // same head start made at every level (work_stealing/latent.hpp). And
-    // only in loops of at least k_head_start_min_per_thread indices per
-    // worker: an index may run long (a file to read, a big sub-problem),
-    // and a loop of few long indices would lose the first index's time, a
-    // fraction (workers - 1) / n of the loop, which that bound keeps below
-    // 1/32.
-    static constexpr std::chrono::nanoseconds k_head_start{4'000};
-    static constexpr loop_offset k_head_start_min_per_thread = 32;
-
-    // Runs [0, k) here as above; returns k (0 when the head start does not
-    // apply; n when the loop ended or stopped here).
-    loop_offset head_start(loop_offset n) noexcept {
-        if constexpr (promoting_pool<P>) {
-            if (m_pool.in_worker()) return 0;
-        }
-        if (n / k_head_start_min_per_thread < m_threads) return 0;
-        const auto start = std::chrono::steady_clock::now();
-        loop_offset done = 0;
-        for (loop_offset block = 1;;) {  // block <= n - done
-            m_state.run(done, done + block);
-            done += block;
-            if (done == n || m_state.stopped() ||
-                std::chrono::steady_clock::now() - start >= k_head_start / 4) {
-                return done;
-            }
-            const loop_offset left = n - done;
-            block = block <= left / 4 ? block * 4 : left;  // never past the end, never wraps
-        }
+    // The head start (run_head_start()), where it applies (else it ran
+    // nothing); done == n when the loop ended or stopped here.
+    head_start_result head_start(loop_offset n) noexcept {
+        if (!head_start_applies(m_pool, n)) return {};
+        return run_head_start(
+            n, [this](loop_offset lo, loop_offset hi) { m_state.run(lo, hi); },
+            [this] { return m_state.stopped(); });
     }
 
     // keep: run the lower piece here; otherwise fork it too (join() runs
@@ -337,7 +380,13 @@ private:
         // that kept no piece (no CPU to spare beside the workers) leaves
         // them all to the workers, as rayon's outside caller does: taking
         // them back would starve the workers, which then park, and waking a
-        // parked worker can take longer than the whole loop.
+        // parked worker can take longer than the whole loop. Such a forker
+        // sleeps at once when the head start's pace says the loop still
+        // takes each worker twice k_hand_over or more: then the spin could
+        // not see it end, and would only hold a CPU that a worker (one
+        // sharing the forker's, or one still to be woken) needs: small_for's
+        // loop over 10^6 ints at 2 workers, timed inside, had its second
+        // worker start 3 us sooner (8.4 -> 5.1 us), 163 -> 160 us a call.
         void join() noexcept {
             const bool claim_back = m_loop.m_spare_cpu;
             for (node* n = std::exchange(m_head, nullptr); n != nullptr;) {
@@ -346,7 +395,9 @@ private:
                 release(n);
                 n = next;
             }
-            spin_until([this] { return m_count.done(); });
+            if (claim_back || m_loop.m_rest < 2 * k_hand_over * m_loop.m_threads) {
+                spin_until([this] { return m_count.done(); });
+            }
             m_count.sleep_until_zero();
         }
 
@@ -405,6 +456,9 @@ private:
 
     P& m_pool;
     loop_state<Chunk>& m_state;
+    // How long what was left after the head start would take one thread at
+    // its pace; zero when unknown.
+    std::chrono::nanoseconds m_rest;
     const std::uint32_t m_threads;  // the splits a piece starts with
     // Whether a CPU is left for a caller outside the pool beside the
     // workers: then it keeps a piece; otherwise it would take a CPU from a
@@ -413,11 +467,13 @@ private:
 };
 
 // The automatic loop over the offsets [0, n), n > 0; rethrows the first
-// exception a chunk threw once every running chunk has ended.
+// exception a chunk threw once every running chunk has ended. rest: how
+// long the loop would take one thread, when the caller measured it (its own
+// head start, as parallel_reduce's); zero when unknown.
 template <pool P, class Chunk>
-void run_auto(P& pool, loop_offset n, const Chunk& chunk) {
+void run_auto(P& pool, loop_offset n, const Chunk& chunk, std::chrono::nanoseconds rest = {}) {
     loop_state<Chunk> state(chunk);
-    auto_loop<P, Chunk>(pool, state).run(n);
+    auto_loop<P, Chunk>(pool, state, rest).run(n);
     state.rethrow();
 }
 

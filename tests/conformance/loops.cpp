@@ -1,7 +1,8 @@
 // The loops' contract (pools/parallel_for.hpp, pools/parallel_reduce.hpp),
 // one property per test case, run over every pool in poolbench::all_pools:
 // automatic and fixed chunking, index and chunk bodies, mixed index types,
-// empty, reversed and extreme ranges, the deterministic reduction, stopping
+// empty, reversed and extreme ranges, the deterministic reduction (also
+// where its head start stops inside a leaf), stopping
 // early on an exception, the head start handing a long loop over,
 // nesting inside a job, and parallel_for_each.
 // Part of the conformance program (tests of the contract only).
@@ -206,6 +207,32 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
         CHECK(differing == 0);
     }
 
+    TEST_CASE_TEMPLATE_DEFINE("a reduce whose head start stops inside a leaf keeps the order", P,
+                              reduce_head_start) {
+        // The caller folds the first indices alone (parallel_reduce.hpp's
+        // head start) for about a microsecond: index 0 takes 5 us, so it
+        // stops after it, inside the first of the leaves (40 indices each
+        // here), whose fold another chunk then continues. Concatenation is
+        // associative, not commutative: any index out of place shows.
+        P pool(k_workers);
+        const std::size_t n = 16 * k_workers * 40;
+        std::string serial;
+        for (std::size_t i = 0; i < n; ++i) serial += static_cast<char>('0' + i % 10);
+        const auto map = [](std::size_t i) {
+            if (i == 0) {
+                const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(5);
+                while (std::chrono::steady_clock::now() < until) {
+                }
+            }
+            return std::string(1, static_cast<char>('0' + i % 10));
+        };
+        const auto concat = [](std::string a, const std::string& b) { return a += b; };
+        for (int run = 0; run < 20; ++run) {
+            CHECK(poolbench::parallel_reduce(pool, std::size_t{0}, n, std::string(), map, concat) ==
+                  serial);
+        }
+    }
+
     TEST_CASE_TEMPLATE_DEFINE("a throwing body stops the loop early and is rethrown", P,
                               loop_stops) {
         // Index 0 throws; `ran` counts the indices that start after it threw
@@ -337,6 +364,7 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
     TEST_CASE_TEMPLATE_APPLY(loop_extremes, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(reduce_serial, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(reduce_deterministic, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(reduce_head_start, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(loop_stops, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(loop_nested, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(loop_hands_over, poolbench::all_pools);
