@@ -18,28 +18,41 @@
 #include <vector>
 
 #include <pools/detail/cpu_placement.hpp>
+#include <pools/detail/worker_count.hpp>
 #include <pools/task_group.hpp>
 #include <pools/work_stealing_pool.hpp>
 
 namespace {
 
-// The calling thread's affinity mask as a list of CPUs.
+// The calling thread's affinity mask as a list of CPUs, read as the library
+// reads it (detail::with_affinity_mask(): a set sized for every CPU the
+// kernel knows, not a fixed cpu_set_t of 1,024).
 std::vector<int> mask_cpus() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    REQUIRE(sched_getaffinity(0, sizeof set, &set) == 0);
     std::vector<int> cpus;
-    for (int c = 0; c < CPU_SETSIZE; ++c) {
-        if (CPU_ISSET(c, &set)) cpus.push_back(c);
-    }
+    const bool read = poolbench::detail::with_affinity_mask(
+        false, [&cpus](const cpu_set_t* mask, std::size_t size, int room) noexcept {
+            try {
+                for (int c = 0; c < room; ++c) {
+                    if (CPU_ISSET_S(static_cast<std::size_t>(c), size, mask)) cpus.push_back(c);
+                }
+                return true;
+            } catch (...) {  // no memory for the list
+                return false;
+            }
+        });
+    REQUIRE(read);
     return cpus;
 }
 
 void pin_to(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    REQUIRE(sched_setaffinity(0, sizeof set, &set) == 0);
+    cpu_set_t* const set = CPU_ALLOC(cpu + 1);
+    REQUIRE(set != nullptr);
+    const std::size_t size = CPU_ALLOC_SIZE(cpu + 1);
+    CPU_ZERO_S(size, set);
+    CPU_SET_S(static_cast<std::size_t>(cpu), size, set);
+    const int rc = sched_setaffinity(0, size, set);
+    CPU_FREE(set);
+    REQUIRE(rc == 0);
 }
 
 // Rounds of work for every worker with sleeps between them, so that the
