@@ -8,7 +8,6 @@
 #pragma once
 
 #include <algorithm>
-#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <optional>
@@ -50,12 +49,11 @@ struct reduce_leaves {
 };
 
 // Where a reduction's head start stopped: `leaf`, the first leaf not folded
-// whole, and when the head start folded that leaf's indices up to `next`,
-// their fold in `partial`.
+// whole, and when the head start folded some of that leaf's indices (those
+// before the head start's `done`), their fold in `partial`.
 template <class T>
 struct reduce_cursor {
     loop_offset leaf = 0;
-    loop_offset next = 0;
     std::optional<T> partial;
 };
 
@@ -99,16 +97,16 @@ requires std::invocable<Map&, std::common_type_t<I1, I2>> &&
     };
     // The head start (parallel_for.hpp): the caller folds the first indices
     // alone, leaf by leaf, so that a short reduction never touches the pool.
-    // It may stop inside a leaf: `at` is where it stopped, the fold of that
-    // leaf's indices before it in `partial`, which the leaf's chunk below
-    // continues. A leaf is still folded left to right, whoever folds it: the
-    // result is the same.
+    // It may stop inside a leaf (at started.done): `at` is that leaf, and
+    // the fold of its indices before started.done in `partial`, which the
+    // leaf's chunk below continues. A leaf is still folded left to right,
+    // whoever folds it: the result is the same.
     detail::reduce_cursor<T> at;
-    std::chrono::nanoseconds rest{};  // the head start's pace for what it left
+    detail::head_start_result started;  // none: done == 0
     if (detail::head_start_applies(pool, n)) {
-        const auto started = detail::run_head_start(
+        started = detail::run_head_start(
             n,
-            [&](detail::loop_offset k, detail::loop_offset to) {  // k == at.next
+            [&](detail::loop_offset k, detail::loop_offset to) {  // k: where the last block ended
                 while (k < to) {
                     if (!at.partial) at.partial.emplace(map(detail::index_at(lo, k++)));
                     const auto leaf_end = leaves.end(at.leaf);
@@ -121,10 +119,8 @@ requires std::invocable<Map&, std::common_type_t<I1, I2>> &&
                         ++at.leaf;
                     }
                 }
-                at.next = to;
             },
             [] { return false; });
-        rest = started.pace_for(n - started.done);
     }
     // The leaves from at.leaf on, in parallel; the head start's leaf goes on
     // from where it stopped.
@@ -133,14 +129,17 @@ requires std::invocable<Map&, std::common_type_t<I1, I2>> &&
             const auto end = leaves.end(leaf);
             auto& value = values[static_cast<std::size_t>(leaf)];
             if (leaf == at.leaf && at.partial) {
-                value.emplace(fold(at.next, end, std::move(*at.partial)));
+                value.emplace(fold(started.done, end, std::move(*at.partial)));
             } else {
                 const auto k = leaves.begin(leaf);
                 value.emplace(fold(k + 1, end, map(detail::index_at(lo, k))));
             }
         }
     };
-    if (at.leaf < leaves.count) detail::run_auto(pool, leaves.count - at.leaf, fold_leaves, rest);
+    if (at.leaf < leaves.count) {
+        detail::run_auto(pool, leaves.count - at.leaf, fold_leaves,
+                         started.pace_for(n - started.done));
+    }
     T all = detail::combine_tree(values, 0, values.size(), combine);
     return combine(std::move(init), std::move(all));
 }
