@@ -3,7 +3,7 @@
 # programs: one shell script under the names pool_bench, queue_bench,
 # go_bench and rayon_bench that answers their command line (rows listed
 # after the filter, one repetition per run, JSON written, every run logged)
-# and "runs" each row by sleeping a fixed time, so that the time-left
+# and "runs" each row by waiting a fixed time, so that the time-left
 # estimate can be checked. go_bench writes its JSON laid out as Go's
 # encoder does, rayon_bench on one line and without repetition_index, so the
 # merge is tested on more than Google Benchmark's layout. Needs no build.
@@ -13,7 +13,8 @@
 # the order changing; an absent outside program skipped with one line; a
 # failing program: exit 1 and no folder; an interruption: no folder, no
 # program left; progress lines in a log and, under script(1), in place on
-# a terminal with an estimate right within 20 % from the halfway mark.
+# a terminal with an estimate right within 20 % and 2 s from the halfway
+# mark.
 # Usage: tests/bench/run_sweep_test.sh REPO_ROOT
 # Set KEEP_TMP=1 to keep the temp dir for inspection.
 set -euo pipefail
@@ -88,13 +89,23 @@ fi
 echo "$me: the context" >&2
 [ "$gb" -eq 0 ] || printf -- '---\nBenchmark   Time   CPU   Iterations\n---\n'
 scale=${FAKE_SCALE:-1}
+# A row "runs" by waiting on a pipe no one writes to: bash's read times out
+# without starting a process, so a row takes its time however busy the
+# machine is (a sleep or awk started per row would take longer under load,
+# which no estimate made from the rows before can foresee).
+nap=$(mktemp -u "${TMPDIR:-/tmp}/fake_nap.XXXXXX")
+mkfifo "$nap"
+exec {napfd}<>"$nap"
+rm -f "$nap"
 entries=()
 for ((rep = 0; rep < reps; rep++)); do
     for r in "${sel[@]}"; do
         case "$r" in
-            fib/*) t=0.30 ;; queue_*) t=0.40 ;; *) t=0.10 ;;
+            fib/*) ms=300 ;; queue_*) ms=400 ;; *) ms=100 ;;
         esac
-        sleep "$(awk -v t="$t" -v s="$scale" 'BEGIN { print t * s }')"
+        ms=$((ms * scale))
+        printf -v secs '%d.%03d' $((ms / 1000)) $((ms % 1000))
+        read -r -t "$secs" -u "$napfd" _ || true
         printf '%-50s %8s ms %8s ms %6d jobs_per_s=1M/s\n' "$r" 1.0 1.0 10
         case "$me" in
             go_bench) entries+=("    {
@@ -305,7 +316,9 @@ if command -v script >/dev/null 2>&1; then
     check "on a terminal, the progress line is rewritten in place (\\r, clear to the end)" in_place
     # every update: done, elapsed, left; the run's counted end is the last
     # update at 56/56. From the halfway mark on, the time left is right
-    # within 20 % (plus the 1 s of the clock's resolution).
+    # within 20 %, plus 2 s: the three clocks compared (elapsed at the update,
+    # elapsed at the end, time left) each drop their fraction of a second, so
+    # a perfect estimate can read up to 2 s off.
     if tr '\r' '\n' <"$tmp/tty.typescript" |
        grep -oE '^\[[ 0-9]+/56  [0-9]{2}:[0-9]{2} elapsed, about [0-9]{2}:[0-9]{2} left\]' |
        awk '{ gsub(/[][\/:,]/, " "); d = $1; e = $3 * 60 + $4; l = $7 * 60 + $8
@@ -316,7 +329,7 @@ if command -v script >/dev/null 2>&1; then
                       real = end - E[k]; err = L[k] - real
                       if (err < 0) err = -err
                       checked++
-                      if (err > 0.2 * real + 1) { printf "at %d/56, %d s: %d s left said, %d s true\n", D[k], E[k], L[k], real; bad++ }
+                      if (err > 0.2 * real + 2) { printf "at %d/56, %d s: %d s left said, %d s true\n", D[k], E[k], L[k], real; bad++ }
                   }
                   print checked " estimates checked from the halfway mark"
                   exit bad > 0 || checked < 5 }' >"$tmp/estimate.out"; then
