@@ -165,14 +165,6 @@ private:
     // The most jobs a worker takes from the injection queue at once (it
     // keeps them in its deque, where other workers can steal them).
     static constexpr std::size_t k_injection_batch = detail::ws_worker::k_inbox_size + 1;
-    // Once in this many turns of its loop a worker takes a fair turn
-    // (fair_turn()): waiting outside jobs, else its own oldest job, ahead
-    // of its deque's newest. Without it a job that resubmits itself
-    // (spawn_busy's background jobs) stays on top of its worker's LIFO
-    // deque, and the outside submissions and older jobs beneath it never
-    // run. tokio and Go look at their global queues every 61 ticks; a
-    // prime keeps the turn out of step with periodic work.
-    static constexpr std::uint32_t k_fair_interval = 61;
     // Search rounds a worker makes before it counts itself as searching, and
     // the most victims one such round tries (a counted search tries all):
     // the quick look stays about a microsecond whatever the worker count.

@@ -223,6 +223,88 @@ private:
     std::atomic<int> m_cpu{-1};
 };
 
+// How often a worker's loop takes a fair turn (work_stealing_pool::
+// fair_turn(): waiting outside jobs, else its own oldest job, ahead of its
+// deque's newest). Every k_longest turns while the turns are short, as
+// tokio's and Go's schedulers look at their global queues every 61 ticks.
+// Counted in turns alone, a fair turn came once every 61 jobs however long
+// they ran: behind jobs of 10 us that resubmit themselves (spawn_busy's
+// background), outside jobs got 64 places every 610 us, 11 us per outside
+// submit at one worker against the mutex pool's 0.2 us. So the interval is
+// paced by the clock too: when the turns since the last read took longer
+// than k_period, it shrinks to the turns that fit in k_period (at least 1);
+// when they took less than half of it, it doubles, back up to k_longest.
+// Why k_period = 30 us: an outside job then waits behind a worker's own work
+// about as long as one of its latent forks waits to become stealable
+// (ws_heartbeat::k_heartbeat). The clock is read at a fair turn, and at the
+// longest interval only at every k_reads_at_longest-th one, so that fine
+// jobs pay one read (about 30 ns here) per 122 turns (chain at 2 workers
+// read 2 % slower reading it at every one). A worker that goes idle, or whose
+// fair turn finds nothing to run, starts again at k_longest with no time
+// to compare against. Owner only.
+class ws_fair_pace {
+public:
+    static constexpr std::uint32_t k_longest = 61;  // a prime: out of step with periodic work
+    static constexpr std::chrono::nanoseconds k_period = std::chrono::microseconds(30);
+    static constexpr std::uint32_t k_reads_at_longest = 2;
+
+    // At the top of the loop: whether this turn is a fair one.
+    bool turn() noexcept {
+        if (++m_turns < m_interval) return false;
+        m_counted += m_turns;
+        m_turns = 0;
+        return true;
+    }
+
+    // At a fair turn: whether to read the clock for pace(): with no time
+    // to compare against, below k_longest, and at k_longest every
+    // k_reads_at_longest-th fair turn.
+    bool wants_clock() noexcept {
+        return m_last == std::chrono::steady_clock::time_point{} || m_interval < k_longest ||
+               ++m_unread >= k_reads_at_longest;
+    }
+
+    // At a fair turn that read the clock: `now`.
+    void pace(std::chrono::steady_clock::time_point now) noexcept {
+        m_unread = 0;
+        if (m_last == std::chrono::steady_clock::time_point{}) {
+            // The first read since restart(): the next fair turn reads too,
+            // so that turns too long for k_longest show one interval later.
+            m_unread = k_reads_at_longest - 1;
+        } else {
+            const auto took = now - m_last;
+            if (took > k_period) {
+                // The turns that fit in k_period, at the pace of those counted.
+                const std::int64_t fit = static_cast<std::int64_t>(m_counted) * k_period.count() /
+                                         std::max<std::int64_t>(1, took.count());
+                m_interval =
+                    static_cast<std::uint32_t>(std::clamp<std::int64_t>(fit, 1, k_longest));
+            } else if (m_interval < k_longest && 2 * took < k_period) {
+                m_interval = std::min(k_longest, 2 * m_interval);
+            }
+        }
+        m_last = now;
+        m_counted = 0;
+    }
+
+    // Nothing to be fair to (idle, or a fair turn that found no job).
+    void restart() noexcept {
+        m_interval = k_longest;
+        m_counted = 0;
+        m_unread = 0;
+        m_last = {};
+    }
+
+    std::uint32_t interval() const noexcept { return m_interval; }
+
+private:
+    std::uint32_t m_interval = k_longest;
+    std::uint32_t m_turns = 0;    // turns since the last fair one
+    std::uint32_t m_counted = 0;  // turns between the last clock read and the last fair turn
+    std::uint32_t m_unread = 0;   // fair turns at k_longest since the last read
+    std::chrono::steady_clock::time_point m_last{};  // the last read; none after restart()
+};
+
 class alignas(k_cache_line) ws_worker {
 public:
     explicit ws_worker(std::uint64_t seed) noexcept : m_random(seed | 1) {}
@@ -325,9 +407,7 @@ public:
     worker_counters counters;
     work_stealing::busy_state quiescence;    // owner only (work_stealing/quiescence.hpp)
     std::chrono::nanoseconds poll_budget{};  // this worker's next idle poll (owner only)
-    // Turns of the worker loop since its last fair turn (owner only;
-    // work_stealing_pool::k_fair_interval).
-    std::uint32_t fair_turns = 0;
+    ws_fair_pace fair;                       // when the loop takes a fair turn (owner only)
 
 private:
     // Enough nodes to absorb a burst without returning them to the heap, few

@@ -1,10 +1,11 @@
 // work_stealing_pool, the worker side: what a worker does with its time.
-// Its loop runs its own deque first (newest first; once every
-// k_fair_interval turns, waiting outside jobs or its oldest job first), then
-// takes a quick look elsewhere without counting itself idle, then goes idle
-// (quiescence step Q5) and searches (idle protocol steps 1-3): a batch from
-// the injection queue, then one steal attempt on every other worker from a
-// random start, polling for its adaptive budget before it parks.
+// Its loop runs its own deque first (newest first; at a fair turn, after 61
+// turns or about 30 us of them, whichever comes first, detail::ws_fair_pace:
+// waiting outside jobs or its oldest job first), then takes a quick look
+// elsewhere without counting itself idle, then goes idle (quiescence step
+// Q5) and searches (idle protocol steps 1-3): a batch from the injection
+// queue, then one steal attempt on every other worker from a random start,
+// polling for its adaptive budget before it parks.
 // help_once() is the same search for a worker that waits inside a job (a
 // fork-join wait).
 // Included by work_stealing/pool.hpp; every function here runs on the worker
@@ -32,10 +33,7 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
     for (;;) {
         detail::ws_task* t = nullptr;
         if (run_held(self)) continue;
-        if (++self.fair_turns == k_fair_interval) {
-            self.fair_turns = 0;
-            if (fair_turn(self)) continue;
-        }
+        if (self.fair.turn() && fair_turn(self)) continue;
         if (self.deque.try_pop(t)) {
             run(self, t);
             continue;
@@ -55,6 +53,7 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
         }
         if (self.holds_jobs()) continue;
         m_quiescence.went_idle(self.quiescence);
+        self.fair.restart();
         const auto search = m_idle.may_search();            // idle step 1
         if (search == work_stealing::idle::search::none) {  // half the workers (and one) search
             const auto result = m_idle.park_unsearched([this] { return work_visible(); });
@@ -90,17 +89,19 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
     t_worker = nullptr;
 }
 
-// The fair turn (k_fair_interval): a fair share of the injection queue,
-// held in the inbox so that the loop runs them next (run_held), ahead of
-// the deque; with nothing there, the oldest job of the own deque (a steal
-// from its top, which the owner may do: jobs of an injection batch can lie
-// beneath a job that resubmits itself). Returns whether it took a job. It
-// reads the queue's size before it dequeues, so that a turn with nothing
-// outside touches no producer's lines (the first version dequeued blindly:
-// tree was 23 % slower at one worker). Owner of self only, from the top of
-// its loop (no job of its own running).
+// The fair turn (detail::ws_fair_pace says when): a fair share of the
+// injection queue, held in the inbox so that the loop runs them next
+// (run_held), ahead of the deque; with nothing there, the oldest job of the
+// own deque (a steal from its top, which the owner may do: jobs of an
+// injection batch can lie beneath a job that resubmits itself). Returns
+// whether it took a job; when it took none, the pace starts again. It reads
+// the queue's size before it dequeues, so that a turn with nothing outside
+// touches no producer's lines (the first version dequeued blindly: tree was
+// 23 % slower at one worker). Owner of self only, from the top of its loop
+// (no job of its own running).
 inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
     if (self.holds_jobs()) return false;
+    if (self.fair.wants_clock()) self.fair.pace(std::chrono::steady_clock::now());
     if (const std::size_t waiting = m_injection.size_approx(); waiting != 0) {
         const std::size_t awake = m_count - std::min(m_count - 1, m_idle.parked_hint());
         const std::size_t share = std::clamp<std::size_t>(waiting / awake, 1, self.inbox.size());
@@ -119,7 +120,10 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
     detail::ws_task* t = nullptr;
     // Only a busy worker can hold jobs in its deque (an idle one found it
     // empty, quiescence Q5); taking its own is Q3, as a pop is.
-    if (!self.quiescence.busy || self.deque.steal(t) != steal_status::success) return false;
+    if (!self.quiescence.busy || self.deque.steal(t) != steal_status::success) {
+        self.fair.restart();
+        return false;
+    }
     run(self, t);
     return true;
 }
