@@ -56,6 +56,15 @@ struct background {
     }
 };
 
+// A pace brought down to a fair turn at every turn (turns of 1 ms); returns
+// the time after them.
+time_point paced_to_every_turn(pace_type& pace) {
+    time_point now{1s};
+    now = to_fair_turn(pace, now, 1ms);  // the first read: nothing to compare yet
+    now = to_fair_turn(pace, now, 1ms);
+    return now;
+}
+
 }  // namespace
 
 TEST_CASE("fair pace: short turns keep the longest interval, reading the clock every other time") {
@@ -93,9 +102,7 @@ TEST_CASE("fair pace: long turns shrink the interval to what fits in the period"
 
 TEST_CASE("fair pace: turns that get short double the interval back to the longest") {
     pace_type pace;
-    time_point now{1s};
-    now = to_fair_turn(pace, now, 1ms);
-    now = to_fair_turn(pace, now, 1ms);
+    time_point now = paced_to_every_turn(pace);
     REQUIRE(pace.interval() == 1);
     std::uint32_t expected = 1;
     while (expected < k_longest) {
@@ -107,9 +114,7 @@ TEST_CASE("fair pace: turns that get short double the interval back to the longe
 
 TEST_CASE("fair pace: a restart forgets the pace and the time") {
     pace_type pace;
-    time_point now{1s};
-    now = to_fair_turn(pace, now, 1ms);
-    now = to_fair_turn(pace, now, 1ms);
+    time_point now = paced_to_every_turn(pace);
     REQUIRE(pace.interval() == 1);
     pace.restart();
     CHECK(pace.interval() == k_longest);
