@@ -28,9 +28,16 @@
 //    until the next fork or join.
 //  - at a join about to run a latent fork itself, unless that fork is the
 //    group's first child (fib's join, where no sibling waits behind it): on
-//    request, and, while workers sleep, every latent fork. A child may run long or block,
-//    and a blocked child makes no fork that could promote its siblings;
-//    with capacity idle, publishing is cheaper than running them in turn.
+//    request; and every latent fork while workers sleep, if a sleeper would
+//    find a CPU free (fewer workers awake than CPUs), else at the first such
+//    join of a job and then at most once a beat (join_beat()). A child may
+//    run long or block, and a blocked child makes no fork that could
+//    promote its siblings; with capacity idle, publishing is cheaper than
+//    running them in turn. With every CPU taken (more workers than CPUs) a
+//    woken sleeper only takes a CPU from a busy worker, and publishing at
+//    every join made skynet at 4 workers on 2 CPUs 2.6x slower than at 2:
+//    there, only children that block gain, and the first join of a job
+//    (and a beat) serves them.
 // Why each: the heartbeat is what brings parked workers in (a promotion is
 // a push onto the deque, which wakes a sleeper when nobody searches: idle
 // protocol step 5; parked workers ask nobody, though a request a worker left
@@ -252,22 +259,32 @@ public:
         }
         if (now - m_last_beat < k_heartbeat) return false;
         m_last_beat = now;
+        m_join_beat = true;
         return true;
     }
+
+    // For the join rule (work_stealing_pool::publish_all_due(), with every
+    // CPU busy): whether a beat came, or a job started (start_job()), since
+    // a join last published every latent fork. take_join_beat() clears it.
+    [[gnu::always_inline]] bool join_beat() const noexcept { return m_join_beat; }
+    void take_join_beat() noexcept { m_join_beat = false; }
 
     // A job taken from elsewhere (the injection queue, a steal): its first
     // fork reads the clock and finds a beat due, so that the fork is
     // promoted and a worker asleep since the last job ran out is woken as
-    // soon as there is work to take, not a beat later.
+    // soon as there is work to take, not a beat later; and its first join
+    // may publish every latent fork (join_beat()).
     void start_job() noexcept {
         set_countdown(1);
         m_last_beat = {};
+        m_join_beat = true;
     }
 
 private:
     std::uint32_t m_set_to = 1;   // the countdown's value at its last set_countdown()
     std::uint64_t m_counted = 0;  // forks counted before that
     std::uint32_t m_interval = 1;
+    bool m_join_beat = false;
     std::chrono::steady_clock::time_point m_last_read{};
     std::chrono::steady_clock::time_point m_last_beat{};
 };

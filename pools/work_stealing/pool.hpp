@@ -186,11 +186,23 @@ private:
     }
 
     // Whether a join should publish self's latent forks before it runs one
-    // of them itself (promote_before_join()): another worker asked, or
-    // workers sleep. Reads the sleepers' count, a shared line written only
-    // when a worker parks or wakes. Never with one worker.
+    // of them itself (promote_before_join()): another worker asked, or the
+    // join rule's publish_all_due(). Never with one worker.
     [[gnu::always_inline]] bool wants_latent(const detail::ws_worker& self) const noexcept {
-        return m_count > 1 && (self.work_request.asked() || m_idle.parked_hint() != 0);
+        return m_count > 1 && (self.work_request.asked() || publish_all_due(self));
+    }
+
+    // The join rule (work_stealing/latent.hpp): whether a join should
+    // publish every latent fork of self's. Workers sleep, and either one of
+    // them would find a CPU free (fewer workers awake than CPUs), or a beat
+    // came (or the job started) since a join of self's last published them
+    // all: with every CPU busy, a sleeper is worth waking only for children
+    // that block, and those are served by the first join of a job, and
+    // then once a beat. Reads the sleepers' count, a shared line written
+    // only when a worker parks or wakes.
+    bool publish_all_due(const detail::ws_worker& self) const noexcept {
+        const std::size_t parked = m_idle.parked_hint();
+        return parked > m_parked_without_cpu || (parked != 0 && self.heartbeat.join_beat());
     }
 
     // Null outside this pool's workers. Where the pool is the calling
@@ -278,6 +290,11 @@ private:
     // Whether the affinity mask (at construction) has a CPU for every worker,
     // so that a worker sharing a CPU with another may find one free.
     const bool m_cpu_per_worker = m_count > 1 && m_count <= detail::affinity_cpu_count();
+    // The workers beyond the CPUs (the affinity mask's at construction, as a
+    // default pool counts them): while no more than these are parked, the
+    // awake ones hold every CPU, and a parked worker woken would take a
+    // CPU from one of them (publish_all_due()).
+    const std::size_t m_parked_without_cpu = m_count - std::min(m_count, default_worker_count());
     moodycamel::ConcurrentQueue<job> m_injection;
     // Outside submitters' tokens for m_injection; destroyed before it.
     detail::producer_tokens<moodycamel::ProducerToken, moodycamel::ConcurrentQueue<job>> m_tokens{

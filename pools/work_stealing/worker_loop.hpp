@@ -177,15 +177,19 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
 // Before a join runs one of self's latent forks itself (work_stealing/
 // join.hpp, J4): that child may run long, and a child that blocks makes no
 // fork that could promote the others. So a request is served here too,
-// and while workers sleep every latent fork goes onto the deque, oldest
-// first, each push waking a sleeper when nobody searches (idle protocol
-// step 5): with idle capacity, publishing costs less than running the
-// group's children one after another. Reads the sleepers' count, a shared
-// line, only on this path (a join whose child is not simply the youngest
-// latent fork), never at a fork.
+// and when the join rule says so (publish_all_due(): workers sleep, and a
+// CPU is free for one, or a beat came since self last did this) every
+// latent fork goes onto the deque while workers sleep, oldest first, each
+// push waking a sleeper when nobody searches (idle protocol step 5): with
+// idle capacity, publishing costs less than running the group's children
+// one after another. Reads the sleepers' count, a shared line, only on
+// this path (a join whose child is not simply the youngest latent fork),
+// never at a fork.
 inline void work_stealing_pool::promote_before_join(detail::ws_worker& self) noexcept {
     if (m_count == 1 || self.latent.empty()) return;
     if (self.work_request.take()) promote_oldest(self);
+    if (!publish_all_due(self)) return;
+    self.heartbeat.take_join_beat();
     while (!self.latent.empty() && m_idle.parked_hint() != 0) {
         if (!promote_oldest(self)) break;
     }
