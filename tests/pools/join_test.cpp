@@ -228,6 +228,22 @@ TEST_CASE("a worker parked before the work came is brought in by the forks") {
     CHECK(leaves.load() == runs * 1024);
 }
 
+// Submits a job that forks k children, each of which waits at `children`
+// and then counts its run in `runs`, and joins them.
+void submit_arriving_group(pool_type& pool, int k, poolbench::test::all_running& children,
+                           std::atomic<int>& runs) {
+    pool.submit([&pool, k, &children, &runs] {
+        group_type group(pool);
+        for (int i = 0; i < k; ++i) {
+            group.run([&] {
+                children.arrive();
+                runs.fetch_add(1);
+            });
+        }
+        group.wait();
+    });
+}
+
 TEST_CASE("a join publishes its latent forks while workers sleep") {
     // Forked inside a job, each of the group's children waits until all of
     // them run: the join finds workers parked, so it publishes the latent
@@ -242,16 +258,7 @@ TEST_CASE("a join publishes its latent forks while workers sleep") {
         constexpr int k_children = 3;
         poolbench::test::all_running children(k_children);
         std::atomic<int> runs{0};
-        pool.submit([&] {
-            group_type group(pool);
-            for (int i = 0; i < k_children; ++i) {
-                group.run([&] {
-                    children.arrive();
-                    runs.fetch_add(1);
-                });
-            }
-            group.wait();
-        });
+        submit_arriving_group(pool, k_children, children, runs);
         pool.wait();
         CHECK_FALSE(children.gave_up());
         CHECK(runs.load() == k_children);
@@ -286,16 +293,7 @@ TEST_CASE("a job's first join publishes its latent forks also while busy workers
         while (busy.load() < cpus) std::this_thread::yield();
         poolbench::test::all_running children(2);
         std::atomic<int> runs{0};
-        pool.submit([&] {
-            group_type group(pool);
-            for (int i = 0; i < k_children; ++i) {
-                group.run([&] {
-                    children.arrive();
-                    runs.fetch_add(1);
-                });
-            }
-            group.wait();
-        });
+        submit_arriving_group(pool, k_children, children, runs);
         while (runs.load() < k_children && !children.gave_up()) std::this_thread::yield();
         release.store(true);
         pool.wait();
