@@ -270,13 +270,11 @@ TEST_CASE("a job's first join publishes its latent forks also while busy workers
     // workers busy as there are CPUs, a sleeper woken would take a CPU from a
     // busy worker, so the join rule publishes only at a job's first join,
     // and then once a beat (work_stealing/latent.hpp); the group's job is
-    // such a first join, and a searching worker's request is served there
-    // too. Either way, each child waits until two of them run: the one its
-    // join runs, and one another worker took. (Not all three, as in the
-    // case above: that needs a second woken worker, and a wake-up after a
-    // push from inside a worker is not promised, idle.hpp step 5; one run
-    // of this case in ten missed it, with and without the join rule's
-    // beat.)
+    // such a first join. Each child waits until two of them run: the one
+    // its join runs, and one another worker took. (All three, as above,
+    // needs a second woken worker, and a wake-up after a push from inside a
+    // worker is not promised, idle.hpp step 5: that form stalled in 4 of
+    // 150 runs.)
     const std::size_t cpus = poolbench::default_worker_count();
     constexpr int k_children = 3;
     for (int round = 0; round < 4; ++round) {
