@@ -416,8 +416,9 @@ class Report:
             self.add(f"| {name} | " + " | ".join(cells) + " |")
 
     def per_task_section(self, r):
-        """ns_per_task at W = 1 and at the hardware threads, and T1 / T_serial
-        against both serials, for the fork-join workloads of PER_TASK."""
+        """ns_per_task at W = 1 and at the hardware threads, the speedup between
+        the two, and T1 / T_serial against both serials, for the fork-join
+        workloads of PER_TASK."""
         present = [(w, text) for w, text in PER_TASK if w in r.workloads()
                    and any(s.stat("ns_per_task") for s in r.view(w).series)]
         if not present:
@@ -426,7 +427,10 @@ class Report:
         xs = (1,) if hw == 1 else (1, hw)
         self.h(2, "Per task")
         self.add("The time each worker spends per task, ns per task = wall x W / tasks (median), "
-                 f"at W = 1 and at W = {hw} (the hardware threads), and the work overhead "
+                 f"at W = 1 and at W = {hw} (the hardware threads), "
+                 + (f"the speedup T1 / T{hw} (a pool's median time at W = 1 over its own at "
+                    f"W = {hw}, with its 95 % bootstrap interval), " if hw > 1 else "")
+                 + "and the work overhead "
                  "T1 / T_serial (a row's median time at W = 1 over a serial row's, with its 95 % "
                  "bootstrap interval) against both serials: `serial` (plain recursion, whatever "
                  "the compiler makes of it) and `serial_noinline` (recursion through a call that "
@@ -443,6 +447,8 @@ class Report:
                     facet_text(f)) if t)
                 where = f" ({where})" if where and len(groups) > 1 else ""
                 heads += [f"ns/task W={x}{where}" for x in xs]
+                if hw > 1:
+                    heads.append(f"T1 / T{hw}{where}")
                 heads += [f"T1 / T_serial (`serial`){where}",
                           f"T1 / T_serial (`serial_noinline`){where}"]
             self.add("| pool | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|")
@@ -451,6 +457,12 @@ class Report:
                 for f, size in groups:
                     cells += [self.cell(v.get(pool, f, size, x), "ns_per_task") for x in xs]
                     own = v.get(pool, f, size, 1)
+                    if hw > 1:
+                        many = v.get(pool, f, size, hw)
+                        cells.append(fmt_ratio(
+                            stats.ratio_ci(own.values[TIME], many.values[TIME])
+                            if own is not None and many is not None and own.values.get(TIME)
+                            and many.values.get(TIME) else None))
                     for base in (SERIAL, SERIAL_NOINLINE):
                         serial = v.get(base, f, size, 1)
                         ratio = None

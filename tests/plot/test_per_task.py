@@ -1,6 +1,7 @@
 """The REPORT.md "Per task" table (scripts/poolplot/report.py) on synthetic
 results whose answers are known: ns_per_task at W = 1 and at the hardware
-threads, and T1 / T_serial against both serials, each column naming its serial.
+threads, the speedup T1 / T2 of each pool over its own W = 1, and T1 / T_serial
+against both serials, each column naming its serial.
 
 Run: /usr/bin/python3 -m pytest tests/plot (ctest runs them as plot_unit).
 """
@@ -53,19 +54,20 @@ def test_per_task_table_of_fib(tmp_path):
     assert rc == 0
     table = per_task(text)
     assert "`fib`: libfork's benchmark suite" in table
-    assert ("| pool | ns/task W=1 | ns/task W=2 | T1 / T_serial (`serial`) | "
+    assert ("| pool | ns/task W=1 | ns/task W=2 | T1 / T2 | T1 / T_serial (`serial`) | "
             "T1 / T_serial (`serial_noinline`) |") in table
     # 40 ms x 1 / tasks = 14.9 ns; 25 ms x 2 / tasks = 18.6 ns
     ws = f"{40e6 / tasks:.3g} ns | {50e6 / tasks:.3g} ns"
-    assert re.search(rf"^\| work_stealing \| {re.escape(ws)} \| 4\.00x{CI} \| 2\.00x{CI} \|",
+    # T1 / T2 = 40 ms / 25 ms; none without a row at W = 2
+    assert re.search(rf"^\| work_stealing \| {re.escape(ws)} \| 1\.60x{CI} \| 4\.00x{CI} \| "
+                     rf"2\.00x{CI} \|", table, re.M)
+    assert re.search(rf"^\| mutex \| [0-9.]+ ns \| – \| – \| 40\.00x{CI} \| 20\.00x{CI} \|",
                      table, re.M)
-    assert re.search(rf"^\| mutex \| [0-9.]+ ns \| – \| 40\.00x{CI} \| 20\.00x{CI} \|", table,
-                     re.M)
     # each serial against the other, never against itself
-    assert re.search(rf"^\| serial \(baseline\) \| [0-9.]+ ns \| – \| – \| 0\.50x{CI} \|", table,
-                     re.M)
-    assert re.search(rf"^\| serial_noinline \(baseline\) \| [0-9.]+ ns \| – \| 2\.00x{CI} \| – \|",
+    assert re.search(rf"^\| serial \(baseline\) \| [0-9.]+ ns \| – \| – \| – \| 0\.50x{CI} \|",
                      table, re.M)
+    assert re.search(rf"^\| serial_noinline \(baseline\) \| [0-9.]+ ns \| – \| – \| "
+                     rf"2\.00x{CI} \| – \|", table, re.M)
 
 
 def test_uts_trees_are_column_groups_and_absent_workloads_skipped(tmp_path):
@@ -80,8 +82,9 @@ def test_uts_trees_are_column_groups_and_absent_workloads_skipped(tmp_path):
     assert "`uts`: the UTS distribution's published trees" in table
     assert "`fib`" not in table and "`skynet`" not in table
     assert "ns/task W=1 (tree:t1)" in table and "T1 / T_serial (`serial_noinline`) (tree:t3)" in table
-    assert re.search(rf"^\| work_stealing \| [0-9.]+ ns \| – \| 3\.00x{CI} \| 2\.00x{CI} \| "
-                     rf"[0-9.]+ ns \| – \| 3\.00x{CI} \| 2\.00x{CI} \|", table, re.M)
+    assert "T1 / T2 (tree:t1)" in table
+    assert re.search(rf"^\| work_stealing \| [0-9.]+ ns \| – \| – \| 3\.00x{CI} \| 2\.00x{CI} \| "
+                     rf"[0-9.]+ ns \| – \| – \| 3\.00x{CI} \| 2\.00x{CI} \|", table, re.M)
 
 
 def test_no_per_task_section_without_ns_per_task(tmp_path):
