@@ -10,7 +10,8 @@ from . import stats
 from .fmt import (NA, facet_text, fmt_ci, fmt_p, fmt_ratio, fmt_rel, fmt_val, md_escape)
 from .load import TIME
 from .names import BASELINES, SERIAL, SERIAL_NOINLINE, error_kind, is_baseline, sort_key, to_num
-from .views import FLOOR_REFERENCE, IDEAL_TEXT, SCORE_FLOOR, pool_order, workload_order
+from .views import (FLOOR_REFERENCE, IDEAL_TEXT, SCORE_FLOOR, pool_order, time_ratio,
+                    workload_order)
 
 MEMORY_COUNTERS = ("pool_peak_mb", "process_peak_mb", "empty_pool_peak_mb")
 # The oversubscription table's figures, each with its name in the table.
@@ -458,18 +459,10 @@ class Report:
                     cells += [self.cell(v.get(pool, f, size, x), "ns_per_task") for x in xs]
                     own = v.get(pool, f, size, 1)
                     if hw > 1:
-                        many = v.get(pool, f, size, hw)
-                        cells.append(fmt_ratio(
-                            stats.ratio_ci(own.values[TIME], many.values[TIME])
-                            if own is not None and many is not None and own.values.get(TIME)
-                            and many.values.get(TIME) else None))
+                        cells.append(fmt_ratio(time_ratio(own, v.get(pool, f, size, hw))))
                     for base in (SERIAL, SERIAL_NOINLINE):
-                        serial = v.get(base, f, size, 1)
-                        ratio = None
-                        if pool != base and own is not None and serial is not None and \
-                                own.values.get(TIME) and serial.values.get(TIME):
-                            ratio = stats.ratio_ci(own.values[TIME], serial.values[TIME])
-                        cells.append(fmt_ratio(ratio))
+                        cells.append(fmt_ratio(
+                            time_ratio(own, v.get(base, f, size, 1)) if pool != base else None))
                 name = f"{pool} (baseline)" if is_baseline(pool) else pool
                 self.add(f"| {name} | " + " | ".join(cells) + " |")
 

@@ -78,6 +78,14 @@ RATE_COUNTERS = ("jobs_per_s", "tasks_per_s", "elements_per_s", "nodes_per_s", "
                  "madds_per_s")
 
 
+def time_ratio(num, den):
+    """median(num's times) / median(den's times) of two series (stats.ratio_ci,
+    with its interval), or None when either is missing or has no time."""
+    if num is None or den is None or not num.values.get(TIME) or not den.values.get(TIME):
+        return None
+    return stats.ratio_ci(num.values[TIME], den.values[TIME])
+
+
 def workload_order(w):
     return (WORKLOAD_ORDER.index(w) if w in WORKLOAD_ORDER else len(WORKLOAD_ORDER), w)
 
@@ -229,11 +237,9 @@ class View:
         size = self.main_size if size is None else size
         serial = self.serial_for(facet, size)
         s = self.get(pool, facet, size, 1)
-        if serial is None or s is None or pool == SERIAL:
+        if pool == SERIAL:
             return None
-        if not serial.values.get(TIME) or not s.values.get(TIME):
-            return None
-        return stats.ratio_ci(s.values[TIME], serial.values[TIME])
+        return time_ratio(s, serial)
 
     def scales(self):
         """Whether this workload gets a speedup plot and a Scaling table."""
