@@ -150,6 +150,11 @@ public:
     bool in_worker() const noexcept { return detail::tl_current_pool == this; }
     std::size_t worker_count() const noexcept { return m_count; }
 
+    // How many workers are parked, or about to park (idle protocol step 3):
+    // a hint, stale once read, for diagnostics and for tests that need an
+    // idle pool before they start.
+    std::size_t parked_workers() const noexcept { return m_idle.parked_hint(); }
+
     pool_stats stats() const {
         pool_stats s;
         for (const auto& w : m_workers) s += w->counters.snapshot();

@@ -13,20 +13,13 @@
 
 #include <pools/work_stealing/idle.hpp>
 
+#include "../support/eventually.hpp"
+
 namespace {
 
 using poolbench::work_stealing::idle;
 
-// Waits until pred() holds, for at most 5 s.
-template <class Pred>
-bool eventually(Pred pred) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!pred()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::yield();
-    }
-    return true;
-}
+using poolbench::test::eventually;
 
 TEST_CASE(
     "at most half the workers, and half the cores, search; always at least one; "

@@ -26,6 +26,7 @@
 #include <pools/worker_index.hpp>
 
 #include "../support/all_running.hpp"
+#include "../support/eventually.hpp"
 
 namespace {
 
@@ -194,7 +195,8 @@ TEST_CASE("a worker parked before the work came is brought in by the forks") {
     // promotes it wakes the sleeper (idle protocol step 5). Gives up after
     // 30 s instead of hanging, and then fails.
     pool_type pool(2);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE(
+        poolbench::test::eventually([&] { return pool.parked_workers() == pool.worker_count(); }));
     std::atomic<bool> seen[2] = {false, false};
     std::atomic<bool> both{false};
     std::atomic<long> leaves{0};
@@ -249,12 +251,18 @@ TEST_CASE("a join publishes its latent forks while workers sleep") {
     // them run: the join finds workers parked, so it publishes the latent
     // ones (promote_before_join) rather than run them one after another.
     // task_group promises no such concurrency (pools/task_group.hpp); this
-    // checks the join's rule for an idle pool. Gives up after 30 s instead
+    // checks the join's rule for an idle pool, so it starts once every
+    // worker has parked: with workers still searching at the join (threads
+    // slow to start on a loaded machine) the rule does not apply, and a
+    // searcher's request that comes after the join ran its latent child
+    // finds that child blocked (4 runs of 100 under load stalled so, after
+    // a fixed 5 ms sleep instead of this wait). Gives up after 30 s instead
     // of hanging, and then fails.
     for (int round = 0; round < 4; ++round) {
         CAPTURE(round);
         pool_type pool(4);
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        REQUIRE(poolbench::test::eventually(
+            [&] { return pool.parked_workers() == pool.worker_count(); }));
         constexpr int k_children = 3;
         poolbench::test::all_running children(k_children);
         std::atomic<int> runs{0};

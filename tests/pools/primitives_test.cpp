@@ -24,27 +24,18 @@
 #include <pools/detail/per_thread.hpp>
 #include <pools/parking.hpp>
 
+#include "../support/eventually.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
-using clock_type = std::chrono::steady_clock;
 
 // Rounds of each ping-pong: enough to hit the races on 2 cores, short enough
 // for the sanitizer builds.
 constexpr int k_rounds =
     poolbench::k_thread_sanitizer || poolbench::k_address_sanitizer ? 2'000 : 20'000;
-constexpr auto k_deadline = 10s;  // no correct run comes near it
 
-// Waits until pred() holds or the deadline passes; returns whether it held.
-template <class Pred>
-bool eventually(Pred pred) {
-    const auto deadline = clock_type::now() + k_deadline;
-    while (!pred()) {
-        if (clock_type::now() > deadline) return false;
-        std::this_thread::yield();
-    }
-    return true;
-}
+using poolbench::test::eventually;
 
 // ---------------------------------------------------------------------------
 // event_count
