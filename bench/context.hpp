@@ -181,11 +181,16 @@ inline bool initialize_benchmark(int argc, char** argv) {
     return !benchmark::ReportUnrecognizedArguments(args_count, args.data());
 }
 
+// The revision built (git's short hash, "-dirty" with changes, or
+// "unknown"): defined in the file bench/git_revision.cmake writes at build
+// time, which the programs that call add_build_and_machine_context() link.
+const char* git_revision() noexcept;
+
 inline void add_build_and_machine_context(const std::string& command_line) {
     benchmark::AddCustomContext("compiler", compiler_version());
     benchmark::AddCustomContext("cxx_flags", POOLBENCH_CXX_FLAGS);
     benchmark::AddCustomContext("build_type", POOLBENCH_BUILD_TYPE);
-    benchmark::AddCustomContext("git_revision", POOLBENCH_GIT_REVISION);
+    benchmark::AddCustomContext("git_revision", git_revision());
     benchmark::AddCustomContext("benchmark_version", POOLBENCH_BENCHMARK_VERSION);
     benchmark::AddCustomContext("moodycamel_version", POOLBENCH_MOODYCAMEL_VERSION);
 #if defined(POOLBENCH_HAS_TBB)
