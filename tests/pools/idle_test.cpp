@@ -19,7 +19,11 @@ namespace {
 
 using poolbench::work_stealing::idle;
 
-using poolbench::test::eventually;
+// eventually() with this file's limit of 5 s.
+template <class Pred>
+bool eventually(Pred pred) {
+    return poolbench::test::eventually(pred, std::chrono::seconds(5));
+}
 
 TEST_CASE(
     "at most half the workers, and half the cores, search; always at least one; "

@@ -37,6 +37,12 @@ void wait_for(const std::atomic<bool>& flag) {
     while (!flag.load()) std::this_thread::yield();
 }
 
+// Waits until every worker of the pool has parked (false after 10 s).
+bool all_parked(const pool_type& pool) {
+    return poolbench::test::eventually(
+        [&] { return pool.parked_workers() == pool.worker_count(); });
+}
+
 // wait_for() in a job that keeps forking, as fine-grained fork-join does: a
 // fork is where its worker promotes its oldest latent fork, on another
 // worker's request or on the heartbeat (L2), so that child can be stolen.
@@ -195,8 +201,7 @@ TEST_CASE("a worker parked before the work came is brought in by the forks") {
     // promotes it wakes the sleeper (idle protocol step 5). Gives up after
     // 30 s instead of hanging, and then fails.
     pool_type pool(2);
-    REQUIRE(
-        poolbench::test::eventually([&] { return pool.parked_workers() == pool.worker_count(); }));
+    REQUIRE(all_parked(pool));
     std::atomic<bool> seen[2] = {false, false};
     std::atomic<bool> both{false};
     std::atomic<long> leaves{0};
@@ -261,8 +266,7 @@ TEST_CASE("a join publishes its latent forks while workers sleep") {
     for (int round = 0; round < 4; ++round) {
         CAPTURE(round);
         pool_type pool(4);
-        REQUIRE(poolbench::test::eventually(
-            [&] { return pool.parked_workers() == pool.worker_count(); }));
+        REQUIRE(all_parked(pool));
         constexpr int k_children = 3;
         poolbench::test::all_running children(k_children);
         std::atomic<int> runs{0};

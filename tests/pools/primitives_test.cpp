@@ -28,8 +28,6 @@
 
 namespace {
 
-using namespace std::chrono_literals;
-
 // Rounds of each ping-pong: enough to hit the races on 2 cores, short enough
 // for the sanitizer builds.
 constexpr int k_rounds =
