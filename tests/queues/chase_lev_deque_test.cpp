@@ -81,12 +81,16 @@ TEST_CASE_TEMPLATE("chase_lev_deque: grows from capacity 1 and keeps every item"
 }
 
 // The owner opens round r, the thief reports back when it is done with it.
-// If either side stops answering, the other gives up at k_run_deadline and
-// the test fails instead of hanging.
+// The owner ends the run after any round it has closed (finish()); the
+// thief's wait for the next round then returns false. If either side stops
+// answering, the other gives up at k_run_deadline and the test fails
+// instead of hanging.
 class round_handshake {
 public:
     void open(std::uint64_t r) { m_opened.store(r); }
     void close(std::uint64_t r) { m_closed.store(r); }
+    // No round after `last` will be opened.
+    void finish(std::uint64_t last) { m_last.store(last); }
     bool wait_opened(std::uint64_t r) { return wait_for(m_opened, r); }
     bool wait_closed(std::uint64_t r) { return wait_for(m_closed, r); }
     bool abandoned() const { return m_abandoned.load(); }
@@ -95,6 +99,7 @@ private:
     bool wait_for(const std::atomic<std::uint64_t>& round, std::uint64_t r) {
         backoff wait;
         while (round.load() != r) {
+            if (r > m_last.load()) return false;
             if (m_abandoned.load()) return false;
             if (std::chrono::steady_clock::now() > m_deadline) {
                 m_abandoned.store(true);
@@ -109,8 +114,23 @@ private:
         std::chrono::steady_clock::now() + k_run_deadline;
     std::atomic<std::uint64_t> m_opened{0};
     std::atomic<std::uint64_t> m_closed{0};
+    std::atomic<std::uint64_t> m_last{~std::uint64_t{0}};
     std::atomic<bool> m_abandoned{false};
 };
+
+// Each round of a race is a hand-over between two threads, so on a loaded
+// machine (more runnable threads than CPUs, each hand-over a trip through
+// the scheduler) a fixed number of rounds can take many minutes. A race
+// runs its rounds until they are done or this much time has passed, and
+// at least k_min_rounds either way: enough to meet every interleaving the
+// head start steers it through, never a reason to time out.
+inline constexpr std::chrono::seconds k_race_budget{30};
+inline constexpr std::uint64_t k_min_rounds = 2'000;
+
+// Whether the owner should stop after round r (r rounds done).
+inline bool race_over(std::uint64_t r, std::chrono::steady_clock::time_point end) {
+    return r >= k_min_rounds && std::chrono::steady_clock::now() >= end;
+}
 
 // Gives the thief a head start of about `delay` steps before the owner acts.
 inline void head_start(std::uint64_t delay) {
@@ -155,6 +175,8 @@ void last_item_race(std::uint64_t rounds) {
     std::uint64_t wrong_value = 0;
     std::uint64_t delay = 0;
     T item{};
+    const auto end = std::chrono::steady_clock::now() + k_race_budget;
+    std::uint64_t done = 0;
     for (std::uint64_t r = 1; r <= rounds; ++r) {
         deque.push(T(r));
         handshake.open(r);
@@ -173,17 +195,21 @@ void last_item_race(std::uint64_t rounds) {
             ++thief_wins;
             if (stolen != r) ++wrong_value;
         }
+        done = r;
+        if (race_over(r, end)) break;
     }
+    handshake.finish(done);
     thief.join();
     CHECK_FALSE(handshake.abandoned());
+    CHECK(done >= std::min(rounds, k_min_rounds));
     CHECK(both == 0);
     CHECK(neither == 0);
     CHECK(wrong_value == 0);
-    CHECK(owner_wins + thief_wins == rounds);
+    CHECK(owner_wins + thief_wins == done);
     CHECK(deque.approx_size() == 0);
     CHECK_FALSE(deque.try_pop(item));
-    MESSAGE("rounds " << rounds << ": owner won " << owner_wins << ", thief won " << thief_wins
-                      << ", thief lost the CAS " << lost_races.load());
+    MESSAGE("rounds " << done << " of " << rounds << ": owner won " << owner_wins << ", thief won "
+                      << thief_wins << ", thief lost the CAS " << lost_races.load());
 }
 
 TEST_CASE_TEMPLATE("chase_lev_deque: owner pop vs thief steal of the last item, one winner" *
@@ -223,6 +249,8 @@ void few_items_race(std::uint64_t rounds) {
     std::uint64_t contested = 0;
     std::uint64_t delay = 0;
     T item{};
+    const auto end = std::chrono::steady_clock::now() + k_race_budget;
+    std::uint64_t done = 0;
     for (std::uint64_t r = 1; r <= rounds; ++r) {
         const std::uint64_t count = 2 + r % 2;
         for (std::uint64_t i = 0; i < count; ++i) deque.push(T(r * 4 + i));
@@ -236,13 +264,18 @@ void few_items_race(std::uint64_t rounds) {
         if ((mask | stolen) != (std::uint64_t{1} << count) - 1) ++lost;
         if (mask != 0 && stolen != 0) ++contested;
         delay = adapt(delay, mask != 0, stolen != 0);
+        done = r;
+        if (race_over(r, end)) break;
     }
+    handshake.finish(done);
     thief.join();
     CHECK_FALSE(handshake.abandoned());
+    CHECK(done >= std::min(rounds, k_min_rounds));
     CHECK(overlaps == 0);
     CHECK(lost == 0);
     CHECK(deque.approx_size() == 0);
-    MESSAGE("rounds " << rounds << ": both owner and thief took items in " << contested);
+    MESSAGE("rounds " << done << " of " << rounds << ": both owner and thief took items in "
+                      << contested);
 }
 
 TEST_CASE_TEMPLATE("chase_lev_deque: owner pops vs thief steals of 2-3 items, each taken once" *
