@@ -2,13 +2,22 @@
 // several outside submitters, nested submissions of random depth, throwing
 // jobs, task groups forked from inside jobs, outside threads waiting while
 // others submit, and destruction with work still queued. Every job records
-// itself; the totals must match exactly what was submitted. Seeds are fixed
-// (reproducible); POOLBENCH_SOAK=<k> runs k times as many rounds.
+// itself; the totals must match exactly what was submitted. And random
+// fork-join trees: groups of random width and depth, inside the pool and
+// from outside it, whose children throw, whose groups are cancelled while
+// they fork or waited on with a short timeout first, with loops and
+// reductions among them; every child runs at most once, all of them unless
+// their group was cancelled, and each wait rethrows only its own
+// children's exception. Seeds are fixed (reproducible); POOLBENCH_SOAK=<k>
+// runs k times as many rounds.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <poolbench.hpp>
 #include <random>
 #include <stdexcept>
@@ -81,6 +90,96 @@ void random_job(P& pool, counts& c, std::uint64_t seed, int depth) {
         c.thrown.fetch_add(1, std::memory_order_relaxed);
         throw boom();
     }
+}
+
+// What a fork-join tree saw go wrong; every count must stay 0.
+struct tree_faults {
+    std::atomic<std::uint64_t> nodes{0};        // nodes run (for the record)
+    std::atomic<std::uint64_t> double_runs{0};  // a child ran twice
+    std::atomic<std::uint64_t> missing{0};      // a child of a group never cancelled did not run
+    std::atomic<std::uint64_t> extra{0};        // more children ran than were forked
+    std::atomic<std::uint64_t> foreign{0};      // a wait rethrew another group's exception
+    std::atomic<std::uint64_t> lost{0};         // a child threw and no wait of its group said so
+    std::atomic<std::uint64_t> invented{0};     // a wait threw though no child of its group did
+    std::atomic<std::uint64_t> wrong_sums{0};   // a loop or reduction inside the tree went wrong
+};
+
+// Thrown by a child: the address of the group it is a child of.
+struct from_group {
+    const void* group;
+};
+
+constexpr std::size_t k_tree_width = 4;
+
+// One node: forks up to k_tree_width children (each a node one level down,
+// some of which throw after their own subtree is done), may cancel its
+// group halfway through forking, may wait with a short timeout before its
+// wait, may run a parallel_for or parallel_reduce, and checks what its own
+// group did. Exceptions from its own group are caught here, so nothing
+// leaves a node.
+template <class P>
+void tree_node(P& pool, tree_faults& f, std::uint64_t seed, int depth) {
+    f.nodes.fetch_add(1, std::memory_order_relaxed);
+    if (seed % 9 == 2) {
+        const auto sum = poolbench::parallel_reduce(
+            pool, 0, 1000, std::int64_t{0}, [](int i) { return std::int64_t{i}; }, std::plus<>{});
+        if (sum != 499'500) f.wrong_sums.fetch_add(1);
+    }
+    if (seed % 9 == 4) {
+        std::array<std::atomic<int>, 64> hits{};
+        poolbench::parallel_for(pool, std::size_t{0}, hits.size(),
+                                [&hits](std::size_t i) { hits[i].fetch_add(1); });
+        for (const auto& h : hits) {
+            if (h.load() != 1) f.wrong_sums.fetch_add(1);
+        }
+    }
+    if (depth == 0) return;
+    const std::size_t width = seed % (k_tree_width + 1);
+    const bool cancel = seed % 11 == 4;
+    const bool timed = seed % 7 == 1;
+    std::array<std::atomic<int>, k_tree_width> runs{};
+    std::atomic<std::size_t> threw{0};
+    std::size_t caught = 0;
+    {
+        poolbench::task_group<P> group(pool);
+        for (std::size_t c = 0; c < width; ++c) {
+            const std::uint64_t child = plan::mix(seed, static_cast<int>(c));
+            group.run([&pool, &f, &runs, &threw, &group, child, c, depth] {
+                runs[c].fetch_add(1);
+                tree_node(pool, f, child, depth - 1);
+                if (child % 13 == 3) {
+                    threw.fetch_add(1);
+                    throw from_group{&group};
+                }
+            });
+            if (cancel && c == width / 2) group.cancel();
+        }
+        const auto note = [&](const from_group& e) {
+            ++caught;
+            if (e.group != &group) f.foreign.fetch_add(1);
+        };
+        if (timed) {
+            try {
+                (void)group.wait_for(std::chrono::microseconds(seed % 64));
+            } catch (const from_group& e) {
+                note(e);
+            }
+        }
+        try {
+            group.wait();
+        } catch (const from_group& e) {
+            note(e);
+        }
+    }
+    std::size_t ran = 0;
+    for (const auto& r : runs) {
+        if (r.load() > 1) f.double_runs.fetch_add(1);
+        ran += static_cast<std::size_t>(r.load());
+    }
+    if (ran > width) f.extra.fetch_add(1);
+    if (!cancel && ran != width) f.missing.fetch_add(1);
+    if (threw.load() > 0 && caught == 0) f.lost.fetch_add(1);
+    if (threw.load() == 0 && caught > 0) f.invented.fetch_add(1);
 }
 
 }  // namespace
@@ -161,5 +260,49 @@ TEST_SUITE("stress" * doctest::timeout(600)) {
     }
 
     TEST_CASE_TEMPLATE_APPLY(mix, poolbench::all_pools);
+
+    TEST_CASE_TEMPLATE_DEFINE(
+        "random fork-join trees: children run once, cancelled groups skip, waits rethrow their own",
+        P, trees) {
+        const int rounds = (k_thread_per_job<P> ? 2 : 24) * soak();
+        const int roots = k_thread_per_job<P> ? 4 : 60;
+        std::mt19937_64 rng(0x7EE5);
+        for (int round = 0; round < rounds; ++round) {
+            const std::size_t workers = std::size_t{1} << (rng() % 4);  // 1, 2, 4, 8
+            const int depth = 2 + static_cast<int>(rng() % 4);
+            CAPTURE(round);
+            CAPTURE(workers);
+            CAPTURE(depth);
+            tree_faults f;
+            std::vector<std::uint64_t> seeds(static_cast<std::size_t>(roots));
+            for (auto& s : seeds) s = rng();
+            {
+                P pool(workers);
+                // Half the roots are submitted jobs, half the children of a
+                // group made outside the pool, its wait on this thread.
+                for (std::size_t i = 0; i < seeds.size(); i += 2) {
+                    pool.submit(
+                        [&pool, &f, seed = seeds[i], depth] { tree_node(pool, f, seed, depth); });
+                }
+                poolbench::task_group<P> outside(pool);
+                for (std::size_t i = 1; i < seeds.size(); i += 2) {
+                    outside.run(
+                        [&pool, &f, seed = seeds[i], depth] { tree_node(pool, f, seed, depth); });
+                }
+                CHECK_NOTHROW(outside.wait());
+                CHECK_NOTHROW(pool.wait());
+            }
+            CHECK(f.nodes.load() >= seeds.size());
+            CHECK(f.double_runs.load() == 0);
+            CHECK(f.missing.load() == 0);
+            CHECK(f.extra.load() == 0);
+            CHECK(f.foreign.load() == 0);
+            CHECK(f.lost.load() == 0);
+            CHECK(f.invented.load() == 0);
+            CHECK(f.wrong_sums.load() == 0);
+        }
+    }
+
+    TEST_CASE_TEMPLATE_APPLY(trees, poolbench::all_pools);
 
 }  // TEST_SUITE
