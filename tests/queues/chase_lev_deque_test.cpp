@@ -80,20 +80,37 @@ TEST_CASE_TEMPLATE("chase_lev_deque: grows from capacity 1 and keeps every item"
     CHECK_FALSE(deque.try_pop(v));
 }
 
+// Each round of a race is a hand-over between two threads, so on a loaded
+// machine (more runnable threads than CPUs, each hand-over a trip through
+// the scheduler) a fixed number of rounds can take many minutes. A race
+// runs its rounds until they are done or this much time has passed, and
+// at least k_min_rounds either way: enough to meet every interleaving the
+// head start steers it through, never a reason to time out.
+inline constexpr std::chrono::seconds k_race_budget{30};
+inline constexpr std::uint64_t k_min_rounds = 2'000;
+
 // The owner opens round r, the thief reports back when it is done with it.
-// The owner ends the run after any round it has closed (finish()); the
-// thief's wait for the next round then returns false. If either side stops
-// answering, the other gives up at k_run_deadline and the test fails
-// instead of hanging.
+// After a round it has closed the owner may end the run early
+// (end_after()); the thief's wait for the next round then returns false.
+// If either side stops answering, the other gives up at k_run_deadline and
+// the test fails instead of hanging.
 class round_handshake {
 public:
     void open(std::uint64_t r) { m_opened.store(r); }
     void close(std::uint64_t r) { m_closed.store(r); }
-    // No round after `last` will be opened.
-    void finish(std::uint64_t last) { m_last.store(last); }
     bool wait_opened(std::uint64_t r) { return wait_for(m_opened, r); }
     bool wait_closed(std::uint64_t r) { return wait_for(m_closed, r); }
     bool abandoned() const { return m_abandoned.load(); }
+
+    // The owner, after round r closed: true (and no round after r will be
+    // opened) once k_race_budget has passed and k_min_rounds are done.
+    bool end_after(std::uint64_t r) {
+        if (r < k_min_rounds || std::chrono::steady_clock::now() < m_budget_end) return false;
+        m_last.store(r);
+        return true;
+    }
+    // The rounds the thief has closed.
+    std::uint64_t rounds_done() const { return m_closed.load(); }
 
 private:
     bool wait_for(const std::atomic<std::uint64_t>& round, std::uint64_t r) {
@@ -110,27 +127,15 @@ private:
         return true;
     }
 
+    const std::chrono::steady_clock::time_point m_budget_end =
+        std::chrono::steady_clock::now() + k_race_budget;
     const std::chrono::steady_clock::time_point m_deadline =
         std::chrono::steady_clock::now() + k_run_deadline;
     std::atomic<std::uint64_t> m_opened{0};
     std::atomic<std::uint64_t> m_closed{0};
-    std::atomic<std::uint64_t> m_last{~std::uint64_t{0}};
+    std::atomic<std::uint64_t> m_last{~std::uint64_t{0}};  // no round after it is opened
     std::atomic<bool> m_abandoned{false};
 };
-
-// Each round of a race is a hand-over between two threads, so on a loaded
-// machine (more runnable threads than CPUs, each hand-over a trip through
-// the scheduler) a fixed number of rounds can take many minutes. A race
-// runs its rounds until they are done or this much time has passed, and
-// at least k_min_rounds either way: enough to meet every interleaving the
-// head start steers it through, never a reason to time out.
-inline constexpr std::chrono::seconds k_race_budget{30};
-inline constexpr std::uint64_t k_min_rounds = 2'000;
-
-// Whether the owner should stop after round r (r rounds done).
-inline bool race_over(std::uint64_t r, std::chrono::steady_clock::time_point end) {
-    return r >= k_min_rounds && std::chrono::steady_clock::now() >= end;
-}
 
 // Gives the thief a head start of about `delay` steps before the owner acts.
 inline void head_start(std::uint64_t delay) {
@@ -175,8 +180,6 @@ void last_item_race(std::uint64_t rounds) {
     std::uint64_t wrong_value = 0;
     std::uint64_t delay = 0;
     T item{};
-    const auto end = std::chrono::steady_clock::now() + k_race_budget;
-    std::uint64_t done = 0;
     for (std::uint64_t r = 1; r <= rounds; ++r) {
         deque.push(T(r));
         handshake.open(r);
@@ -195,11 +198,10 @@ void last_item_race(std::uint64_t rounds) {
             ++thief_wins;
             if (stolen != r) ++wrong_value;
         }
-        done = r;
-        if (race_over(r, end)) break;
+        if (handshake.end_after(r)) break;
     }
-    handshake.finish(done);
     thief.join();
+    const std::uint64_t done = handshake.rounds_done();
     CHECK_FALSE(handshake.abandoned());
     CHECK(done >= std::min(rounds, k_min_rounds));
     CHECK(both == 0);
@@ -249,8 +251,6 @@ void few_items_race(std::uint64_t rounds) {
     std::uint64_t contested = 0;
     std::uint64_t delay = 0;
     T item{};
-    const auto end = std::chrono::steady_clock::now() + k_race_budget;
-    std::uint64_t done = 0;
     for (std::uint64_t r = 1; r <= rounds; ++r) {
         const std::uint64_t count = 2 + r % 2;
         for (std::uint64_t i = 0; i < count; ++i) deque.push(T(r * 4 + i));
@@ -264,11 +264,10 @@ void few_items_race(std::uint64_t rounds) {
         if ((mask | stolen) != (std::uint64_t{1} << count) - 1) ++lost;
         if (mask != 0 && stolen != 0) ++contested;
         delay = adapt(delay, mask != 0, stolen != 0);
-        done = r;
-        if (race_over(r, end)) break;
+        if (handshake.end_after(r)) break;
     }
-    handshake.finish(done);
     thief.join();
+    const std::uint64_t done = handshake.rounds_done();
     CHECK_FALSE(handshake.abandoned());
     CHECK(done >= std::min(rounds, k_min_rounds));
     CHECK(overlaps == 0);
