@@ -22,8 +22,10 @@ namespace poolbench {
 // one back from the deque; or, when a thief took it, runs other jobs (its
 // own deque first, then steals) until the thief has finished it. The
 // first child since the last wait() lives in the group itself (in the
-// forking job's frame, m_join.slot), later ones in nodes from the worker's free
-// list.
+// forking job's frame, m_join.slot); a later one is kept in its own cell
+// of the latent stack when its closure fits (ws_latent_cell), else in a
+// node from the worker's free list. A kept child takes a node only if it
+// is promoted.
 //
 // Protocol, for a group made inside a worker (one made outside submits
 // plain jobs, counted by m_join.outside). The group's join record m_join
@@ -33,11 +35,10 @@ namespace poolbench {
 // finished, and each of them is latent on the owner's stack, in the
 // owner's deque, or taken by a thief that runs it; so a join never waits
 // for a child that is still queued. Transitions:
-//  J1. Fork (owner): the child goes into the slot, or into a node when the
-//      slot is taken, then on top of the owner's latent stack (L1);
-//      pending += 1. Then, when a beat is due or a worker asked, the
-//      oldest latent fork (this group's or an older one) moves to the
-//      deque (L2).
+//  J1. Fork (owner): the child goes into the slot, or when the slot is
+//      taken into its cell on top of the owner's latent stack (kept) or a
+//      node, and on top of that stack (L1); pending += 1. Then, when a beat is due or a worker
+//      asked, the oldest latent fork (this group's or an older one) moves to the deque (L2).
 //  J2. The owner pops a child (from its latent stack or its deque) and
 //      runs it, in its own join or while it helps in a nested one:
 //      pending -= 1 in that child's group.
@@ -54,7 +55,7 @@ namespace poolbench {
 //      free.
 // A fork that stays latent allocates nothing, writes nothing another
 // thread reads and makes no atomic read-modify-write; its join pops the
-// slot back and calls it right here.
+// slot or the kept cell back and calls it right here.
 // A join may run latent forks of other groups of its worker (younger ones,
 // made in the same job after this group's children); by L, never one older
 // than a child of its own that is still unfinished.
@@ -84,7 +85,14 @@ public:
         }
         // The slot is free while no child of this round is unfinished or
         // queued: when pending is 0 (J2 counts it down only after the
-        // child has run).
+        // child has run). A later child is kept in its latent cell when it
+        // fits (keep()), else it takes a node.
+        if constexpr (detail::ws_latent_cell::keeps<std::decay_t<F>>) {
+            if (m_join.pending != 0) {
+                keep(std::forward<F>(f));
+                return;
+            }
+        }
         std::uintptr_t entry = 0;
         if (m_join.pending == 0) [[likely]] {
             ::new (static_cast<void*>(&m_join.slot))
@@ -187,23 +195,35 @@ private:
         detail::ws_worker& self = *owner();
         // The common case of a group of several children (skynet's ten):
         // they are the youngest latent forks. Pop and call them here, as
-        // join() does the slot; a child in a node, whose latent siblings
-        // would wait while it runs, only while no worker wants work
-        // (otherwise pop_for_join() publishes them first: latent.hpp's join
-        // rule). Not through the pool's run(): a child of ours popped on our
-        // own worker needs neither its checks of the node (its group, the
-        // slot or not) nor the join's owner check (13 instructions per fork
-        // in skynet, scripts/fork-cost).
-        // The round's nodes lie above its slot (forked later); a tagged entry
-        // is a slot, ours or another group's, or none at all (ws_latent).
+        // join() does the slot; a child kept in its cell or in a node, whose
+        // latent siblings would wait while it runs, only while no worker
+        // wants work (otherwise run_next_for_join() publishes them first:
+        // latent.hpp's join rule; with one worker nobody can, which is
+        // tested once). Not through the pool's run(): a child of ours popped
+        // on our own worker needs neither its checks of the node (its group,
+        // the slot or not) nor the join's owner check (13 instructions per
+        // fork in skynet, scripts/fork-cost).
+        // The round's later children lie above its slot (forked later); an
+        // entry tagged with bit 0 is a slot, ours or another group's, or none
+        // at all (ws_latent); one tagged with bit 1 is a kept child, ours
+        // when it is `kept`.
+        const std::uintptr_t kept = detail::ws_latent_entry::kept(m_join);
+        work_stealing_pool& pool = m_pool;
+        const bool shared = pool.worker_count() > 1;
         for (std::uintptr_t e = self.latent.top();; e = self.latent.top()) {
-            if (detail::ws_latent_entry::tagged(e)) {
+            if (e == kept) {
+                if (shared && pool.wants_latent(self)) break;
+                self.latent.pop();  // J2
+                m_join.run_kept(self.latent.popped());
+            } else if (detail::ws_latent_entry::tagged(e)) {
                 if (e != detail::ws_latent_entry::slot(m_join)) break;
                 self.latent.pop();  // J2
                 m_join.run_child(m_join.slot.work);
+            } else if (detail::ws_latent_entry::kept(e)) {
+                break;  // another group's
             } else {
                 detail::ws_task* const t = reinterpret_cast<detail::ws_task*>(e);
-                if (t->join != &m_join || m_pool.wants_latent(self)) break;
+                if (t->join != &m_join || (shared && pool.wants_latent(self))) break;
                 self.latent.pop();  // J2
                 m_join.run_child(t->work);
                 self.recycle(t);
@@ -211,14 +231,12 @@ private:
             if (--m_join.pending == 0) return;  // nothing of ours was promoted
         }
         while (!m_join.all_done()) {
-            detail::ws_task* t = m_pool.pop_for_join(self);
-            if (t == nullptr) {
+            if (!m_pool.run_next_for_join(self)) {  // J2 when it is a child of ours
                 // A thief has our children: run other jobs until they finish.
                 detail::help_until([this] { return m_join.all_done(); },
                                    [this] { return m_pool.help_once(*owner()); });
                 break;
             }
-            m_pool.run(self, t);  // J2 when it is a child of ours
         }
         m_join.restart();
     }
@@ -230,10 +248,7 @@ private:
         detail::ws_worker& self = *owner();
         while (!m_join.all_done()) {
             if (std::chrono::steady_clock::now() >= deadline) return false;
-            if (detail::ws_task* t = m_pool.pop_for_join(self)) {
-                m_pool.run(self, t);  // J2 when it is a child of ours
-                continue;
-            }
+            if (m_pool.run_next_for_join(self)) continue;  // J2 when it is a child of ours
             if (!detail::help_until_deadline([this] { return m_join.all_done(); },
                                              [this] { return m_pool.help_once(*owner()); },
                                              deadline)) {
@@ -242,6 +257,30 @@ private:
         }
         m_join.restart();
         return true;
+    }
+
+    // J1 for a child kept in its latent cell (a later child of the round,
+    // ws_latent_cell::keeps<F>): the cell is written in place, with no node
+    // and no job; when the countdown ran out or a worker asked, room is
+    // made first (fork_room(), which throws std::bad_alloc with nothing
+    // forked when the stack cannot grow) and the beat or request is served
+    // after the push, as fork_slow() does for the others.
+    template <class F>
+    [[gnu::always_inline]] void keep(F&& f) {
+        detail::ws_worker& self = *owner();
+        if (m_pool.tick(self)) [[unlikely]] {
+            m_pool.fork_room(self);
+            push_kept(self, std::forward<F>(f));
+            m_pool.beat_or_request(self);
+            return;
+        }
+        push_kept(self, std::forward<F>(f));
+    }
+    template <class F>
+    [[gnu::always_inline]] void push_kept(detail::ws_worker& self, F&& f) noexcept {
+        self.latent.keep_unchecked(detail::ws_latent_entry::kept(m_join),
+                                   detail::ws_kept<std::decay_t<F>>::ops, std::forward<F>(f));
+        ++m_join.pending;
     }
 
     // Outside a worker: the child is an ordinary submitted job that

@@ -4,10 +4,11 @@
 // Efficiency for Nested Parallelism", PLDI 2018).
 //
 // A fork (native_task_group::run inside a worker, work_stealing/join.hpp)
-// does not publish its child. The child is latent: a pointer on its
-// worker's own stack of latent forks, which no other thread reads, so a
-// fork makes no shared write and no fence, and a join whose child is still
-// latent pops it and calls it, as the serial program would. Parallelism is
+// does not publish its child. The child is latent: an entry on its
+// worker's own stack of latent forks (its closure in the entry's cell when
+// it fits, ws_latent_cell), which no other thread reads, so a fork makes no
+// shared write and no fence, and a join whose child is still latent pops
+// it and calls it, as the serial program would. Parallelism is
 // made by promotion: the worker moves its oldest latent fork onto its deque,
 // where a thief can take it. Promoting the oldest publishes the biggest
 // piece of work the worker has (the top of its recursion), as a steal from
@@ -66,9 +67,9 @@
 // the bottom: every fork child in its deque was forked before every latent
 // one. Transitions:
 //  L1. Fork: the child goes on top of the stack (youngest): L holds.
-//  L2. Promote: the bottom (oldest) latent child goes onto the deque, after
-//      every child already there, and it is older than every child still
-//      latent: L holds.
+//  L2. Promote: the bottom (oldest) latent child goes onto the deque (a
+//      kept one moved into a node first), after every child already there,
+//      and it is older than every child still latent: L holds.
 //  L3. Pop (a join, work_stealing/join.hpp J4): the top child leaves the
 //      stack and runs here; removing the youngest keeps L.
 //  L4. Steal, pop back from the deque: they remove deque children; L holds.
@@ -89,6 +90,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 #include <base/instrument.hpp>
@@ -96,22 +98,57 @@
 
 namespace poolbench::detail {
 
+class ws_worker;
+struct ws_join;
+struct ws_task;
+
+// A child kept in its latent cell (ws_latent_cell): what is done with it,
+// written once per callable type. run() calls a copy of the closure (and
+// lets its exception out: the caller runs it through its group's
+// run_child()); promote() builds a node that holds it, for `join`, from
+// `self`'s free list (throws std::bad_alloc, nothing changed).
+struct ws_cell_ops {
+    void (*run)(const void* closure);
+    ws_task* (*promote)(ws_worker& self, ws_join& join, const void* closure);
+};
+
+// One entry of a worker's latent stack, a cache line of its own: `entry`
+// (ws_latent_entry, work_stealing/worker.hpp) says what it holds: a node's
+// address, a group's slot, or a child kept in the cell itself, whose
+// closure lies in `closure` and whose `ops` run or promote it. A child
+// whose closure fits (k_closure_size, trivially copyable, so that the cell
+// moves as bytes when the stack grows and leaves nothing to destroy) is
+// kept in its cell: its fork takes no node and its join calls it straight
+// from the stack (scripts/fork-cost).
+struct alignas(64) ws_latent_cell {
+    static constexpr std::size_t k_closure_size = 48;
+    std::uintptr_t entry;
+    const ws_cell_ops* ops;  // a kept child's; not read for the other entries
+    alignas(alignof(std::max_align_t)) std::byte closure[k_closure_size];
+
+    template <class F>
+    static constexpr bool keeps =
+        sizeof(F) <= k_closure_size && alignof(F) <= alignof(std::max_align_t) &&
+        std::is_trivially_copyable_v<F>&& std::is_trivially_copy_constructible_v<F>;
+};
+static_assert(sizeof(ws_latent_cell) == 64);
+
 // A worker's stack of latent forks (owner only): [m_bottom, m_top) of one
-// array, oldest at m_bottom, each entry a ws_latent_entry (a node's address,
-// or a group slot's, tagged; work_stealing/worker.hpp). Below m_bottom lie
-// k_none: a sentinel at index 0 and the promoted forks' entries, cleared as
-// they leave. So top() reads k_none, never a stale fork, when the stack is
-// empty, and a join can ask "is my child the youngest latent fork?" with
-// one load. The array grows by doubling, or first closes the gap that
-// promotions leave below m_bottom.
-// A fork pushes without looking at the array's end (push_unchecked()): the
-// heartbeat's countdown never lets more forks through to that push than
-// there is room for (ws_worker::rearm()), so the countdown's test at every
-// fork is the only one (scripts/fork-cost: 2 instructions per fork).
+// array of cells, oldest at m_bottom, each cell's entry a ws_latent_entry.
+// Below m_bottom lie cells whose entry is k_none: a sentinel at index 0 and
+// the promoted forks' cells, cleared as they leave. So top() reads k_none,
+// never a stale fork, when the stack is empty, and a join can ask "is my
+// child the youngest latent fork?" with one load. The array grows by
+// doubling, or first closes the gap that promotions leave below m_bottom.
+// A fork pushes without looking at the array's end (push_unchecked(),
+// keep_unchecked()): the heartbeat's countdown never lets more forks
+// through to that push than there is room for (ws_worker::rearm()), so the
+// countdown's test at every fork is the only one (scripts/fork-cost: 2
+// instructions per fork).
 class ws_latent {
 public:
-    ws_latent() : m_base(std::make_unique_for_overwrite<std::uintptr_t[]>(k_initial_capacity)) {
-        m_base[0] = k_none;
+    ws_latent() : m_base(std::make_unique_for_overwrite<ws_latent_cell[]>(k_initial_capacity)) {
+        m_base[0].entry = k_none;
         m_bottom = m_top = m_base.get() + 1;
         m_end = m_base.get() + k_initial_capacity;
     }
@@ -124,18 +161,28 @@ public:
     static constexpr std::uintptr_t k_none = 1;
 
     // The youngest latent fork, or k_none when there is none.
-    std::uintptr_t top() const noexcept { return m_top[-1]; }
+    std::uintptr_t top() const noexcept { return m_top[-1].entry; }
     // How many more forks fit without growing.
     std::size_t room() const noexcept { return static_cast<std::size_t>(m_end - m_top); }
 
     // L1. Precondition: room() >= 1.
-    [[gnu::always_inline]] void push_unchecked(std::uintptr_t t) noexcept { *m_top++ = t; }
+    [[gnu::always_inline]] void push_unchecked(std::uintptr_t t) noexcept { (m_top++)->entry = t; }
+    // L1 for a child kept in its cell (ws_latent_cell::keeps<F>), whose
+    // entry is t. Precondition: room() >= 1.
+    template <class F>
+    [[gnu::always_inline]] void keep_unchecked(std::uintptr_t t, const ws_cell_ops& ops,
+                                               F&& f) noexcept {
+        ws_latent_cell* const c = m_top++;
+        c->entry = t;
+        c->ops = &ops;
+        ::new (static_cast<void*>(c->closure)) std::decay_t<F>(std::forward<F>(f));
+    }
 
     // L1 that grows the array when it is full. Throws std::bad_alloc when it
     // cannot (nothing pushed).
     void push(std::uintptr_t t) {
         if (m_top == m_end) grow(1);
-        *m_top++ = t;
+        (m_top++)->entry = t;
     }
 
     // Grows the array, if it can, until room() >= n; returns room() (less
@@ -150,15 +197,18 @@ public:
         return room();
     }
 
-    // L3: removes top(). Precondition: !empty().
-    [[gnu::always_inline]] std::uintptr_t pop() noexcept { return *--m_top; }
+    // L3: removes top() and returns its entry; its cell (popped()) stays as
+    // it is until the next push. Precondition: !empty().
+    [[gnu::always_inline]] std::uintptr_t pop() noexcept { return (--m_top)->entry; }
+    // The cell pop() removed last, until the next push.
+    [[gnu::always_inline]] const ws_latent_cell& popped() const noexcept { return *m_top; }
 
     // L2 in two steps, so that a promotion that fails (the deque cannot
-    // grow) leaves the fork latent: oldest() to push, then drop_oldest().
-    // Precondition (both): !empty().
-    std::uintptr_t oldest() const noexcept { return *m_bottom; }
+    // grow, or no node can be made) leaves the fork latent: oldest() to
+    // push, then drop_oldest(). Precondition (both): !empty().
+    const ws_latent_cell& oldest() const noexcept { return *m_bottom; }
     void drop_oldest() noexcept {
-        *m_bottom++ = k_none;
+        (m_bottom++)->entry = k_none;
         if (m_bottom == m_top) m_bottom = m_top = m_base.get() + 1;  // room from the start again
     }
 
@@ -169,20 +219,21 @@ private:
     // promoted ones' k_none when that leaves the array at most half full,
     // else double it until they fit. The new array is not zeroed: what
     // lies above m_top is never read, so its pages are touched only as the
-    // stack reaches them. Throws std::bad_alloc (nothing changed).
+    // stack reaches them. The cells move as bytes (a kept closure is
+    // trivially copyable). Throws std::bad_alloc (nothing changed).
     void grow(std::size_t n) {
         const auto size = static_cast<std::size_t>(m_top - m_bottom);
         const auto need = 1 + size + n;  // the sentinel, the forks, the room
         auto capacity = static_cast<std::size_t>(m_end - m_base.get());
-        std::uintptr_t* const start = m_base.get() + 1;
+        ws_latent_cell* const start = m_base.get() + 1;
         if (2 * need <= capacity) {
             std::copy(m_bottom, m_top, start);  // what is left above is never read
         } else {
             do {
                 capacity *= 2;
             } while (capacity < need);
-            auto bigger = std::make_unique_for_overwrite<std::uintptr_t[]>(capacity);
-            bigger[0] = k_none;
+            auto bigger = std::make_unique_for_overwrite<ws_latent_cell[]>(capacity);
+            bigger[0].entry = k_none;
             std::copy(m_bottom, m_top, bigger.get() + 1);
             m_base = std::move(bigger);
             m_end = m_base.get() + capacity;
@@ -191,10 +242,10 @@ private:
         m_top = m_bottom + size;
     }
 
-    std::uintptr_t* m_top;
-    std::uintptr_t* m_bottom;
-    std::uintptr_t* m_end;
-    std::unique_ptr<std::uintptr_t[]> m_base;
+    ws_latent_cell* m_top;
+    ws_latent_cell* m_bottom;
+    ws_latent_cell* m_end;
+    std::unique_ptr<ws_latent_cell[]> m_base;
 };
 
 // The heartbeat's clock (owner only): whether k_heartbeat has passed since
@@ -217,7 +268,8 @@ public:
     // The most forks between two reads of the clock (and between two looks
     // at the latent stack's room, ws_worker::rearm()): 2^14 of fib's forks
     // take 20 to 50 us, so the clock is still read about once a beat, and
-    // the room a worker's latent array keeps is at most 128 KB.
+    // the room a worker's latent array keeps is at most 1 MB (2^14 cells of
+    // 64 bytes), of which only the pages the stack reaches are touched.
     static constexpr std::uint32_t k_max_interval = 1u << 14;
 
     // Forks until the next look at the clock; the fork that brings it to

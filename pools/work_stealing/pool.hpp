@@ -192,9 +192,10 @@ private:
 
     // Whether a join should publish self's latent forks before it runs one
     // of them itself (promote_before_join()): another worker asked, or the
-    // join rule's publish_all_due(). Never with one worker.
+    // join rule's publish_all_due(). Precondition: more than one worker (a
+    // join tests that once, not at every child).
     [[gnu::always_inline]] bool wants_latent(const detail::ws_worker& self) const noexcept {
-        return m_count > 1 && (self.work_request.asked() || publish_all_due(self));
+        return self.work_request.asked() || publish_all_due(self);
     }
 
     // The join rule (work_stealing/latent.hpp): whether a join should
@@ -255,9 +256,10 @@ private:
     void worker_main(detail::ws_worker& self);
     void beat_or_request(detail::ws_worker& self) noexcept;         // never inlined
     void fork_slow(detail::ws_worker& self, std::uintptr_t entry);  // never inlined
+    void fork_room(detail::ws_worker& self);                        // never inlined
     void promote_before_join(detail::ws_worker& self) noexcept;
     bool promote_oldest(detail::ws_worker& self) noexcept;
-    detail::ws_task* pop_for_join(detail::ws_worker& self) noexcept;
+    bool run_next_for_join(detail::ws_worker& self) noexcept;
     bool help_once(detail::ws_worker& self);
     detail::ws_task* find_work(detail::ws_worker& self, work_stealing::left_behind& left,
                                std::size_t victims = SIZE_MAX);

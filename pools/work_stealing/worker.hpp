@@ -126,6 +126,12 @@ struct ws_join {
         if (!status.run_child([&work] { work.consume(); })) work.reset();
     }
 
+    // run_child() for a child kept in the latent cell c, popped just now
+    // (the cell is not read after the child starts: ws_kept::run()).
+    [[gnu::always_inline]] void run_kept(const ws_latent_cell& c) noexcept {
+        status.run_child([&c] { c.ops->run(c.closure); });
+    }
+
     // Whether every child forked since the last restart() has finished.
     bool all_done() noexcept {
         if ((pending & k_published) == 0) return pending == 0;
@@ -165,22 +171,33 @@ static_assert(std::is_trivially_destructible_v<group_counter>);
 // The slot and its record share an address (ws_latent_entry).
 static_assert(std::is_standard_layout_v<ws_join>);
 
-// An entry of a worker's latent stack (ws_latent): a node's address, or a
-// group's slot's (its join record's) with the low bit set, for a slot whose
-// `join` is not written yet. The stack's "no fork" (ws_latent::k_none, what
-// top() reads on an empty stack) is tagged too, as no slot's entry, so a
-// join that looks for its own nodes tests one bit to leave both aside.
+// An entry of a worker's latent stack (ws_latent): a node's address; a
+// group's slot's (its join record's) + 1, for a slot whose `join` is not
+// written yet; or a group's record's + 2, for a child kept in the entry's
+// own cell (ws_latent_cell). The stack's "no fork" (ws_latent::k_none, what
+// top() reads on an empty stack) is tagged as a slot's is, but no slot's,
+// so a join that looks for its own children compares its two tags and
+// tests one bit to leave both aside.
 struct ws_latent_entry {
     static bool tagged(std::uintptr_t e) noexcept { return (e & 1) != 0; }
+    static bool kept(std::uintptr_t e) noexcept { return (e & 2) != 0; }
     static std::uintptr_t node(ws_task* t) noexcept { return reinterpret_cast<std::uintptr_t>(t); }
     // + 1, not | 1 (the same on an aligned address): an addition folds
     // into the address's lea, where the compiler keeps an `or` of its own
     // (scripts/fork-cost: 3 instructions per fork).
     static std::uintptr_t slot(ws_join& j) noexcept {
-        static_assert(alignof(ws_join) > 1);
+        static_assert(alignof(ws_join) >= 4);
         return reinterpret_cast<std::uintptr_t>(&j) + 1;
     }
-    // The fork an entry holds, ready to run anywhere (a slot's join written).
+    static std::uintptr_t kept(ws_join& j) noexcept {
+        return reinterpret_cast<std::uintptr_t>(&j) + 2;
+    }
+    // The group of a kept child's entry.
+    static ws_join& kept_join(std::uintptr_t e) noexcept {
+        return *reinterpret_cast<ws_join*>(e - 2);
+    }
+    // The fork a node's or a slot's entry holds, ready to run anywhere (a
+    // slot's join written). Precondition: !kept(e).
     static ws_task* take(std::uintptr_t e) noexcept {
         if (tagged(e)) {
             ws_join* const j = reinterpret_cast<ws_join*>(e - 1);
@@ -420,6 +437,21 @@ private:
     ws_task* m_free = nullptr;
     std::size_t m_free_count = 0;
     std::uint64_t m_random;
+};
+
+// The ops of a child of type F kept in its latent cell (ws_cell_ops).
+template <class F>
+struct ws_kept {
+    // A copy runs, not the cell: once the cell is popped, the child's own
+    // forks reuse it.
+    static void run(const void* closure) {
+        F f = *std::launder(static_cast<const F*>(closure));
+        f();
+    }
+    static ws_task* promote(ws_worker& self, ws_join& join, const void* closure) {
+        return self.make_task(*std::launder(static_cast<const F*>(closure)), &join);
+    }
+    static constexpr ws_cell_ops ops{&run, &promote};
 };
 
 }  // namespace poolbench::detail

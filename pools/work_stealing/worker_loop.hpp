@@ -174,6 +174,19 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
     beat_or_request(self);
 }
 
+// A kept child's fork (native_task_group::keep()) whose countdown ran out,
+// or when another worker asked: the room for its cell, which a countdown
+// that ran out does not promise (ws_worker::rearm()). When the stack
+// cannot grow, the decrement is taken back and std::bad_alloc propagates
+// from the fork, with nothing forked. Never inlined, for the reason
+// fork_slow() is not.
+[[gnu::noinline, gnu::cold]] inline void work_stealing_pool::fork_room(detail::ws_worker& self) {
+    if (self.latent.reserve(1) != 0) return;
+    self.heartbeat.not_a_fork();
+    if (self.heartbeat.countdown == 0) self.heartbeat.set_countdown(1);  // R holds at 1
+    throw std::bad_alloc();
+}
+
 // Before a join runs one of self's latent forks itself (work_stealing/
 // join.hpp, J4): that child may run long, and a child that blocks makes no
 // fork that could promote the others. So a request is served here too,
@@ -201,28 +214,57 @@ inline void work_stealing_pool::promote_before_join(detail::ws_worker& self) noe
     }
 }
 
-// L2: the oldest latent fork onto the deque. False (the fork stays latent,
-// and its join runs it) when the deque cannot grow.
+// L2: the oldest latent fork onto the deque; a kept child moves into a
+// node first. False (the fork stays latent, and its join runs it) when no
+// node can be made or the deque cannot grow.
 inline bool work_stealing_pool::promote_oldest(detail::ws_worker& self) noexcept {
-    detail::ws_task* const t = detail::ws_latent_entry::take(self.latent.oldest());
+    const detail::ws_latent_cell& c = self.latent.oldest();
+    const bool kept = detail::ws_latent_entry::kept(c.entry);
+    detail::ws_task* t = nullptr;
+    try {
+        t = kept ? c.ops->promote(self, detail::ws_latent_entry::kept_join(c.entry), c.closure)
+                 : detail::ws_latent_entry::take(c.entry);
+    } catch (...) {  // std::bad_alloc: no node for the kept child
+        return false;
+    }
     t->join->published();  // before the push that lets a thief take it
     try {
         push_local(self, t);
     } catch (...) {  // std::bad_alloc, or a deque at its size limit
+        if (kept) {  // the cell still holds the child
+            t->work.reset();
+            self.recycle(t);
+        }
         return false;
     }
     self.latent.drop_oldest();
     return true;
 }
 
-// J4's next job of its own for a join: the youngest latent fork (after
-// promote_before_join()), else the newest job of the deque; null when both
-// are empty (what is left of the group is with thieves).
-inline detail::ws_task* work_stealing_pool::pop_for_join(detail::ws_worker& self) noexcept {
+// J4's next job of its own for a join, run here (J2 when it is one of the
+// join's children): the youngest latent fork (after
+// promote_before_join()), else the newest job of the deque. False when
+// both are empty (what is left of the group is with thieves).
+inline bool work_stealing_pool::run_next_for_join(detail::ws_worker& self) noexcept {
     promote_before_join(self);
-    if (!self.latent.empty()) return detail::ws_latent_entry::take(self.latent.pop());
+    if (!self.latent.empty()) {
+        const std::uintptr_t e = self.latent.pop();
+        if (!detail::ws_latent_entry::kept(e)) {
+            run(self, detail::ws_latent_entry::take(e));
+            return true;
+        }
+        // As run() does a fork-join child's node: the child (a copy: the
+        // cell is free once popped), then its group told, then the forks.
+        detail::ws_join& join = detail::ws_latent_entry::kept_join(e);
+        join.run_kept(self.latent.popped());
+        join.finished_on(self);
+        self.report_forks();
+        return true;
+    }
     detail::ws_task* t = nullptr;
-    return self.deque.try_pop(t) ? t : nullptr;
+    if (!self.deque.try_pop(t)) return false;
+    run(self, t);
+    return true;
 }
 
 // Runs one pending job (own deque first, then a search round) on self,

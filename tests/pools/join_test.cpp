@@ -313,33 +313,77 @@ TEST_CASE("a job's first join publishes its latent forks also while busy workers
 }
 
 TEST_CASE("a latent stack deeper than its first array grows, also while forks are promoted") {
-    // A spine of nested groups, each forking one child before it recurses:
-    // thousands of latent forks at once, the oldest promoted and stolen by
-    // the other worker while the spine grows (the stack slides or doubles).
+    // A spine of nested groups, each forking its children before it
+    // recurses: thousands of latent forks at once, the oldest promoted and
+    // stolen by the other worker while the spine grows (the stack slides or
+    // doubles). With one child a group, each is its group's slot; with
+    // three, the later two are kept in their latent cells, which move with
+    // the stack and are promoted into nodes.
     pool_type pool(2);
     constexpr int k_depth = 2000;
-    std::atomic<int> runs[k_depth] = {};
-    struct spine {
-        pool_type& pool;
-        std::atomic<int> (&runs)[k_depth];
-        void operator()(int depth) const {
-            if (depth == k_depth) return;
-            group_type group(pool);
-            group.run([this, depth] {
-                runs[depth].fetch_add(1);
-                if (depth % 64 == 0) std::this_thread::yield();  // time for a thief
-            });
-            (*this)(depth + 1);
-            group.wait();
+    for (const int children : {1, 3}) {
+        CAPTURE(children);
+        std::atomic<int> runs[k_depth] = {};
+        struct spine {
+            pool_type& pool;
+            std::atomic<int> (&runs)[k_depth];
+            int children;
+            void operator()(int depth) const {
+                if (depth == k_depth) return;
+                group_type group(pool);
+                for (int c = 0; c < children; ++c) {
+                    group.run([this, depth] {
+                        runs[depth].fetch_add(1);
+                        if (depth % 64 == 0) std::this_thread::yield();  // time for a thief
+                    });
+                }
+                (*this)(depth + 1);
+                group.wait();
+            }
+        };
+        for (int round = 0; round < 3; ++round) {
+            pool.submit([&] { spine{pool, runs, children}(0); });
+            pool.wait();
         }
-    };
-    for (int round = 0; round < 3; ++round) {
-        pool.submit([&] { spine{pool, runs}(0); });
-        pool.wait();
+        int wrong = 0;
+        for (const auto& r : runs) wrong += r.load() != 3 * children;
+        CHECK(wrong == 0);
     }
-    int wrong = 0;
-    for (const auto& r : runs) wrong += r.load() != 3;
-    CHECK(wrong == 0);
+}
+
+TEST_CASE("children kept in their latent cells rethrow their group's first exception, once") {
+    // Groups of ten children, the later nine kept in their cells, some of
+    // which throw, at 1 and 2 workers (stolen ones then run as nodes): each
+    // wait rethrows an exception of its own group, and only when one of its
+    // children threw; every child runs once.
+    for (const std::size_t workers : {std::size_t{1}, std::size_t{2}}) {
+        CAPTURE(workers);
+        pool_type pool(workers);
+        constexpr int k_groups = 2000;
+        std::atomic<int> runs{0};
+        std::atomic<int> wrong{0};
+        pool.submit([&] {
+            for (int g = 0; g < k_groups; ++g) {
+                group_type group(pool);
+                const bool throws = g % 3 == 0;
+                for (int c = 0; c < 10; ++c) {
+                    group.run([&runs, g, c, throws] {
+                        runs.fetch_add(1);
+                        if (throws && c % 4 == 1) throw g;
+                    });
+                }
+                try {
+                    group.wait();
+                    if (throws) wrong.fetch_add(1);
+                } catch (int from) {
+                    if (!throws || from != g) wrong.fetch_add(1);
+                }
+            }
+        });
+        pool.wait();
+        CHECK(wrong.load() == 0);
+        CHECK(runs.load() == 10 * k_groups);
+    }
 }
 
 TEST_CASE("every child counts once in jobs_run, however it ran, by the time wait() returns") {

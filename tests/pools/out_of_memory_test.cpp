@@ -5,12 +5,14 @@
 // group can still be waited for. Every job still runs exactly once and the
 // pool goes on. This program replaces operator new, so that allocations of
 // exactly one task node fail while g_fail_nodes is set, and every
-// allocation while g_fail_all is.
+// allocation while g_fail_all is (over-aligned ones too: the latent
+// stack's cells).
 #include <doctest/doctest.h>
 
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <latch>
 #include <new>
@@ -45,6 +47,33 @@ void operator delete(void* p) noexcept {
     std::free(p);
 }
 void operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
+// The latent stack's cells are over-aligned: their arrays come from here
+// (the array form too: the sanitizers' runtimes do not route it through
+// the single-object one).
+void* operator new(std::size_t n, std::align_val_t al) {
+    if (g_fail_all.load(std::memory_order_relaxed)) {  // relaxed: as above
+        g_failed.fetch_add(1, std::memory_order_relaxed);
+        throw std::bad_alloc();
+    }
+    const auto a = static_cast<std::size_t>(al);
+    if (void* p = std::aligned_alloc(a, (n + a - 1) / a * a + (n == 0 ? a : 0))) return p;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t n, std::align_val_t al) {
+    return operator new(n, al);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
     std::free(p);
 }
 
@@ -123,6 +152,60 @@ TEST_CASE("a task group run from outside that cannot allocate throws, and its wa
     group.run([&ran] { ran.fetch_add(1); });
     group.wait();
     CHECK(ran.load() == 2);
+}
+
+TEST_CASE("a kept child whose latent stack cannot grow throws, and forks nothing") {
+    // One worker, one group of small children, each kept in its latent
+    // cell: with every allocation failing, the forks go on into the room
+    // the stack has, then one throws std::bad_alloc; the children forked
+    // before it all run at the join, once, and jobs_run counts those.
+    poolbench::work_stealing_pool pool(1);
+    std::atomic<int> ran{0};
+    int forked = 0;
+    bool refused = false;
+    const auto before = pool.stats().jobs_run;
+    pool.submit([&] {
+        poolbench::task_group<poolbench::work_stealing_pool> group(pool);
+        g_fail_all.store(true);
+        try {
+            for (int i = 0; i < 1'000'000; ++i) {
+                group.run([&ran] { ran.fetch_add(1); });
+                ++forked;
+            }
+        } catch (const std::bad_alloc&) {
+            refused = true;
+        }
+        g_fail_all.store(false);
+        group.wait();
+    });
+    pool.wait();
+    CHECK(refused);
+    CHECK(forked > 0);
+    CHECK(ran.load() == forked);
+    CHECK(pool.stats().jobs_run - before == static_cast<std::uint64_t>(forked) + 1);
+}
+
+TEST_CASE("a kept child that cannot get a node stays latent, and its join runs it") {
+    // Two workers: the idle one asks, and the busy one promotes its oldest
+    // latent fork; a kept child needs a node for that, which cannot be had
+    // while g_fail_nodes is set, so it stays latent and its join runs it.
+    poolbench::work_stealing_pool pool(2);
+    std::atomic<int> ran{0};
+    constexpr int k_children = 20'000;
+    pool.submit([&] {
+        g_fail_nodes.store(true);
+        {
+            poolbench::task_group<poolbench::work_stealing_pool> group(pool);
+            for (int i = 0; i < k_children; ++i) {
+                group.run([&ran] { ran.fetch_add(1); });
+                if (i % 100 == 0) std::this_thread::yield();  // time for the other to ask
+            }
+            group.wait();
+        }
+        g_fail_nodes.store(false);
+    });
+    pool.wait();
+    CHECK(ran.load() == k_children);
 }
 
 }  // namespace
