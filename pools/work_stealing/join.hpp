@@ -35,10 +35,12 @@ namespace poolbench {
 // finished, and each of them is latent on the owner's stack, in the
 // owner's deque, or taken by a thief that runs it; so a join never waits
 // for a child that is still queued. Transitions:
-//  J1. Fork (owner): the child goes into the slot, or when the slot is
-//      taken into its cell on top of the owner's latent stack (kept) or a
-//      node, and on top of that stack (L1); pending += 1. Then, when a beat is due or a worker
-//      asked, the oldest latent fork (this group's or an older one) moves to the deque (L2).
+//  J1. Fork (owner): the child goes into the slot; when the slot is taken,
+//      into a cell of its own on the owner's latent stack if it fits
+//      (kept), else into a node. Its entry goes on top of that stack (L1);
+//      pending += 1. Then, when a beat is due or a worker asked, the oldest
+//      latent fork (this group's or an older one) moves to the deque (L2;
+//      a kept one into a node first).
 //  J2. The owner pops a child (from its latent stack or its deque) and
 //      runs it, in its own join or while it helps in a nested one:
 //      pending -= 1 in that child's group.
