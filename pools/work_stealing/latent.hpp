@@ -284,6 +284,14 @@ public:
     }
     // Takes back a decrement of the countdown that was no fork.
     void not_a_fork() noexcept { --m_set_to; }
+    // A fork that counted itself down and then failed (its latent stack
+    // could not grow): its decrement taken back, and a countdown that ran
+    // out set to 1, which needs no room (ws_worker::rearm()'s invariant R),
+    // so the next fork takes the checked path again.
+    void fork_failed() noexcept {
+        not_a_fork();
+        if (countdown == 0) set_countdown(1);
+    }
     // The forks since the last call: the decrements of the countdown, less
     // those taken back (modulo 2^64, so a taken-back decrement counted
     // before its set_countdown() comes out right).

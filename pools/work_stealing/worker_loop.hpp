@@ -167,8 +167,7 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
         --t->join->pending;
         t->work.reset();
         if (!t->in_frame()) self.recycle(t);
-        self.heartbeat.not_a_fork();
-        if (self.heartbeat.countdown == 0) self.heartbeat.set_countdown(1);  // R holds at 1
+        self.heartbeat.fork_failed();
         throw;
     }
     beat_or_request(self);
@@ -182,8 +181,7 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
 // fork_slow() is not.
 [[gnu::noinline, gnu::cold]] inline void work_stealing_pool::fork_room(detail::ws_worker& self) {
     if (self.latent.reserve(1) != 0) return;
-    self.heartbeat.not_a_fork();
-    if (self.heartbeat.countdown == 0) self.heartbeat.set_countdown(1);  // R holds at 1
+    self.heartbeat.fork_failed();
     throw std::bad_alloc();
 }
 
