@@ -131,9 +131,11 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
 // A beat is due or another worker asked (tick(), at a fork or a promotion
 // point): the oldest latent fork goes onto the deque (L2 of
 // work_stealing/latent.hpp), where a thief can take it, waking a sleeper if
-// nobody searches (idle protocol step 5). When the countdown ran out it is
-// set again (ws_worker::rearm()). With one worker there is nobody to take
-// a fork: the clock is never read. Never inlined: it is the rare path of a
+// nobody searches (idle protocol step 5); on a beat, only while a worker
+// sleeps (latent.hpp says why), read from the sleepers' count, a shared
+// line, once a beat. When the countdown ran out it is set again
+// (ws_worker::rearm()). With one worker there is nobody to take a fork:
+// the clock is never read. Never inlined: it is the rare path of a
 // fork and of a promotion point, and inlined into a forking function
 // (fib's) its clock read kept three more values in callee-saved registers,
 // which that function then saved and restored at every call, leaves
@@ -146,7 +148,7 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
     }
     bool promote = self.work_request.take();
     if (self.heartbeat.countdown == 0) {
-        if (self.heartbeat.due()) promote = true;
+        if (self.heartbeat.due() && m_idle.parked_hint() != 0) promote = true;
         self.rearm(self.heartbeat.interval());
     }
     if (promote && !self.latent.empty()) promote_oldest(self);
