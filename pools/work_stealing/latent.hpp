@@ -14,20 +14,11 @@
 // piece of work the worker has (the top of its recursion), as a steal from
 // the top of an eagerly filled deque would. A worker promotes
 //  - at a fork, on the heartbeat: once k_heartbeat has passed since its last
-//    beat, if a worker sleeps. The clock is read once every `countdown`
-//    forks, an interval that doubles while reads come less than a quarter
-//    beat apart and halves while they come more than half a beat apart.
-//    With none asleep, every other worker is busy or looking for work, and
-//    one that looks asks (below): a beat's promotion would be a push and,
-//    unless a thief took it, a pop back with its fence, for no taker
-//    (fork_cost fib(36) at 2 workers, ten alternated rounds: 1.275 -> 1.24
-//    ns a task, medians). But a job the worker took from elsewhere (a
-//    steal, the injection queue) starts at 1 with a beat due, and its first
-//    fork is promoted whether or not a worker sleeps: a worker still
-//    looking may not have asked this one yet, and a job whose children
-//    wait for each other leaves no later fork to serve its request
-//    (join_test's first-join case stalled in one of four rounds, under
-//    load, when only sleepers counted there).
+//    beat. The clock is read once every `countdown` forks, an interval that
+//    doubles while reads come less than a quarter beat apart and halves
+//    while they come more than half a beat apart; a job the worker took
+//    from elsewhere (a steal, the injection queue) starts at 1 with a beat
+//    due, so its first fork is promoted.
 //  - at a fork, on request: another worker that found this one's deque
 //    empty asked (ws_work_request), so a searching worker waits one fork
 //    for work, not a beat.
@@ -52,8 +43,8 @@
 // a push onto the deque, which wakes a sleeper when nobody searches: idle
 // protocol step 5; parked workers ask nobody, though a request a worker left
 // before it parked serves once), and what bounds how long parallelism can
-// stay hidden from them while a worker forks; the request is what keeps a
-// searcher's wait to one fork rather than a beat; the join rule is for children that
+// stay hidden while a worker forks; the request is what keeps a searcher's
+// wait to one fork rather than a beat; the join rule is for children that
 // fork little. On 2 cores the three are not told apart by fib: fork_cost
 // fib(30) and fib(22) at 2 workers, seven alternated rounds of heartbeat
 // and requests, heartbeat alone, requests alone, all between 2.9 and 4.2 ns
@@ -314,14 +305,10 @@ public:
     // come further apart than 2 / k_reads_per_beat (due()).
     std::uint32_t interval() const noexcept { return m_interval; }
 
-    // What due() found: no beat due, the first beat of a job
-    // (start_job()), or a beat of the clock.
-    enum class beat : std::uint8_t { none, job, clock };
-
-    // At a fork whose countdown ran out: whether a beat is due, and which.
-    // Adapts interval(), which the caller sets the countdown to
+    // At a fork whose countdown ran out: whether a beat is due. Adapts
+    // interval(), which the caller sets the countdown to
     // (ws_worker::rearm()).
-    beat due() noexcept {
+    bool due() noexcept {
         const auto now = std::chrono::steady_clock::now();
         const auto since_read = now - m_last_read;
         m_last_read = now;
@@ -330,11 +317,10 @@ public:
         } else if (since_read > 2 * k_heartbeat / k_reads_per_beat) {
             m_interval = std::max<std::uint32_t>(m_interval / 2, 1);
         }
-        if (now - m_last_beat < k_heartbeat) return beat::none;
-        const bool job = m_last_beat == std::chrono::steady_clock::time_point{};
+        if (now - m_last_beat < k_heartbeat) return false;
         m_last_beat = now;
         m_join_beat = true;
-        return job ? beat::job : beat::clock;
+        return true;
     }
 
     // For the join rule (work_stealing_pool::publish_all_due(), with every
@@ -344,11 +330,10 @@ public:
     void take_join_beat() noexcept { m_join_beat = false; }
 
     // A job taken from elsewhere (the injection queue, a steal): its first
-    // fork reads the clock and finds a job's beat due, so that the fork is
+    // fork reads the clock and finds a beat due, so that the fork is
     // promoted and a worker asleep since the last job ran out is woken as
-    // soon as there is work to take, not a beat later (one still looking
-    // finds it); and its first join may publish every latent fork
-    // (join_beat()).
+    // soon as there is work to take, not a beat later; and its first join
+    // may publish every latent fork (join_beat()).
     void start_job() noexcept {
         set_countdown(1);
         m_last_beat = {};

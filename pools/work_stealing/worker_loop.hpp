@@ -131,16 +131,13 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
 // A beat is due or another worker asked (tick(), at a fork or a promotion
 // point): the oldest latent fork goes onto the deque (L2 of
 // work_stealing/latent.hpp), where a thief can take it, waking a sleeper if
-// nobody searches (idle protocol step 5); on a beat of the clock, only
-// while a worker sleeps (latent.hpp says why), read from the sleepers'
-// count, a shared line, once a beat; on a job's first beat, always. When
-// the countdown ran out it is set again (ws_worker::rearm()). With one
-// worker there is nobody to take a fork: the clock is never read. Never
-// inlined: it is the rare path of a fork and of a promotion point, and
-// inlined into a forking function (fib's) its clock read kept three more
-// values in callee-saved registers, which that function then saved and
-// restored at every call, leaves included (scripts/fork-cost: 100 -> 91
-// instructions per fork).
+// nobody searches (idle protocol step 5). When the countdown ran out it is
+// set again (ws_worker::rearm()). With one worker there is nobody to take
+// a fork: the clock is never read. Never inlined: it is the rare path of a
+// fork and of a promotion point, and inlined into a forking function
+// (fib's) its clock read kept three more values in callee-saved registers,
+// which that function then saved and restored at every call, leaves
+// included (scripts/fork-cost: 100 -> 91 instructions per fork).
 [[gnu::noinline, gnu::cold]] inline void work_stealing_pool::beat_or_request(
     detail::ws_worker& self) noexcept {
     if (m_count == 1) {
@@ -149,16 +146,7 @@ inline bool work_stealing_pool::fair_turn(detail::ws_worker& self) {
     }
     bool promote = self.work_request.take();
     if (self.heartbeat.countdown == 0) {
-        switch (self.heartbeat.due()) {
-            case detail::ws_heartbeat::beat::none:
-                break;
-            case detail::ws_heartbeat::beat::job:
-                promote = true;
-                break;
-            case detail::ws_heartbeat::beat::clock:
-                if (m_idle.parked_hint() != 0) promote = true;
-                break;
-        }
+        if (self.heartbeat.due()) promote = true;
         self.rearm(self.heartbeat.interval());
     }
     if (promote && !self.latent.empty()) promote_oldest(self);
