@@ -43,21 +43,33 @@ public:
     // false once the budget is spent (time to park).
     bool keep_polling() noexcept {
         if (m_rounds < k_pause_rounds) {
-            if (m_rounds == 0) m_start = std::chrono::steady_clock::now();
+            if (m_rounds == 0) m_start = m_last = std::chrono::steady_clock::now();
             ++m_rounds;
             cpu_relax();
             return true;
         }
         std::this_thread::yield();
-        return std::chrono::steady_clock::now() - m_start < m_budget;
+        const auto now = std::chrono::steady_clock::now();
+        m_held_off = now - m_last > k_held_off;
+        m_last = now;
+        return now - m_start < m_budget;
     }
+
+    // Whether the last round (since the previous keep_polling()) took over
+    // k_held_off: the poller waited that long for its CPU, which another
+    // thread holds (a round is a look and a yield, a microsecond or so
+    // when the CPU is its own).
+    bool held_off() const noexcept { return m_held_off; }
+    static constexpr std::chrono::nanoseconds k_held_off{50'000};
 
 private:
     static constexpr int k_pause_rounds = 32;
 
     std::chrono::nanoseconds m_budget;
     std::chrono::steady_clock::time_point m_start{};
+    std::chrono::steady_clock::time_point m_last{};
     int m_rounds = 0;
+    bool m_held_off = false;
 };
 
 }  // namespace poolbench::detail

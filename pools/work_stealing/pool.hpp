@@ -268,6 +268,10 @@ private:
     bool fair_turn(detail::ws_worker& self);
     detail::ws_task* quick_look(detail::ws_worker& self, work_stealing::left_behind& left);
     void adapt_poll_budget(detail::ws_worker& self, std::chrono::nanoseconds slept) const;
+    detail::ws_task* poll_for_work(detail::ws_worker& self, work_stealing::left_behind& left,
+                                   std::chrono::nanoseconds budget);
+    std::uint64_t others_search_rounds(const detail::ws_worker& self) const noexcept;
+    bool searchers_stalled(const detail::ws_worker& self, std::uint64_t before) const noexcept;
     void leave_shared_cpu(detail::ws_worker& self) noexcept;
     void note_cpu(detail::ws_worker& self) noexcept;
 

@@ -240,6 +240,30 @@ private:
     std::atomic<int> m_cpu{-1};
 };
 
+// How many rounds of its search a worker has made while counted as
+// searching (idle protocol step 1): written by the owner once a round,
+// read by a worker whose brief search ends, to tell a searcher that polls
+// from one whose CPU another thread holds
+// (work_stealing_pool::searchers_stalled()). On its own cache line, which
+// only a searching worker writes.
+class alignas(k_cache_line) ws_search_rounds {
+public:
+    // Owner only, once a round of its search.
+    void add() noexcept {
+        // relaxed (both): a count with no partner; nothing is published
+        // through it, and a late read only delays a decision by a round.
+        m_rounds.store(m_rounds.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+    // Any thread.
+    std::uint64_t get() const noexcept {
+        // relaxed: as in add().
+        return m_rounds.load(std::memory_order_relaxed);
+    }
+
+private:
+    std::atomic<std::uint64_t> m_rounds{0};
+};
+
 // How often a worker's loop takes a fair turn (work_stealing_pool::
 // fair_turn(): waiting outside jobs, else its own oldest job, ahead of its
 // deque's newest). Every k_longest turns while the turns are short, as
@@ -424,6 +448,7 @@ public:
     }
     ws_work_request work_request;
     ws_cpu_hint cpu;
+    ws_search_rounds search_rounds;
     worker_counters counters;
     work_stealing::busy_state quiescence;    // owner only (work_stealing/quiescence.hpp)
     std::chrono::nanoseconds poll_budget{};  // this worker's next idle poll (owner only)

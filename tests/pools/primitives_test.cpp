@@ -5,7 +5,8 @@
 // as the scheduler offers; a lost wake-up shows as a token not taken within
 // the deadline (a failure naming it, never a hang), and ThreadSanitizer
 // checks that what one side wrote is visible to the other. Also
-// detail::per_thread, the per-thread records sequential_pool counts in.
+// detail::per_thread, the per-thread records sequential_pool counts in, and
+// detail::idle_spin, an idle worker's polling.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -21,6 +22,7 @@
 #include <base/sanitizer.hpp>
 #include <pools/detail/completion.hpp>
 #include <pools/detail/group_counter.hpp>
+#include <pools/detail/idle_spin.hpp>
 #include <pools/detail/per_thread.hpp>
 #include <pools/parking.hpp>
 
@@ -293,6 +295,27 @@ TEST_CASE("help_until runs the helper until done, and pauses when it finds nothi
                                       return false;
                                   });
     CHECK(idle_calls == 200);
+}
+
+TEST_CASE("idle_spin: polls until its budget is spent, and tells a round held off its CPU") {
+    using poolbench::detail::idle_spin;
+    idle_spin spent(std::chrono::nanoseconds(0));
+    int rounds = 0;
+    while (spent.keep_polling() && rounds < 1000) ++rounds;
+    CHECK(rounds == 32);  // the pause rounds, then the first look at the clock
+
+    idle_spin spin(std::chrono::seconds(60));
+    // Back-to-back rounds are not held off (unless this thread itself was
+    // descheduled for k_held_off, so one quick round of many suffices).
+    bool quick = false;
+    for (int i = 0; i < 1000; ++i) {
+        REQUIRE(spin.keep_polling());
+        if (i >= 32 && !spin.held_off()) quick = true;
+    }
+    CHECK(quick);
+    std::this_thread::sleep_for(2 * idle_spin::k_held_off);
+    REQUIRE(spin.keep_polling());
+    CHECK(spin.held_off());
 }
 
 }  // namespace
