@@ -17,10 +17,11 @@
 //     if fewer than half the workers search (may_search()), it increments
 //     m_searching (begin_search()) and looks: the injection queue, then every
 //     other worker's deque from a random start (one worker past the half
-//     does too, for a brief budget, and for a full one when the counted
-//     searchers made no round of their search meanwhile: their CPUs are
-//     held by other threads; a counted searcher held off its CPU for a
-//     long round leaves the search to the others, parking as in step 3).
+//     does too, for a brief budget; where every worker can have a CPU of
+//     its own, for a full one when the counted searchers made no round of
+//     their search meanwhile: their CPUs are held by other threads; and
+//     there a counted searcher held off its CPU for a long round leaves the
+//     search to the others, parking as in step 3).
 //     Otherwise it parks at once
 //     (park_unsearched()), leaving m_searching alone: the searchers and the
 //     submitters keep the invariant, and it looks once more only if nobody
