@@ -2,12 +2,13 @@
 // one property per test case, run over every pool in poolbench::all_pools:
 // automatic and fixed chunking, index and chunk bodies, mixed index types,
 // empty, reversed and extreme ranges, the deterministic reduction (also
-// where its head start stops inside a leaf), stopping
+// where its head start stops inside a leaf, and with a chunk map), stopping
 // early on an exception, the head start handing a long loop over,
 // nesting inside a job, and parallel_for_each.
 // Part of the conformance program (tests of the contract only).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -16,11 +17,13 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <poolbench.hpp>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "../support/pool_names.hpp"
@@ -233,6 +236,75 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
         }
     }
 
+    TEST_CASE_TEMPLATE_DEFINE("a chunk map covers the range in order, the same chunks every run", P,
+                              reduce_chunks) {
+        // map(lo, hi) returns the chunk's digits, so the result shows any
+        // index missing, twice or out of place; the chunks it was called
+        // with are recorded, and must be the same in every run (one per
+        // leaf of the fixed split tree), however the head start and the
+        // workers' timing went. Index 0's chunk takes 5 us, so the head
+        // start stops after it.
+        P pool(k_workers);
+        const std::size_t n = 16 * k_workers * 40 + 7;
+        std::string serial = "x";
+        for (std::size_t i = 0; i < n; ++i) serial += static_cast<char>('0' + i % 10);
+        std::mutex m;
+        std::vector<std::pair<std::size_t, std::size_t>> chunks;
+        const auto map = [&](std::size_t lo, std::size_t hi) {
+            if (lo == 0) {
+                const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(5);
+                while (std::chrono::steady_clock::now() < until) {
+                }
+            }
+            {
+                const std::lock_guard lock(m);
+                chunks.emplace_back(lo, hi);
+            }
+            std::string digits;
+            for (auto i = lo; i < hi; ++i) digits += static_cast<char>('0' + i % 10);
+            return digits;
+        };
+        const auto concat = [](std::string a, const std::string& b) { return a += b; };
+        std::vector<std::pair<std::size_t, std::size_t>> first;
+        for (int run = 0; run < 20; ++run) {
+            CHECK(poolbench::parallel_reduce(pool, std::size_t{0}, n, std::string("x"), map,
+                                             concat) == serial);
+            std::sort(chunks.begin(), chunks.end());
+            if (run == 0) first = chunks;
+            CHECK(chunks == first);
+            chunks.clear();
+        }
+        CHECK(first.size() > 1);
+        // An int64 sum over mixed index types, and an empty range.
+        const auto sum = [](long lo, long hi) {
+            std::int64_t s = 0;
+            for (long i = lo; i < hi; ++i) s += i % 7 - 3;
+            return s;
+        };
+        CHECK(poolbench::parallel_reduce(pool, 0, 100'003L, std::int64_t{5}, sum, std::plus<>{}) ==
+              5 + sum(0L, 100'003L));
+        CHECK(poolbench::parallel_reduce(pool, 9, 2L, std::int64_t{5}, sum, std::plus<>{}) == 5);
+    }
+
+    TEST_CASE_TEMPLATE_DEFINE("a float reduce with a chunk map is bit-identical over 100 runs", P,
+                              reduce_chunks_deterministic) {
+        P pool(k_workers);
+        const std::size_t n = 100'000;
+        const auto map = [](std::size_t lo, std::size_t hi) {
+            float s = 0;
+            for (auto i = lo; i < hi; ++i)
+                s += 1.0f / static_cast<float>(i + 1) * (i % 3 == 0 ? -1.0f : 1.0f);
+            return s;
+        };
+        const auto run = [&] {
+            return poolbench::parallel_reduce(pool, std::size_t{0}, n, 0.0f, map, std::plus<>{});
+        };
+        const auto first = std::bit_cast<std::uint32_t>(run());
+        int differing = 0;
+        for (int k = 0; k < 100; ++k) differing += std::bit_cast<std::uint32_t>(run()) != first;
+        CHECK(differing == 0);
+    }
+
     TEST_CASE_TEMPLATE_DEFINE("a throwing body stops the loop early and is rethrown", P,
                               loop_stops) {
         // Index 0 throws; `ran` counts the indices that start after it threw
@@ -274,6 +346,17 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
                             [&body](std::size_t i) {
                                 body(i);
                                 return i;
+                            },
+                            std::plus<>{}),
+                        body_failed);
+        CHECK(ran.load() < n / 2);
+        ran = 0;
+        thrown = false;
+        CHECK_THROWS_AS(poolbench::parallel_reduce(
+                            pool, std::size_t{0}, n, std::size_t{0},
+                            [&body](std::size_t lo, std::size_t hi) {
+                                for (auto i = lo; i < hi; ++i) body(i);
+                                return hi - lo;
                             },
                             std::plus<>{}),
                         body_failed);
@@ -365,6 +448,8 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
     TEST_CASE_TEMPLATE_APPLY(reduce_serial, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(reduce_deterministic, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(reduce_head_start, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(reduce_chunks, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(reduce_chunks_deterministic, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(loop_stops, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(loop_nested, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(loop_hands_over, poolbench::all_pools);
