@@ -213,6 +213,15 @@ inline int omp_threads(std::size_t workers) {
     return static_cast<int>(workers);
 }
 
+// Where share t of `threads` equal shares of [0, n) starts (share t is
+// [omp_share(n, t, T), omp_share(n, t + 1, T))): OpenMP's static schedule
+// over the threads of a team, for loops written a chunk per thread.
+inline std::size_t omp_share(std::size_t n, int t, int threads) {
+    const auto tt = static_cast<std::size_t>(t);
+    const auto tn = static_cast<std::size_t>(threads);
+    return n / tn * tt + n % tn * tt / tn;  // n t / T, without overflow
+}
+
 // Starts libgomp's team of W threads before the clock, so the first timed
 // parallel region does not pay for thread creation.
 inline void warm_openmp_team([[maybe_unused]] std::size_t workers) {

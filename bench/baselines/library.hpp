@@ -23,30 +23,35 @@
 
 namespace poolbench::bench {
 
-// One small_for run: out[i] for every i, as B writes a loop.
+// One small_for run: out[i] for every i, as B writes a loop, each chunk
+// through the workloads' one kernel (small_for_body).
 template <baseline B>
 void small_for_once([[maybe_unused]] std::size_t workers, std::size_t n,
                     [[maybe_unused]] void* team, const small_for_body& body) {
     if constexpr (k_is_native_tbb<B>) {
 #if defined(POOLBENCH_HAS_TBB)
         static_cast<tbb_team*>(team)->execute([&] {
-            tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n),
-                              [&body](const tbb::blocked_range<std::size_t>& r) {
-                                  for (std::size_t i = r.begin(); i != r.end(); ++i) body(i);
-                              });
+            tbb::parallel_for(
+                tbb::blocked_range<std::size_t>(0, n),
+                [&body](const tbb::blocked_range<std::size_t>& r) { body(r.begin(), r.end()); });
         });
 #endif
     } else if constexpr (k_is_openmp<B>) {
 #if defined(_OPENMP)
-#pragma omp parallel for num_threads(omp_threads(workers))
-        for (std::size_t i = 0; i < n; ++i) body(i);
+        // The static schedule's split (OpenMP's default for a parallel for):
+        // thread t of T runs indices [n t / T, n (t + 1) / T).
+        const int threads = omp_threads(workers);
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int t = 0; t < threads; ++t)
+            body(omp_share(n, t, threads), omp_share(n, t + 1, threads));
 #endif
     } else {
-        for (std::size_t i = 0; i < n; ++i) body(i);
+        body(0, n);
     }
 }
 
-// One reduce run: the 64-bit sum, as B writes a reduction.
+// One reduce run: the 64-bit sum, as B writes a reduction, each chunk's sum
+// from the workloads' one kernel (reduce_map).
 template <baseline B>
 std::int64_t reduce_once([[maybe_unused]] std::size_t workers, std::size_t n,
                          [[maybe_unused]] void* team, const reduce_map& map) {
@@ -57,19 +62,20 @@ std::int64_t reduce_once([[maybe_unused]] std::size_t workers, std::size_t n,
             sum = tbb::parallel_reduce(
                 tbb::blocked_range<std::size_t>(0, n), std::int64_t{0},
                 [&map](const tbb::blocked_range<std::size_t>& r, std::int64_t acc) {
-                    for (std::size_t i = r.begin(); i != r.end(); ++i) acc += map(i);
-                    return acc;
+                    return acc + map(r.begin(), r.end());
                 },
                 std::plus<>{});
         });
 #endif
     } else if constexpr (k_is_openmp<B>) {
 #if defined(_OPENMP)
-#pragma omp parallel for num_threads(omp_threads(workers)) reduction(+ : sum)
-        for (std::size_t i = 0; i < n; ++i) sum += map(i);
+        const int threads = omp_threads(workers);
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : sum)
+        for (int t = 0; t < threads; ++t)
+            sum += map(omp_share(n, t, threads), omp_share(n, t + 1, threads));
 #endif
     } else {
-        for (std::size_t i = 0; i < n; ++i) sum += map(i);
+        sum = map(0, n);
     }
     return sum;
 }
