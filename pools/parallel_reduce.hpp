@@ -69,20 +69,20 @@ T combine_tree(std::vector<std::optional<T>>& values, std::size_t a, std::size_t
     return combine(std::move(left), combine_tree(values, mid, b, combine));
 }
 
-// A chunk map: map(lo, hi) gives the value of the indices [lo, hi), the
-// combination of their values in index order, as the user computes it (a
-// local sum in a loop, as oneTBB's range reductions and dispenso's chunked
-// loops are written). A map invocable both ways is called with chunks.
-template <class Map, class I>
-concept chunk_map = std::invocable<Map&, I, I>;
-
-// What parallel_reduce takes as map: an index map, map(i) -> T, or a chunk
-// map, map(lo, hi) -> T.
+// A chunk map: map(lo, hi) gives the value of the indices [lo, hi), a T,
+// the combination of their values in index order, as the user computes it
+// (a local sum in a loop, as oneTBB's range reductions and dispenso's
+// chunked loops are written). A map that can be called both ways is called
+// with chunks.
 template <class Map, class I, class T>
-concept reduce_map = (chunk_map<Map, I> &&
-                      std::convertible_to<std::invoke_result_t<Map&, I, I>, T>) ||
-                     (std::invocable<Map&, I> &&
-                      std::convertible_to<std::invoke_result_t<Map&, I>, T>);
+concept chunk_map =
+    std::invocable<Map&, I, I> && std::convertible_to<std::invoke_result_t<Map&, I, I>, T>;
+
+// What parallel_reduce takes as map: a chunk map, or an index map, map(i)
+// -> T.
+template <class Map, class I, class T>
+concept value_map = chunk_map<Map, I, T> ||
+    (std::invocable<Map&, I>&& std::convertible_to<std::invoke_result_t<Map&, I>, T>);
 
 }  // namespace detail
 
@@ -99,7 +99,7 @@ concept reduce_map = (chunk_map<Map, I> &&
 // no new leaf starts, and the first exception is rethrown after the running
 // ones end.
 template <pool P, detail::loop_index I1, detail::loop_index I2, class T, class Map, class Combine>
-requires detail::reduce_map<Map, std::common_type_t<I1, I2>, T> &&
+requires detail::value_map<Map, std::common_type_t<I1, I2>, T> &&
     std::convertible_to<std::invoke_result_t<Combine&, T, T>, T>
         T parallel_reduce(P& pool, I1 first, I2 last, T init, Map map, Combine combine) {
     using I = std::common_type_t<I1, I2>;
@@ -117,9 +117,7 @@ requires detail::reduce_map<Map, std::common_type_t<I1, I2>, T> &&
     detail::reduce_cursor<T> at;
     detail::head_start_result started;  // none: done == 0
     std::chrono::nanoseconds rest{};    // the pace for what is left; zero when unknown
-    // The leaves [from, to) past at.leaf, each computed whole (an index
-    // map's head start leaf goes on from where it stopped).
-    if constexpr (detail::chunk_map<Map, I>) {
+    if constexpr (detail::chunk_map<Map, I, T>) {
         const auto leaf_value = [&](detail::loop_offset leaf) {
             values[static_cast<std::size_t>(leaf)].emplace(map(
                 detail::index_at(lo, leaves.begin(leaf)), detail::index_at(lo, leaves.end(leaf))));
