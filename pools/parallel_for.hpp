@@ -4,7 +4,8 @@
 // (rayon-core's join, rayon's iter/plumbing) over this library's task_group;
 // with a grain, one job per chunk of at most that many indices. The calling
 // thread runs chunks itself inside the pool, and outside it when a CPU is
-// left beside the workers; with no grain it first runs the loop's start
+// left beside the workers or the loop is short (auto_loop's
+// short_loop_of_parking_workers()); with no grain it first runs the loop's start
 // alone for a few microseconds (auto_loop's head start), so that a loop
 // shorter than a hand-over to another thread never touches the pool. Any
 // thread may call.
@@ -223,8 +224,9 @@ struct splitter {
 // kept in blocks, checking the stop flag before each, then joins its forks.
 // Inside the pool the forks go through task_group<P> (whose wait pops them
 // back or helps); outside it through outside_forks, so the caller runs the
-// pieces no worker has started and sleeps only on running ones (when the
-// workers leave no CPU free, it keeps no piece and leaves them all to them).
+// pieces no worker has started and sleeps only on running ones (unless
+// m_caller_runs says no: then it keeps no piece and leaves them all to the
+// workers).
 // Before any of that, the caller's head start (head_start()).
 template <pool P, class Chunk>
 class auto_loop {
@@ -237,7 +239,7 @@ public:
           m_rest(rest),
           m_threads(static_cast<std::uint32_t>(std::min<std::size_t>(
               pool.worker_count(), std::numeric_limits<std::uint32_t>::max()))),
-          m_spare_cpu(pool.worker_count() < loop_cpus()) {}
+          m_caller_runs(pool.worker_count() < loop_cpus()) {}
 
     // A pool that runs jobs on the submitter gains nothing from forks: one
     // piece, so a throwing chunk stops the loop at once there too. Other
@@ -250,6 +252,7 @@ public:
             const head_start_result started = head_start(n);
             if (started.done < n && !m_state.stopped()) {
                 if (started.done != 0) m_rest = started.pace_for(n - started.done);
+                m_caller_runs = m_caller_runs || short_loop_of_parking_workers();
                 piece(started.done, n, m_threads, this_thread_tag());
             }
         }
@@ -264,7 +267,7 @@ public:
             split(forks, lo, hi, s);
         } else {
             outside_forks forks(*this);
-            split(forks, lo, hi, s, m_spare_cpu);
+            split(forks, lo, hi, s, m_caller_runs);
         }
     }
 
@@ -272,6 +275,31 @@ private:
     // Blocks per piece: once a chunk throws, a running piece runs at most
     // one more block.
     static constexpr loop_offset k_blocks_per_piece = 16;
+
+    // A loop whose pieces take each worker less than this, at the head
+    // start's pace, ends well within one time slice of the scheduler
+    // (Linux's is 0.75 ms times 1 + log2 of the CPUs, up to 3 ms).
+    static constexpr std::chrono::nanoseconds k_short_loop{500'000};
+
+    // With no CPU of its own beside the workers, a caller still runs pieces
+    // of a short loop (k_short_loop) in a pool that does not count its
+    // parked workers: such a pool's idle workers may be asleep when the
+    // loop starts and take a piece only once woken, tens of microseconds on
+    // a VM, and the caller working meanwhile, and still working at the end,
+    // saves that. A loop long enough to be time-sliced would lose more to
+    // the extra thread: running pieces in every loop made parallel_for's
+    // 7 ms loop at 2 workers on 2 CPUs 22 % slower in lockfree and tbb.
+    // work_stealing counts its parked workers and keeps its idle ones
+    // polling for a while, so they are awake for the next loop, and a
+    // caller beside them only takes a CPU from one (12 to 16 % slower).
+    bool short_loop_of_parking_workers() const noexcept {
+        if constexpr (requires { m_pool.parked_workers(); }) {
+            return false;
+        } else {
+            return m_rest > std::chrono::nanoseconds::zero() &&
+                   m_rest < k_short_loop * static_cast<std::int64_t>(m_threads);
+        }
+    }
 
     // The head start (run_head_start()), where it applies (else it ran
     // nothing); done == n when the loop ended or stopped here.
@@ -377,7 +405,7 @@ private:
 
         // Runs the pieces no worker has started, newest first, then waits
         // for the others: spinning for k_hand_over, then asleep. A forker
-        // that kept no piece (no CPU to spare beside the workers) leaves
+        // that kept no piece (m_caller_runs unset) leaves
         // them all to the workers, as rayon's outside caller does: taking
         // them back would starve the workers, which then park, and waking a
         // parked worker can take longer than the whole loop. Such a forker
@@ -388,7 +416,7 @@ private:
         // loop over 10^6 ints at 2 workers, timed inside, had its second
         // worker start 3 us sooner (8.4 -> 5.1 us), 163 -> 160 us a call.
         void join() noexcept {
-            const bool claim_back = m_loop.m_spare_cpu;
+            const bool claim_back = m_loop.m_caller_runs;
             for (node* n = std::exchange(m_head, nullptr); n != nullptr;) {
                 node* next = n->next;
                 if (claim_back && claim(n)) run_piece(n);
@@ -460,10 +488,12 @@ private:
     // its pace; zero when unknown.
     std::chrono::nanoseconds m_rest;
     const std::uint32_t m_threads;  // the splits a piece starts with
-    // Whether a CPU is left for a caller outside the pool beside the
-    // workers: then it keeps a piece; otherwise it would take a CPU from a
-    // worker, and it only runs the pieces the workers leave.
-    const bool m_spare_cpu;
+    // Whether a caller outside the pool keeps a piece and takes back the
+    // pieces no worker has started: where a CPU is left beside the workers,
+    // or the loop is short and the workers may be asleep
+    // (short_loop_of_parking_workers()); otherwise it would take a CPU from
+    // a worker, and it only runs the pieces the workers leave.
+    bool m_caller_runs;
 };
 
 // The automatic loop over the offsets [0, n), n > 0; rethrows the first
@@ -508,9 +538,9 @@ inline void check_grain(std::size_t grain) {
 // microseconds (a loop of at least 32 indices a worker, called where a fork
 // is a hand-over: from outside the pool, or in a pool without latent
 // forks), so a short loop costs about what the serial loop costs; then it
-// runs a piece itself (from outside the pool only when the pool leaves a
-// CPU free), and a piece is halved again only when another thread took the
-// other half (rayon's adaptive splitting), so a loop costs a few jobs per
+// runs a piece itself (from outside the pool when the pool leaves a CPU
+// free, or the loop is short and the workers may be asleep), and a piece is halved again only when
+// another thread took the other half (rayon's adaptive splitting), so a loop costs a few jobs per
 // worker. first and last may be of
 // different integral types (their common type is used); an empty or
 // reversed range runs nothing. Once a body throws no new chunk starts; the
