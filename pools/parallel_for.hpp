@@ -5,10 +5,10 @@
 // with a grain, one job per chunk of at most that many indices. The calling
 // thread runs chunks itself inside the pool, and outside it when a CPU is
 // left beside the workers or the loop is short (auto_loop's
-// short_loop_of_parking_workers()); with no grain it first runs the loop's start
-// alone for a few microseconds (auto_loop's head start), so that a loop
-// shorter than a hand-over to another thread never touches the pool. Any
-// thread may call.
+// short_loop_of_parking_workers()); with no grain it first runs the loop's
+// start alone for a few microseconds (auto_loop's head start), so that a
+// loop shorter than a hand-over to another thread never touches the pool.
+// Any thread may call.
 #pragma once
 
 #include <algorithm>
@@ -539,13 +539,14 @@ inline void check_grain(std::size_t grain) {
 // is a hand-over: from outside the pool, or in a pool without latent
 // forks), so a short loop costs about what the serial loop costs; then it
 // runs a piece itself (from outside the pool when the pool leaves a CPU
-// free, or the loop is short and the workers may be asleep), and a piece is halved again only when
-// another thread took the other half (rayon's adaptive splitting), so a loop costs a few jobs per
-// worker. first and last may be of
-// different integral types (their common type is used); an empty or
-// reversed range runs nothing. Once a body throws no new chunk starts; the
-// first exception is rethrown after the running chunks end. May be called
-// from inside a job of the same pool (the wait helps as task_group's does).
+// free, or the loop is short and the workers may be asleep), and a piece is
+// halved again only when another thread took the other half (rayon's
+// adaptive splitting), so a loop costs a few jobs per worker. first and
+// last may be of different integral types (their common type is used); an
+// empty or reversed range runs nothing. Once a body throws no new chunk
+// starts; the first exception is rethrown after the running chunks end. May
+// be called from inside a job of the same pool (the wait helps as
+// task_group's does).
 template <pool P, detail::loop_index I1, detail::loop_index I2, class Body>
 requires detail::loop_body<Body, std::common_type_t<I1, I2>>
 void parallel_for(P& pool, I1 first, I2 last, Body body) {

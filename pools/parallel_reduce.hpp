@@ -117,6 +117,17 @@ requires detail::value_map<Map, std::common_type_t<I1, I2>, T> &&
     detail::reduce_cursor<T> at;
     detail::head_start_result started;  // none: done == 0
     std::chrono::nanoseconds rest{};    // the pace for what is left; zero when unknown
+    // The leaves from at.leaf on, in parallel, each given its value by
+    // leaf_value(leaf).
+    const auto run_leaves = [&](const auto& leaf_value) {
+        if (at.leaf == leaves.count) return;
+        detail::run_auto(
+            pool, leaves.count - at.leaf,
+            [&](detail::loop_offset from, detail::loop_offset to) {
+                for (auto leaf = at.leaf + from; leaf < at.leaf + to; ++leaf) leaf_value(leaf);
+            },
+            rest);
+    };
     if constexpr (detail::chunk_map<Map, I, T>) {
         const auto leaf_value = [&](detail::loop_offset leaf) {
             values[static_cast<std::size_t>(leaf)].emplace(map(
@@ -134,14 +145,7 @@ requires detail::value_map<Map, std::common_type_t<I1, I2>, T> &&
             at.leaf = started.done;
             rest = started.pace_for(leaves.count - started.done);
         }
-        if (at.leaf < leaves.count) {
-            detail::run_auto(
-                pool, leaves.count - at.leaf,
-                [&](detail::loop_offset from, detail::loop_offset to) {
-                    for (auto leaf = at.leaf + from; leaf < at.leaf + to; ++leaf) leaf_value(leaf);
-                },
-                rest);
-        }
+        run_leaves(leaf_value);
     } else {
         // map(k) folded onto acc for each offset k in [from, to), in order.
         const auto fold = [&](detail::loop_offset from, detail::loop_offset to, T acc) {
@@ -173,23 +177,17 @@ requires detail::value_map<Map, std::common_type_t<I1, I2>, T> &&
                 [] { return false; });
             rest = started.pace_for(n - started.done);
         }
-        if (at.leaf < leaves.count) {
-            detail::run_auto(
-                pool, leaves.count - at.leaf,
-                [&](detail::loop_offset from, detail::loop_offset to) {
-                    for (auto leaf = at.leaf + from; leaf < at.leaf + to; ++leaf) {
-                        const auto end = leaves.end(leaf);
-                        auto& value = values[static_cast<std::size_t>(leaf)];
-                        if (leaf == at.leaf && at.partial) {
-                            value.emplace(fold(started.done, end, std::move(*at.partial)));
-                        } else {
-                            const auto k = leaves.begin(leaf);
-                            value.emplace(fold(k + 1, end, map(detail::index_at(lo, k))));
-                        }
-                    }
-                },
-                rest);
-        }
+        // The head start's leaf goes on from where it stopped.
+        run_leaves([&](detail::loop_offset leaf) {
+            const auto end = leaves.end(leaf);
+            auto& value = values[static_cast<std::size_t>(leaf)];
+            if (leaf == at.leaf && at.partial) {
+                value.emplace(fold(started.done, end, std::move(*at.partial)));
+            } else {
+                const auto k = leaves.begin(leaf);
+                value.emplace(fold(k + 1, end, map(detail::index_at(lo, k))));
+            }
+        });
     }
     T all = detail::combine_tree(values, 0, values.size(), combine);
     return combine(std::move(init), std::move(all));
