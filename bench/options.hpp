@@ -112,6 +112,7 @@ inline std::optional<sweep> sweep_from_environment() {
         s.latency = std::chrono::duration<double>(0.1);
         g_thread_per_job_max_jobs = k_thread_per_job_max_jobs_quick;
         g_queued_fork_join_max_tasks = k_queued_fork_join_max_tasks_quick;
+        g_thread_per_job_fork_join_max_tasks = k_thread_per_job_fork_join_max_tasks_quick;
     }
     if (const char* list = std::getenv("POOLBENCH_WORKERS"); list && *list) {
         auto ws = parse_workers(list);
@@ -140,14 +141,11 @@ inline std::vector<std::size_t> job_counts(std::size_t default_jobs, bool quick)
     return counts;
 }
 
-// The quick sweep's one size, or --full's sizes. The quick sizes are below
-// the field's where one row at the field's size would take a slow pool or
-// baseline seconds (the quick sweep measures within 8 minutes on 2 cores);
-// --full has the field's.
-inline std::vector<std::size_t> field_sizes(const sweep& s, std::size_t quick,
-                                            std::vector<std::size_t> full) {
-    if (s.quick) return {quick};
-    return full;
+// A field workload's sizes (WORKLOADS.md): quick runs the first, --full
+// every one.
+inline std::vector<std::size_t> field_sizes(const sweep& s, std::vector<std::size_t> sizes) {
+    if (s.quick) sizes.resize(1);
+    return sizes;
 }
 
 // Tree sizes near the job counts above (2^(D+1) - 1 jobs: 2e3, 1.6e4, 1.3e5)

@@ -150,9 +150,8 @@ struct fib_rows : row_defaults {
     static constexpr bool k_serial_noinline = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        if (s.quick) return rows_of("n", {static_cast<std::size_t>(k_fib_n_quick)});
-        return rows_of("n",
-                       {static_cast<std::size_t>(k_fib_n), static_cast<std::size_t>(k_fib_n_full)});
+        return rows_of("n", field_sizes(s, {static_cast<std::size_t>(k_fib_n),
+                                            static_cast<std::size_t>(k_fib_n_full)}));
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -236,9 +235,8 @@ struct nqueens_rows : row_defaults {
     static constexpr bool k_serial_noinline = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        if (s.quick) return rows_of("n", {static_cast<std::size_t>(k_nqueens_n_quick)});
-        return rows_of("n", {static_cast<std::size_t>(k_nqueens_n),
-                             static_cast<std::size_t>(k_nqueens_n_full)});
+        return rows_of("n", field_sizes(s, {static_cast<std::size_t>(k_nqueens_n),
+                                            static_cast<std::size_t>(k_nqueens_n_full)}));
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -311,8 +309,7 @@ struct skynet_rows : row_defaults {
     static constexpr bool k_serial_noinline = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        return rows_of("depth",
-                       field_sizes(s, k_skynet_depth_quick, {k_skynet_depth, k_skynet_depth_full}));
+        return rows_of("depth", field_sizes(s, {k_skynet_depth, k_skynet_depth_full}));
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -325,7 +322,9 @@ struct integrate_rows : row_defaults {
     static constexpr bool k_serial_noinline = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        return rows_of("n", field_sizes(s, k_integrate_n, {k_integrate_n, k_integrate_n_full}));
+        // Quick: below the field's n (workloads/integrate.hpp).
+        if (s.quick) return rows_of("n", {k_integrate_n});
+        return rows_of("n", {k_integrate_n, k_integrate_n_full});
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -337,7 +336,7 @@ struct matmul_rows : row_defaults {
     static constexpr std::string_view name = "matmul";
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        return rows_of("n", field_sizes(s, k_matmul_n_quick, {k_matmul_n, k_matmul_n_full}));
+        return rows_of("n", field_sizes(s, {k_matmul_n, k_matmul_n_full}));
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -349,8 +348,8 @@ struct mergesort_rows : row_defaults {
     static constexpr std::string_view name = "mergesort";
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        return rows_of("n",
-                       field_sizes(s, k_mergesort_n_quick, {k_mergesort_n, k_mergesort_n_full}));
+        if (s.quick) return rows_of("n", {k_mergesort_n_quick});  // below the field's n
+        return rows_of("n", {k_mergesort_n, k_mergesort_n_full});
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {

@@ -46,8 +46,7 @@ inline constexpr std::size_t k_skew_every = 64;     // job i with i % 64 == 0 is
 inline constexpr std::uint32_t k_skew_factor = 64;  // ... and spins 64x the rounds
 inline constexpr int k_tree_depth = 20;
 inline constexpr int k_fib_n = 30;
-inline constexpr int k_fib_n_full = 39;   // --full: also this size
-inline constexpr int k_fib_n_quick = 25;  // the quick sweep's only size (242,785 tasks)
+inline constexpr int k_fib_n_full = 39;  // --full: also this size
 inline constexpr std::size_t k_sleep_jobs = 2000;
 inline constexpr std::chrono::milliseconds k_sleep_duration{1};
 inline constexpr std::chrono::microseconds k_latency_period{20};
@@ -319,11 +318,19 @@ std::string research_jobs_limit(std::uint64_t jobs, std::string_view what) {
 // and a queued ticket per fork), not a native group, and not inline: the
 // field workloads' largest trees would take it minutes per row, so above
 // this many tasks its rows say "unsupported". The quick sweep's cap is
-// lower: uts's 4.1e6 nodes take such a pool 2 to 3 s a row there, a sixth
-// of the quick sweep's time for three pools; --full runs them.
+// lower: at two workers such a pool takes about a microsecond a task, so
+// the field's trees (nqueens(12)'s 8.6e5 tasks, skynet's 1.1e6, fib(30)'s
+// 2.7e6, uts's 4.1e6) and integrate's 7.8e5 calls take it 0.3 to 4 s a run,
+// twice a row (warm-up and run) in each of five rounds at three worker
+// counts; --full runs them. thread_per_job, a thread per fork, has its own
+// caps (research_jobs_limit(); quick: k_thread_per_job_fork_join_max_tasks_quick).
 inline constexpr std::uint64_t k_queued_fork_join_max_tasks = 20'000'000;
-inline constexpr std::uint64_t k_queued_fork_join_max_tasks_quick = 3'000'000;
+inline constexpr std::uint64_t k_queued_fork_join_max_tasks_quick = 500'000;
 inline std::uint64_t g_queued_fork_join_max_tasks = k_queued_fork_join_max_tasks;
+// The quick sweep's cap on thread_per_job's forks: matmul(512)'s 4,680
+// threads take it 0.6 s a run.
+inline constexpr std::uint64_t k_thread_per_job_fork_join_max_tasks_quick = 1'000;
+inline std::uint64_t g_thread_per_job_fork_join_max_tasks = k_research_thread_per_job_max_jobs;
 
 template <class P>
 concept has_native_task_group = requires {
@@ -343,7 +350,13 @@ std::string fork_join_limit(std::uint64_t tasks, std::string_view what) {
                std::string(what) + " makes " + std::to_string(tasks) + " tasks, above its " +
                (g_queued_fork_join_max_tasks == k_queued_fork_join_max_tasks
                     ? "2e7 cap (minutes per row)"
-                    : "3e6 cap in the quick sweep (--full runs it)");
+                    : "5e5 cap in the quick sweep (--full runs it)");
+    }
+    if (k_starts_thread_per_job<P> && tasks > g_thread_per_job_fork_join_max_tasks &&
+        g_thread_per_job_fork_join_max_tasks < k_research_thread_per_job_max_jobs) {
+        return "unsupported: thread_per_job starts one thread per fork; " + std::string(what) +
+               " makes " + std::to_string(tasks) +
+               " tasks, above its 1e3 cap in the quick sweep (--full runs it)";
     }
     return research_jobs_limit<P>(tasks, what);
 }

@@ -22,8 +22,7 @@ namespace poolbench::bench {
 
 inline constexpr std::size_t k_matmul_n = 512;
 inline constexpr std::size_t k_matmul_n_full = 2048;
-inline constexpr std::size_t k_matmul_n_quick = 256;  // the quick sweep's only size
-inline constexpr std::size_t k_matmul_leaf = 32;      // blocks of this size or less: serial
+inline constexpr std::size_t k_matmul_leaf = 32;  // blocks of this size or less: serial
 
 // An N x N block of a row-major matrix whose rows are `stride` apart.
 struct matrix_block {

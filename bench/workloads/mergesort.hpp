@@ -24,9 +24,13 @@ namespace poolbench::bench {
 
 inline constexpr std::size_t k_mergesort_n = std::size_t{1} << 22;
 inline constexpr std::size_t k_mergesort_n_full = std::size_t{1} << 25;
-inline constexpr std::size_t k_mergesort_n_quick = std::size_t{1} << 20;  // the quick sweep's
-inline constexpr std::size_t k_mergesort_leaf = 2048;                     // below: std::sort
-inline constexpr std::size_t k_mergesort_merge_leaf = 65536;              // up to: a serial merge
+// The quick sweep's n, below the field's first: at 2^22 every row took 0.4
+// to 0.9 s a run (a run of std::sort over 32 MB is 0.35 s), and with its
+// warm-up run and refills mergesort alone took 19 s of a 115-s quick round,
+// 4.8 s at this n (pool_bench on 2 cores).
+inline constexpr std::size_t k_mergesort_n_quick = std::size_t{1} << 20;
+inline constexpr std::size_t k_mergesort_leaf = 2048;         // below: std::sort
+inline constexpr std::size_t k_mergesort_merge_leaf = 65536;  // up to: a serial merge
 
 // The input: 0..n-1 shuffled by exactly this (the Go and Rust programs use
 // the same definition):

@@ -129,6 +129,10 @@ long fib_once(P& pool, int n) {
 template <pool P>
 void run_fib(benchmark::State& state, std::size_t workers, int n) {
     if (const auto why = fib_limit<P>(n); !why.empty()) return skip(state, why);
+    if (const auto why = fork_join_limit<P>(fib_tasks(n), "fib(" + std::to_string(n) + ")");
+        !why.empty()) {
+        return skip(state, why);
+    }
     if (n > k_fib_n) {
         std::optional<P> probe;
         if (!construct(state, probe, workers)) return;

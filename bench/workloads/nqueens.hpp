@@ -30,8 +30,7 @@ namespace poolbench::bench {
 // Parameters
 
 inline constexpr int k_nqueens_n = 12;
-inline constexpr int k_nqueens_n_full = 14;   // --full: also this size
-inline constexpr int k_nqueens_n_quick = 11;  // the quick sweep's only size
+inline constexpr int k_nqueens_n_full = 14;  // --full: also this size
 inline constexpr std::uint64_t k_nqueens_12_solutions = 14'200;
 
 // ---------------------------------------------------------------------------
@@ -121,7 +120,7 @@ inline const nqueens_count& nqueens_expected(int n) {
 template <pool P>
 void run_nqueens(benchmark::State& state, std::size_t workers, int n) {
     const nqueens_count& want = nqueens_expected(n);
-    if (const auto why = research_jobs_limit<P>(want.nodes - 1, "nqueens"); !why.empty()) {
+    if (const auto why = fork_join_limit<P>(want.nodes - 1, "nqueens"); !why.empty()) {
         return skip(state, why);
     }
     std::string wrong;  // the first run's wrong count, if any

@@ -19,7 +19,6 @@ namespace poolbench::bench {
 
 inline constexpr int k_skynet_depth = 6;
 inline constexpr int k_skynet_depth_full = 8;
-inline constexpr int k_skynet_depth_quick = 5;  // the quick sweep's only size (111,111 tasks)
 inline constexpr std::size_t k_skynet_children = 10;
 
 // 10^e, for the bases of the children (e <= 18).

@@ -78,12 +78,12 @@ func allRows(quick bool, workers []int) []row {
 			return vs
 		}},
 		{"fib", func(w int) []variant {
-			return each("n", sizes([]int{25}, []int{30, 39}), func(n int) workload {
+			return each("n", sizes([]int{30}, []int{30, 39}), func(n int) workload {
 				return &fibRow{workers: w, n: n}
 			})
 		}},
 		{"skynet", func(w int) []variant {
-			return each("depth", sizes([]int{5}, []int{6, 8}), func(d int) workload {
+			return each("depth", sizes([]int{6}, []int{6, 8}), func(d int) workload {
 				return &skynetRow{workers: w, depth: d}
 			})
 		}},
@@ -101,7 +101,7 @@ func allRows(quick bool, workers []int) []row {
 			return vs
 		}},
 		{"nqueens", func(w int) []variant {
-			return each("n", sizes([]int{11}, []int{12, 14}), func(n int) workload {
+			return each("n", sizes([]int{12}, []int{12, 14}), func(n int) workload {
 				return newNqueensRow(w, n)
 			})
 		}},
@@ -111,7 +111,7 @@ func allRows(quick bool, workers []int) []row {
 			})
 		}},
 		{"matmul", func(w int) []variant {
-			return each("n", sizes([]int{256}, []int{512, 2048}), func(n int) workload {
+			return each("n", sizes([]int{512}, []int{512, 2048}), func(n int) workload {
 				return newMatmulRow(n)
 			})
 		}},

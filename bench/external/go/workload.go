@@ -37,9 +37,11 @@ type capped interface {
 const maxGoroutinesPerRun = 20_000_000
 
 // maxGoroutinesPerRunQuick is the quick sweep's cap, pool_bench's for the
-// pools whose fork-join queues a job per fork: uts's published trees (4.1e6
-// nodes) took go 4 to 7 s a row, a sixth of a quick round; --full runs them.
-const maxGoroutinesPerRunQuick = 3_000_000
+// pools whose fork-join queues a job per fork: a goroutine per fork takes
+// go about 0.4 to 1.5 us a task, so the field's trees (nqueens(12)'s 8.6e5
+// goroutines to uts's 4.1e6) would take it 0.7 to 7 s a run; --full runs
+// them.
+const maxGoroutinesPerRunQuick = 500_000
 
 // goroutineLimit is the cap in force: main sets the quick one.
 var goroutineLimit uint64 = maxGoroutinesPerRun

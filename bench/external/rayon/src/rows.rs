@@ -67,8 +67,8 @@ fn pick<T: Clone>(quick: bool, quick_sizes: &[T], full_also: &[T]) -> Vec<T> {
     v
 }
 
-/// The quick sweep's sizes, or the full sweep's (pool_bench's quick sizes are
-/// below the field's where a row at the field's size would take seconds).
+/// The quick sweep's sizes, or the full sweep's (as pool_bench's: the
+/// field's first size and every size, but for integrate and mergesort).
 fn either<T: Clone>(quick: bool, quick_sizes: &[T], full: &[T]) -> Vec<T> {
     if quick {
         quick_sizes.to_vec()
@@ -114,21 +114,21 @@ pub fn all_rows(sweep: &Sweep) -> Vec<Row> {
         t.rows.append(&mut per_w.rows);
     }
 
-    t.add("fib", sizes("n", &either(q, &[25u32], &[30, 39])), |s, &n| {
+    t.add("fib", sizes("n", &either(q, &[30u32], &[30, 39])), |s, &n| {
         Box::new(Fib::new(s.workers, n))
     });
-    t.add("skynet", sizes("depth", &either(q, &[5u32], &[6, 8])), |s, &d| {
+    t.add("skynet", sizes("depth", &either(q, &[6u32], &[6, 8])), |s, &d| {
         Box::new(Skynet::new(s.workers, d))
     });
     let trees = if q { vec!["t3"] } else { vec!["t1", "t2", "t3"] };
     t.add("uts", sizes("tree", &trees), |s, &name| Box::new(Uts::new(s.workers, name)));
-    t.add("nqueens", sizes("n", &either(q, &[11usize], &[12, 14])), |s, &n| {
+    t.add("nqueens", sizes("n", &either(q, &[12usize], &[12, 14])), |s, &n| {
         Box::new(NQueens::new(s.workers, n))
     });
     t.add("integrate", sizes("n", &pick(q, &[100u64], &[10_000])), |s, &n| {
         Box::new(Integrate::new(s.workers, n))
     });
-    t.add("matmul", sizes("n", &either(q, &[256usize], &[512, 2048])), |_, &n| {
+    t.add("matmul", sizes("n", &either(q, &[512usize], &[512, 2048])), |_, &n| {
         Box::new(Matmul::new(n))
     });
     t.add("mergesort", sizes("n", &either(q, &[1usize << 20], &[1 << 22, 1 << 25])), |_, &n| {
