@@ -231,13 +231,14 @@ class Report:
                             "its per-iteration overhead is small against these rows' milliseconds, "
                             "but say so when citing")
         if str(c.get("poolbench_quick", "")) == "1" or info.get("mode") == "quick":
-            warnings.append("quick: one size per workload, the field's first (WORKLOADS.md) but for integrate "
-                            "(n = 100; the field's n = 10,000 makes 3.5e8 calls) and mergesort "
-                            "(2^20 elements; the field's 2^22 took every row 0.4 s a run), "
-                            "idle and latency 0.1 s (instead of 1 s and 0.5 s), bursty 100 "
-                            "bursts, workers 1, the hardware threads and twice them, rows timed "
-                            "for 20 ms, thread_per_job capped at 5,000 jobs and the queued "
-                            "fork-joins and go at 5e5 tasks and thread_per_job's at 1e3 (WORKLOADS.md's full sweep: --full)")
+            warnings.append("quick: one size per workload, the field's first (WORKLOADS.md) "
+                            "but for integrate (n = 100; the field's n = 10,000 makes 3.5e8 "
+                            "calls) and mergesort (2^20 elements; the field's 2^22 took every "
+                            "row 0.4 s a run), idle and latency 0.1 s (instead of 1 s and "
+                            "0.5 s), bursty 100 bursts, workers 1, the hardware threads and "
+                            "twice them, rows timed for 20 ms, thread_per_job capped at 5,000 "
+                            "jobs (1,000 forks in a fork-join), the queued fork-joins and go's "
+                            "goroutines at 5e5 tasks a run (WORKLOADS.md's full sweep: --full)")
         if isinstance(steal, (int, float)) and steal > 1.0:
             warnings.append(f"the hypervisor stole {steal:.1f} % of the CPU time during the run")
         for w in warnings:
