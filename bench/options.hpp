@@ -147,6 +147,13 @@ inline std::vector<std::size_t> field_sizes(const sweep& s, std::vector<std::siz
     if (s.quick) sizes.resize(1);
     return sizes;
 }
+// The same where the quick sweep cannot afford the field's first size:
+// quick runs `quick` instead (the workload's header says why).
+inline std::vector<std::size_t> field_sizes(const sweep& s, std::size_t quick,
+                                            std::vector<std::size_t> sizes) {
+    if (s.quick) return {quick};
+    return sizes;
+}
 
 // Tree sizes near the job counts above (2^(D+1) - 1 jobs: 2e3, 1.6e4, 1.3e5)
 // up to the default depth 20 (2.1e6 jobs); quick: 17 only (2.6e5 jobs).

@@ -322,9 +322,7 @@ struct integrate_rows : row_defaults {
     static constexpr bool k_serial_noinline = true;
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        // Quick: below the field's n (workloads/integrate.hpp).
-        if (s.quick) return rows_of("n", {k_integrate_n});
-        return rows_of("n", {k_integrate_n, k_integrate_n_full});
+        return rows_of("n", field_sizes(s, k_integrate_n, {k_integrate_n, k_integrate_n_full}));
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
@@ -348,8 +346,8 @@ struct mergesort_rows : row_defaults {
     static constexpr std::string_view name = "mergesort";
     template <class P>
     static std::vector<row_params> rows(const sweep& s, std::size_t) {
-        if (s.quick) return rows_of("n", {k_mergesort_n_quick});  // below the field's n
-        return rows_of("n", {k_mergesort_n, k_mergesort_n_full});
+        return rows_of("n",
+                       field_sizes(s, k_mergesort_n_quick, {k_mergesort_n, k_mergesort_n_full}));
     }
     template <class P>
     static void run(benchmark::State& st, const sweep&, std::size_t w, const row_params& r) {
