@@ -196,41 +196,14 @@ private:
         }
         detail::ws_worker& self = *owner();
         // The common case of a group of several children (skynet's ten):
-        // they are the youngest latent forks. Pop and call them here, as
-        // join() does the slot; a child kept in its cell or in a node, whose
-        // latent siblings would wait while it runs, only while no worker
-        // wants work (otherwise run_next_for_join() publishes them first:
-        // latent.hpp's join rule; with one worker nobody can, which is
-        // tested once). Not through the pool's run(): a child of ours popped
-        // on our own worker needs neither its checks of the node (its group,
-        // the slot or not) nor the join's owner check (13 instructions per
-        // fork in skynet, scripts/fork-cost).
-        // The round's later children lie above its slot (forked later); an
-        // entry tagged with bit 0 is a slot, ours or another group's, or none
-        // at all (ws_latent); one tagged with bit 1 is a kept child, ours
-        // when it is `kept`.
-        const std::uintptr_t kept = detail::ws_latent_entry::kept(m_join);
-        work_stealing_pool& pool = m_pool;
-        const bool shared = pool.worker_count() > 1;
-        for (std::uintptr_t e = self.latent.top();; e = self.latent.top()) {
-            if (e == kept) {
-                if (shared && pool.wants_latent(self)) break;
-                self.latent.pop();  // J2
-                m_join.run_kept(self.latent.popped());
-            } else if (detail::ws_latent_entry::tagged(e)) {
-                if (e != detail::ws_latent_entry::slot(m_join)) break;
-                self.latent.pop();  // J2
-                m_join.run_child(m_join.slot.work);
-            } else if (detail::ws_latent_entry::kept(e)) {
-                break;  // another group's
-            } else {
-                detail::ws_task* const t = reinterpret_cast<detail::ws_task*>(e);
-                if (t->join != &m_join || (shared && pool.wants_latent(self))) break;
-                self.latent.pop();  // J2
-                m_join.run_child(t->work);
-                self.recycle(t);
-            }
-            if (--m_join.pending == 0) return;  // nothing of ours was promoted
+        // they are the youngest latent forks, popped and called here
+        // (pop_own_latent()). With one worker nobody can want them; with
+        // more, the join rule (latent.hpp) is looked at in full once, here,
+        // and before each later child only the request flag is read.
+        if (m_pool.worker_count() == 1) {
+            if (pop_own_latent<false>(self)) return;
+        } else if (!m_pool.wants_latent(self) && pop_own_latent<true>(self)) {
+            return;
         }
         while (!m_join.all_done()) {
             if (!m_pool.run_next_for_join(self)) {  // J2 when it is a child of ours
@@ -241,6 +214,50 @@ private:
             }
         }
         m_join.restart();
+    }
+
+    // J4's fast path: pops and calls the group's children while they are
+    // the youngest latent forks, as join() does the slot; true when that
+    // finished them all (none of them was promoted). Not through the
+    // pool's run(): a child of ours popped on our own worker needs neither
+    // its checks of the node (its group, the slot or not) nor the join's
+    // owner check (13 instructions per fork in skynet, scripts/fork-cost).
+    // A child kept in its cell or in a node, whose latent siblings would
+    // wait while it runs, is popped only while no worker asked (Shared:
+    // more than one worker; the caller looked at the whole join rule
+    // first); otherwise run_next_for_join() serves the request, and the
+    // join rule, first. A worker that runs out of work asks the busy ones
+    // before it parks (find_work()), so a request is what tells a join,
+    // between two children, that a worker has become idle; the sleepers'
+    // count, a shared line, is read once per join, not once per child
+    // (skynet at 2 workers: 9 instructions per child against 3).
+    // The round's later children lie above its slot (forked later); an
+    // entry tagged with bit 0 is a slot, ours or another group's, or none
+    // at all (ws_latent); one tagged with bit 1 is a kept child, ours
+    // when it is `kept`.
+    template <bool Shared>
+    [[gnu::always_inline]] bool pop_own_latent(detail::ws_worker& self) noexcept {
+        const std::uintptr_t kept = detail::ws_latent_entry::kept(m_join);
+        for (std::uintptr_t e = self.latent.top();; e = self.latent.top()) {
+            if (e == kept) {
+                if (Shared && self.work_request.asked()) return false;
+                self.latent.pop();  // J2
+                m_join.run_kept(self.latent.popped());
+            } else if (detail::ws_latent_entry::tagged(e)) {
+                if (e != detail::ws_latent_entry::slot(m_join)) return false;
+                self.latent.pop();  // J2
+                m_join.run_child(m_join.slot.work);
+            } else if (detail::ws_latent_entry::kept(e)) {
+                return false;  // another group's
+            } else {
+                detail::ws_task* const t = reinterpret_cast<detail::ws_task*>(e);
+                if (t->join != &m_join || (Shared && self.work_request.asked())) return false;
+                self.latent.pop();  // J2
+                m_join.run_child(t->work);
+                self.recycle(t);
+            }
+            if (--m_join.pending == 0) return true;
+        }
     }
 
     // J4 with a deadline: pop and run while the latent stack or the deque

@@ -29,9 +29,12 @@
 //    until the next fork or join.
 //  - at a join about to run a latent fork itself, unless that fork is the
 //    group's first child (fib's join, where no sibling waits behind it): on
-//    request; and every latent fork while workers sleep, if a sleeper would
-//    find a CPU free (fewer workers awake than CPUs), else at the first such
-//    join of a job and then at most once a beat (join_beat()). A child may
+//    request, looked at before each such child; and every latent fork while
+//    workers sleep, if a sleeper would find a CPU free (fewer workers awake
+//    than CPUs), else at the first such join of a job and then at most once
+//    a beat (join_beat()), looked at once per join, before its children (a
+//    worker asks the busy ones before it parks, so a request is what a join
+//    sees between two children when one goes idle). A child may
 //    run long or block, and a blocked child makes no fork that could
 //    promote its siblings; with capacity idle, publishing is cheaper than
 //    running them in turn. With every CPU taken (more workers than CPUs) a
