@@ -199,10 +199,15 @@ private:
         // they are the youngest latent forks, popped and called here
         // (pop_own_latent()). With one worker nobody can want them; with
         // more, the join rule (latent.hpp) is looked at in full once, here,
-        // and before each later child only the request flag is read.
+        // and before each later child only the request flag is read. The
+        // rule spares the group's first child: when its slot is the top,
+        // it is the round's only unfinished child (join()'s reasoning), and
+        // it is run here whoever wants work.
         if (m_pool.worker_count() == 1) {
             if (pop_own_latent<false>(self)) return;
-        } else if (!m_pool.wants_latent(self) && pop_own_latent<true>(self)) {
+        } else if ((self.latent.top() == detail::ws_latent_entry::slot(m_join) ||
+                    !m_pool.wants_latent(self)) &&
+                   pop_own_latent<true>(self)) {
             return;
         }
         while (!m_join.all_done()) {
