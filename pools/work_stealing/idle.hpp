@@ -17,8 +17,9 @@
 //     if fewer than half the workers search (may_search()), it increments
 //     m_searching (begin_search()) and looks: the injection queue, then every
 //     other worker's deque from a random start (one worker past the half
-//     does too, for a brief budget; where every worker can have a CPU of
-//     its own, for a full one when the counted searchers made no round of
+//     does too, for a brief budget, then for a full one if by then it is
+//     within the half (full_search_free()); where every worker can have a
+//     CPU of its own, also when the counted searchers made no round of
 //     their search meanwhile: their CPUs are held by other threads; and
 //     there a counted searcher held off its CPU for a long round leaves the
 //     search to the others, parking as in step 3).
@@ -106,6 +107,22 @@ public:
             2 * static_cast<std::size_t>(m_searching.load(std::memory_order_relaxed));
         if (twice < m_search_limit) return search::full;
         return twice < m_search_limit + 2 ? search::brief : search::none;
+    }
+
+    // At the end of a brief search that found nothing, for the worker that
+    // made it (counted in m_searching): whether may_search() would say full
+    // now, the searchers it deferred to having found work and left. Then it
+    // goes on for the full budget, as it would have had it gone idle a
+    // moment later. Otherwise two workers that go idle together each defer
+    // to the other (one still counted from its last search), both park
+    // after the brief search, and the next job from outside waits for a
+    // wake-up: measured (the latency row, one job every 20 us from an
+    // outside thread, 2 workers on 2 CPUs, 8 alternated rounds), 0.150
+    // parks per job before, 0.047 with it (p < 0.001).
+    bool full_search_free() const noexcept {
+        // relaxed: a hint, as in may_search().
+        const auto others = m_searching.load(std::memory_order_relaxed) - 1;
+        return 2 * static_cast<std::size_t>(others) < m_search_limit;
     }
 
     void begin_search() noexcept {

@@ -67,13 +67,14 @@ inline void work_stealing_pool::worker_main(detail::ws_worker& self) {
         m_idle.begin_search();
         if (search == work_stealing::idle::search::full) {
             t = poll_for_work(self, left, self.poll_budget);
-        } else {  // brief: unless the others' search has stalled
+        } else {  // brief: unless the others have left the search, or stalled in it
             // The snapshot only where searchers_stalled() can say yes: an
             // O(workers) pass that a pool with more workers than CPUs
             // (hundreds, in the `sleep` row) would make for nothing.
             const std::uint64_t others = m_cpu_per_worker ? others_search_rounds(self) : 0;
             t = poll_for_work(self, left, k_brief_search);
-            if (t == nullptr && !self.holds_jobs() && searchers_stalled(self, others)) {
+            if (t == nullptr && !self.holds_jobs() &&
+                (m_idle.full_search_free() || searchers_stalled(self, others))) {
                 t = poll_for_work(self, left, self.poll_budget);
             }
         }
