@@ -76,15 +76,14 @@ inline std::int32_t library_element(std::int32_t x) noexcept {
     return sum;
 }
 
-// small_for's body: a chunk (what the pools' loops call, and oneTBB's and
-// OpenMP's), or one index (pthreadpool_parallelize_1d's call per index).
+// small_for's body: a chunk (what the pools' loops call, and oneTBB's,
+// OpenMP's and pthreadpool's).
 struct small_for_body {
     const std::int32_t* in;
     std::int32_t* out;
     void operator()(std::size_t lo, std::size_t hi) const noexcept {
         small_for_kernel(in, out, lo, hi);
     }
-    void operator()(std::size_t i) const noexcept { out[i] = library_element(in[i]); }
 };
 
 // reduce's map: the sum of a chunk's elements (parallel_reduce's chunk map,
