@@ -209,7 +209,6 @@ void run_small_for(benchmark::State& state, [[maybe_unused]] std::size_t workers
 // reduce as pthreadpool's users write one (it has no reduction): the tiles
 // above, each writing its partial sum to its own slot, then the partials
 // summed in order on the calling thread.
-
 template <library_baseline B>
 void run_reduce(benchmark::State& state, [[maybe_unused]] std::size_t workers, std::size_t n) {
     if (const auto why = library_missing<B>(); !why.empty()) return skip(state, why);
