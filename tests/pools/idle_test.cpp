@@ -63,6 +63,29 @@ TEST_CASE(
     CHECK(oversubscribed.may_search() == search::none);
 }
 
+TEST_CASE("a brief searcher goes on for the full budget once it is within the half") {
+    idle two(2, 16);
+    two.begin_search();  // the full searcher
+    REQUIRE(two.may_search() == idle::search::brief);
+    two.begin_search();  // the brief one: the other still searches
+    CHECK_FALSE(two.full_search_free());
+    two.end_search_found(false, [] { return false; });  // the full one found work
+    CHECK(two.full_search_free());                      // as may_search() would say for it now
+
+    idle four(4, 16);  // two search for the full budget, a third briefly
+    for (int k = 0; k < 3; ++k) four.begin_search();
+    CHECK_FALSE(four.full_search_free());
+    four.end_search_found(false, [] { return false; });
+    CHECK(four.full_search_free());
+
+    idle oversubscribed(8, 2);
+    oversubscribed.begin_search();
+    oversubscribed.begin_search();
+    CHECK_FALSE(oversubscribed.full_search_free());
+    oversubscribed.end_search_found(false, [] { return false; });
+    CHECK(oversubscribed.full_search_free());
+}
+
 TEST_CASE("the last searcher does not sleep when work is visible") {
     idle i(2, 2);
     i.begin_search();
