@@ -103,10 +103,10 @@ public:
     enum class search : std::uint8_t { none, brief, full };
     search may_search() const noexcept {
         // relaxed: a heuristic; the protocol holds whichever way it goes.
-        const auto twice =
-            2 * static_cast<std::size_t>(m_searching.load(std::memory_order_relaxed));
-        if (twice < m_search_limit) return search::full;
-        return twice < m_search_limit + 2 ? search::brief : search::none;
+        const std::uint32_t searching = m_searching.load(std::memory_order_relaxed);
+        if (within_half(searching)) return search::full;
+        // searching >= 1 here: within_half(0) holds (m_search_limit >= 1).
+        return within_half(searching - 1) ? search::brief : search::none;
     }
 
     // At the end of a brief search that found nothing, for the worker that
@@ -120,9 +120,8 @@ public:
     // outside thread, 2 workers on 2 CPUs, 8 alternated rounds), 0.150
     // parks per job before, 0.047 with it (p < 0.001).
     bool full_search_free() const noexcept {
-        // relaxed: a hint, as in may_search().
-        const auto others = m_searching.load(std::memory_order_relaxed) - 1;
-        return 2 * static_cast<std::size_t>(others) < m_search_limit;
+        // relaxed: a hint, as in may_search(). The caller is counted: >= 1.
+        return within_half(m_searching.load(std::memory_order_relaxed) - 1);
     }
 
     void begin_search() noexcept {
@@ -245,6 +244,12 @@ public:
     }
 
 private:
+    // Whether a worker that finds `others` searching is within the half that
+    // searches for the full budget (may_search(), full_search_free()).
+    bool within_half(std::uint32_t others) const noexcept {
+        return 2 * static_cast<std::size_t>(others) < m_search_limit;
+    }
+
     parked sleep(event_count::key key) noexcept {
         // acquire: pairs with the release store in stop().
         if (m_stopping.load(std::memory_order_acquire)) {
