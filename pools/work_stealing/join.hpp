@@ -227,6 +227,9 @@ private:
     // pool's run(): a child of ours popped on our own worker needs neither
     // its checks of the node (its group, the slot or not) nor the join's
     // owner check (13 instructions per fork in skynet, scripts/fork-cost).
+    // Children kept in their cells are run by their type's own loop
+    // (ws_kept::run_own()), which pops them, the slot after them, while
+    // they are on top, with each child's call inlined.
     // A child kept in its cell or in a node, whose latent siblings would
     // wait while it runs, is popped only while no worker asked (Shared:
     // more than one worker; the caller looked at the whole join rule
@@ -246,8 +249,10 @@ private:
         for (std::uintptr_t e = self.latent.top();; e = self.latent.top()) {
             if (e == kept) {
                 if (Shared && self.work_request.asked()) return false;
-                self.latent.pop();  // J2
-                m_join.run_kept(self.latent.popped());
+                const detail::ws_cell_ops& ops = *self.latent.top_cell().ops;
+                if ((Shared ? ops.run_shared : ops.run_own)(self, m_join))
+                    return true;  // J2 for each
+                continue;
             } else if (detail::ws_latent_entry::tagged(e)) {
                 if (e != detail::ws_latent_entry::slot(m_join)) return false;
                 self.latent.pop();  // J2

@@ -110,9 +110,15 @@ struct ws_task;
 // lets its exception out: the caller runs it through its group's
 // run_child()); promote() builds a node that holds it, for `join`, from
 // `self`'s free list (throws std::bad_alloc, nothing changed).
+// run_own() pops and runs, in one loop with the child's call inlined, the
+// group's children of this type while they lie on top of the stack, and
+// says whether that finished the group (ws_kept::run_own()); run_shared()
+// is run_own() that stops when another worker asked for work.
 struct ws_cell_ops {
     void (*run)(const void* closure);
     ws_task* (*promote)(ws_worker& self, ws_join& join, const void* closure);
+    bool (*run_own)(ws_worker& self, ws_join& join);
+    bool (*run_shared)(ws_worker& self, ws_join& join);
 };
 
 // One entry of a worker's latent stack, a cache line of its own: `entry`
@@ -165,6 +171,8 @@ public:
 
     // The youngest latent fork, or k_none when there is none.
     std::uintptr_t top() const noexcept { return m_top[-1].entry; }
+    // Its cell, whose ops are a kept child's when top() says so.
+    [[gnu::always_inline]] const ws_latent_cell& top_cell() const noexcept { return m_top[-1]; }
     // How many more forks fit without growing.
     std::size_t room() const noexcept { return static_cast<std::size_t>(m_end - m_top); }
 

@@ -8,11 +8,13 @@
 // parked worker brought in by a busy one's forks, a group's blocking children
 // published to idle workers (also while busy workers hold every CPU), a
 // latent stack deep enough to grow, and the
-// pool's count of jobs run, and a group of many children that fills the
-// latent stack past its first array. Each child counts its runs; each must
-// run once.
+// pool's count of jobs run, a group of many children that fills the
+// latent stack past its first array, a group whose children are of several
+// kinds (kept closures of two types, nodes, the slot) and one cancelled by
+// its own child. Each child counts its runs; each must run once.
 #include <doctest/doctest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -20,6 +22,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <pools/task_group.hpp>
 #include <pools/work_stealing_pool.hpp>
@@ -442,6 +445,108 @@ TEST_CASE("a group of many children pushes past every countdown and array size, 
         pool.wait();
         CHECK(sum.load() == std::uint64_t{k_children} * (k_children - 1) / 2);
         CHECK(pool.stats().jobs_run - before == k_children + 1);  // and the root
+    }
+}
+
+TEST_CASE("a group's children of several kinds each run once, youngest first at one worker") {
+    // A join runs a group's children kept in their cells by their type's
+    // own loop (ws_kept::run_own()), which hands back to the join at a
+    // child of another type or a node, and runs the slot (the round's first
+    // child) after the kept ones. Groups of twelve: kept closures of two
+    // types, one of which forks a nested group, and closures too big to
+    // keep (nodes), interleaved. At one worker nothing is stolen, so a join
+    // runs its children as the serial program's stack would, youngest
+    // first; at two, any may be promoted and stolen. Each runs once.
+    constexpr int k_groups = 500;
+    constexpr int k_children = 12;
+    for (const std::size_t workers : {std::size_t{1}, std::size_t{2}}) {
+        CAPTURE(workers);
+        pool_type pool(workers);
+        std::vector<std::atomic<int>> runs(k_groups * k_children);
+        std::vector<int> order;  // child indices in the order they ran (one worker)
+        std::atomic<int> nested{0};
+        pool.submit([&] {
+            for (int g = 0; g < k_groups; ++g) {
+                group_type group(pool);
+                for (int c = 0; c < k_children; ++c) {
+                    const int i = g * k_children + c;
+                    auto note = [&runs, &order, workers, i] {
+                        runs[static_cast<std::size_t>(i)].fetch_add(1);
+                        if (workers == 1) order.push_back(i);
+                    };
+                    if (c % 3 == 0) {
+                        group.run(note);
+                    } else if (c % 3 == 1) {
+                        group.run([&pool, &nested, note] {
+                            group_type inner(pool);
+                            inner.run([&nested] { nested.fetch_add(1); });
+                            inner.run([&nested] { nested.fetch_add(1); });
+                            inner.wait();
+                            note();
+                        });
+                    } else {
+                        struct big {
+                            char pad[64];
+                        };
+                        group.run([note, pad = big{}] {
+                            (void)pad;
+                            note();
+                        });
+                    }
+                }
+                group.wait();
+            }
+        });
+        pool.wait();
+        int wrong = 0;
+        for (const auto& r : runs) wrong += r.load() != 1;
+        CHECK(wrong == 0);
+        CHECK(nested.load() == 2 * k_groups * (k_children / 3));
+        if (workers == 1) {
+            bool youngest_first = order.size() == runs.size();
+            for (std::size_t k = 0; youngest_first && k < order.size(); ++k) {
+                const auto g = static_cast<int>(k) / k_children;
+                const auto c = static_cast<int>(k) % k_children;
+                youngest_first = order[k] == g * k_children + (k_children - 1 - c);
+            }
+            CHECK(youngest_first);
+        }
+    }
+}
+
+TEST_CASE("a child that cancels its group skips the siblings not yet started") {
+    // Ten kept children; the sixth forked cancels the group. At one worker
+    // the join runs them youngest first, so the five forked after it ran,
+    // and the five forked before it (the slot's among them) skip. At two,
+    // a stolen child may run before the cancel: every child runs at most
+    // once, and the sixth runs.
+    for (const std::size_t workers : {std::size_t{1}, std::size_t{2}}) {
+        CAPTURE(workers);
+        pool_type pool(workers);
+        constexpr int k_groups = 300;
+        std::atomic<int> wrong{0};
+        pool.submit([&] {
+            for (int g = 0; g < k_groups; ++g) {
+                group_type group(pool);
+                std::array<std::atomic<int>, 10> runs{};
+                for (int c = 0; c < 10; ++c) {
+                    group.run([&group, &runs, c] {
+                        runs[static_cast<std::size_t>(c)].fetch_add(1);
+                        if (c == 5) group.cancel();
+                    });
+                }
+                group.wait();
+                int ran = 0;
+                for (const auto& r : runs) {
+                    if (r.load() > 1) wrong.fetch_add(1);
+                    ran += r.load();
+                }
+                if (!group.is_cancelled() || runs[5].load() != 1) wrong.fetch_add(1);
+                if (workers == 1 && ran != 5) wrong.fetch_add(1);
+            }
+        });
+        pool.wait();
+        CHECK(wrong.load() == 0);
     }
 }
 
