@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -81,19 +82,23 @@ public:
     // status (ws_join::run_child()), and a cancelled group skips it.
     template <class F>
     [[gnu::always_inline]] void run(F&& f) {
-        if (owner() == nullptr) {
-            run_outside(std::forward<F>(f));
-            return;
-        }
         // The slot is free while no child of this round is unfinished or
         // queued: when pending is 0 (J2 counts it down only after the
         // child has run). A later child is kept in its latent cell when it
-        // fits (keep()), else it takes a node.
+        // fits (keep()), else it takes a node. A group made outside the
+        // pool counts its children below zero (run_outside()), so that one
+        // signed test tells a later child of a group made inside, and its
+        // fork tests the owner no more (scripts/fork-cost: 2 instructions
+        // per fork in skynet).
         if constexpr (detail::ws_latent_cell::keeps<std::decay_t<F>>) {
-            if (m_join.pending != 0) {
+            if (static_cast<std::int64_t>(m_join.pending) > 0) [[likely]] {
                 keep(std::forward<F>(f));
                 return;
             }
+        }
+        if (owner() == nullptr) {
+            run_outside(std::forward<F>(f));
+            return;
         }
         std::uintptr_t entry = 0;
         if (m_join.pending == 0) [[likely]] {
@@ -314,7 +319,7 @@ private:
 
     // Outside a worker: the child is an ordinary submitted job that
     // counts itself finished, after destroying its captures, as its last
-    // access to the group. pending counts them too, so that wait() has one
+    // access to the group. pending counts them too (below zero), so that wait() has one
     // test.
     template <class F>
     void run_outside(F&& f) {
@@ -330,7 +335,7 @@ private:
             m_join.outside.finish();
             throw;
         }
-        ++m_join.pending;
+        --m_join.pending;  // below zero: run()'s test of a later child
     }
 
     work_stealing_pool& m_pool;

@@ -153,11 +153,14 @@ struct ws_join {
     ws_worker* const owner;  // the group's owner; null for a group made outside the pool
     // Forked since the last restart() and not run by the owner: the ones
     // still queued or running, and those stolen ones that have finished;
-    // plus k_published once a child of the round was promoted.
+    // plus k_published once a child of the round was promoted. Below 2^63,
+    // so positive as a signed number once a child is forked (the test of
+    // native_task_group::run()). For a group made outside the pool, minus
+    // the children submitted (below zero as a signed number).
     std::uint64_t pending = 0;
     group_status status;
 
-    static constexpr std::uint64_t k_published = std::uint64_t{1} << 63;
+    static constexpr std::uint64_t k_published = std::uint64_t{1} << 62;
 
     // Stolen children of the round that have finished: live only while
     // pending holds k_published (set up by published()). Only through
