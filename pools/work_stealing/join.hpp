@@ -319,8 +319,8 @@ private:
 
     // Outside a worker: the child is an ordinary submitted job that
     // counts itself finished, after destroying its captures, as its last
-    // access to the group. pending counts them too (below zero), so that wait() has one
-    // test.
+    // access to the group. pending counts them too (below zero), so that
+    // wait() has one test.
     template <class F>
     void run_outside(F&& f) {
         m_join.outside.add();
