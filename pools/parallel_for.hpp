@@ -184,24 +184,44 @@ struct head_start_result {
     }
 };
 
-// Runs step(lo, hi) over [0, k) in the head start's blocks, each starting
-// where the last ended, until k == n, stopped() or the time is up; returns k
-// and the time it took. What step() throws propagates.
+// Runs step over [0, k) in the head start's blocks, each starting where
+// the last ended, until k == n, stopped() or the time is up; returns k and
+// the time it took. step(lo, hi) runs at least [lo, hi) and returns where
+// it ended, hi or past it, n at most (a reduce's chunk map runs whole
+// leaves: parallel_reduce.hpp); each block asked for is three times what
+// ran before it, and one, so the offsets run grow four times a block, and
+// the clock is read as often, whoever ran past where it was asked. What
+// step() throws propagates.
 template <class Step, class Stopped>
 head_start_result run_head_start(loop_offset n, Step step, Stopped stopped) {
     const auto start = std::chrono::steady_clock::now();
     loop_offset done = 0;
-    for (loop_offset block = 1;;) {  // block <= n - done
-        step(done, done + block);
-        done += block;
+    for (loop_offset block = 1;;) {  // 1 <= block <= n - done
+        done = step(done, done + block);
         if (done == n || stopped()) return {done, {}};  // nothing left to pace
         if (const auto took = std::chrono::steady_clock::now() - start; took >= k_head_start / 4) {
             return {done, took};
         }
+        // Three times what ran, and one: 1, 4, 16, ... while steps end where
+        // asked; never past the end, never wraps (left >= 1).
         const loop_offset left = n - done;
-        block = block <= left / 4 ? block * 4 : left;  // never past the end, never wraps
+        block = done <= (left - 1) / 3 ? 3 * done + 1 : left;
     }
 }
+
+// How an automatic loop runs, where its caller knows more than the range
+// (parallel_reduce, which has run the head start itself).
+struct auto_options {
+    // How long the loop would take one thread, when the caller measured it
+    // (its own head start); zero when unknown.
+    std::chrono::nanoseconds rest{};
+    // The fewest offsets a split may leave in a piece: more than 1 when the
+    // chunk's work comes in units of more (parallel_reduce's leaves).
+    loop_offset least = 1;
+    // Whether the loop starts with the caller's head start, where it applies
+    // (head_start_applies()): not after one the caller ran itself.
+    bool head_start = true;
+};
 
 // rayon's adaptive splitter: a loop starts with `threads` splits; each split
 // halves them; a piece that runs on another thread than the one that forked
@@ -231,12 +251,12 @@ struct splitter {
 template <pool P, class Chunk>
 class auto_loop {
 public:
-    // rest: how long the loop would take one thread, when a head start
-    // measured it (run_auto()); zero when unknown.
-    auto_loop(P& pool, loop_state<Chunk>& state, std::chrono::nanoseconds rest = {}) noexcept
+    auto_loop(P& pool, loop_state<Chunk>& state, const auto_options& options = {}) noexcept
         : m_pool(pool),
           m_state(state),
-          m_rest(rest),
+          m_rest(options.rest),
+          m_least(std::max<loop_offset>(options.least, 1)),
+          m_head_start(options.head_start),
           m_threads(static_cast<std::uint32_t>(std::min<std::size_t>(
               pool.worker_count(), std::numeric_limits<std::uint32_t>::max()))),
           m_caller_runs(pool.worker_count() < loop_cpus()) {}
@@ -260,7 +280,7 @@ public:
 
     void piece(loop_offset lo, loop_offset hi, std::uint32_t splits, const void* forker) noexcept {
         splitter s{splits};
-        if (hi - lo < 2 || !s.try_split(forker != this_thread_tag(), m_threads)) {
+        if (!divisible(lo, hi) || !s.try_split(forker != this_thread_tag(), m_threads)) {
             run_blocks(lo, hi);
         } else if (m_pool.in_worker()) {
             inside_forks forks(*this);
@@ -304,9 +324,13 @@ private:
     // The head start (run_head_start()), where it applies (else it ran
     // nothing); done == n when the loop ended or stopped here.
     head_start_result head_start(loop_offset n) noexcept {
-        if (!head_start_applies(m_pool, n)) return {};
+        if (!m_head_start || !head_start_applies(m_pool, n)) return {};
         return run_head_start(
-            n, [this](loop_offset lo, loop_offset hi) { m_state.run(lo, hi); },
+            n,
+            [this](loop_offset lo, loop_offset hi) {
+                m_state.run(lo, hi);
+                return hi;
+            },
             [this] { return m_state.stopped(); });
     }
 
@@ -319,13 +343,18 @@ private:
             const loop_offset mid = lo + (hi - lo) / 2;
             forks.fork(mid, hi, s.splits);
             hi = mid;
-        } while (hi - lo >= 2 && s.try_split(false, m_threads));
+        } while (divisible(lo, hi) && s.try_split(false, m_threads));
         if (keep) {
             run_blocks(lo, hi);
         } else {
             forks.fork(lo, hi, s.splits);
         }
         forks.join();
+    }
+
+    // Whether [lo, hi) is long enough to split: each half m_least or more.
+    bool divisible(loop_offset lo, loop_offset hi) const noexcept {
+        return (hi - lo) / 2 >= m_least;
     }
 
     void run_blocks(loop_offset lo, loop_offset hi) noexcept {
@@ -487,6 +516,8 @@ private:
     // How long what was left after the head start would take one thread at
     // its pace; zero when unknown.
     std::chrono::nanoseconds m_rest;
+    const loop_offset m_least;      // the fewest offsets a split leaves in a piece
+    const bool m_head_start;        // whether run() starts with one, where it applies
     const std::uint32_t m_threads;  // the splits a piece starts with
     // Whether a caller outside the pool keeps a piece and takes back the
     // pieces no worker has started: where a CPU is left beside the workers,
@@ -497,13 +528,11 @@ private:
 };
 
 // The automatic loop over the offsets [0, n), n > 0; rethrows the first
-// exception a chunk threw once every running chunk has ended. rest: how
-// long the loop would take one thread, when the caller measured it (its own
-// head start, as parallel_reduce's); zero when unknown.
+// exception a chunk threw once every running chunk has ended.
 template <pool P, class Chunk>
-void run_auto(P& pool, loop_offset n, const Chunk& chunk, std::chrono::nanoseconds rest = {}) {
+void run_auto(P& pool, loop_offset n, const Chunk& chunk, const auto_options& options = {}) {
     loop_state<Chunk> state(chunk);
-    auto_loop<P, Chunk>(pool, state, rest).run(n);
+    auto_loop<P, Chunk>(pool, state, options).run(n);
     state.rethrow();
 }
 

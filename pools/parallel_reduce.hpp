@@ -32,22 +32,72 @@ namespace detail {
 // 181 at 32; over 1,000, 0.70 us at 16 and 0.99 at 32.
 inline constexpr loop_offset k_reduce_leaves_per_worker = 16;
 
-// The leaves of n > 0 indices at `workers` workers: min(n, 16 W), the first
-// n % leaves of them one index longer.
-struct reduce_leaves {
-    loop_offset count;
-    loop_offset base;   // n / count
-    loop_offset extra;  // n % count
+// Equal leaves of at least this many indices are preceded by a prefix of
+// smaller ones (reduce_leaves). A shorter leaf holds fewer indices than an
+// index loop's head start runs before its fourth look at the clock (85);
+// and a prefix there would cost a small reduction more looks (26 ns each)
+// than it saves: over 1,000 ints, leaves of 31 at 2 workers, 0.56 us a call
+// without one and 0.65 with (15 alternated rounds; 0.47 and 0.56 at one).
+inline constexpr loop_offset k_reduce_prefix_from = 64;
 
-    reduce_leaves(loop_offset n, std::size_t workers) noexcept
-        : count(std::min(n, k_reduce_leaves_per_worker * std::max<loop_offset>(workers, 1))),
-          base(n / count),
-          extra(n % count) {}
+// The leaves of n > 0 indices at `workers` workers: min(n, 16 W) equal
+// leaves, preceded, where they would hold k_reduce_prefix_from indices or
+// more, by a prefix of leaves of 1, 4, 16, ... indices, each four times the
+// one before and shorter than n / 16 W; the equal leaves share what the
+// prefix leaves (`left`), the first left % count of them one index longer.
+// The prefix leaves are the head start's first blocks (parallel_for.hpp),
+// so that a chunk map's head start, which runs whole leaves, looks at the
+// clock after as little work as an index map's does, and the block after
+// them asks for at least one equal leaf (4^prefix >= n / 16 W), so it runs
+// past what it asked by one leaf at most. Without them a chunk map's first
+// block was one leaf of n / 16 W indices, however long: over 10^6 ints,
+// 9.5 us of the caller alone at 2 workers and 19 us at one, where the head
+// start means to stop after 1 us.
+struct reduce_leaves {
+    loop_offset prefix = 0;      // leaves in the prefix
+    loop_offset prefix_end = 0;  // indices in them: (4^prefix - 1) / 3
+    loop_offset count = 0;       // all the leaves
+    loop_offset base = 0;        // indices in an equal leaf: left / (count - prefix)
+    loop_offset extra = 0;       // left % (count - prefix), left = n - prefix_end
+
+    reduce_leaves(loop_offset n, std::size_t workers) noexcept {
+        const loop_offset equal =
+            k_reduce_leaves_per_worker * std::max<loop_offset>(workers, 1);  // at most
+        const loop_offset largest = n / equal >= k_reduce_prefix_from ? n / equal - 1 : 0;
+        for (loop_offset size = 1; size <= largest; size *= 4) {  // the prefix
+            ++prefix;
+            prefix_end += size;
+        }
+        const loop_offset left = n - prefix_end;  // > 0: prefix_end < 4 n / 3 equal
+        const loop_offset equal_count = std::min(left, equal);
+        count = prefix + equal_count;
+        base = left / equal_count;
+        extra = left % equal_count;
+    }
 
     loop_offset begin(loop_offset leaf) const noexcept {
-        return leaf * base + std::min(leaf, extra);
+        if (leaf < prefix) return ((loop_offset{1} << (2 * leaf)) - 1) / 3;
+        const loop_offset k = leaf - prefix;
+        return prefix_end + k * base + std::min(k, extra);
     }
     loop_offset end(loop_offset leaf) const noexcept { return begin(leaf + 1); }
+
+    // The first leaf that begins at offset k or after; count when none does.
+    loop_offset first_from(loop_offset k) const noexcept {
+        if (k <= prefix_end) {
+            loop_offset leaf = 0;
+            while (leaf < prefix && begin(leaf) < k) ++leaf;
+            return leaf;  // begin(prefix) == prefix_end >= k
+        }
+        // The equal leaves: the first `extra` of base + 1 indices, then of
+        // base (>= 1); ceilings without overflow.
+        const loop_offset r = k - prefix_end;
+        const loop_offset longer = extra * (base + 1);
+        const auto ceil_div = [](loop_offset a, loop_offset b) { return a / b + (a % b != 0); };
+        const loop_offset q =
+            r <= longer ? ceil_div(r, base + 1) : extra + ceil_div(r - longer, base);
+        return std::min(prefix + q, count);
+    }
 };
 
 // Where a reduction's head start stopped: `leaf`, the first leaf not folded
@@ -118,15 +168,24 @@ requires detail::value_map<Map, std::common_type_t<I1, I2>, T> &&
     detail::head_start_result started;  // none: done == 0
     std::chrono::nanoseconds rest{};    // the pace for what is left; zero when unknown
     // The leaves from at.leaf on, in parallel, each given its value by
-    // leaf_value(leaf).
+    // leaf_value(leaf). The automatic loop runs over the indices
+    // [started.done, n), not over the leaves: a chunk of them runs the
+    // leaves that begin in it (the chunk at started.done also at.leaf,
+    // which an index map's head start may have left inside), so that a
+    // piece's share is of indices whatever the leaves' sizes (the prefix's
+    // are smaller), and no piece is split below two equal leaves. The head
+    // start, where it applied, was this function's.
     const auto run_leaves = [&](const auto& leaf_value) {
-        if (at.leaf == leaves.count) return;
+        const detail::loop_offset done = started.done;
+        if (done == n) return;
         detail::run_auto(
-            pool, leaves.count - at.leaf,
+            pool, n - done,
             [&](detail::loop_offset from, detail::loop_offset to) {
-                for (auto leaf = at.leaf + from; leaf < at.leaf + to; ++leaf) leaf_value(leaf);
+                auto leaf = from == 0 ? at.leaf : leaves.first_from(done + from);
+                for (; leaf < leaves.count && leaves.begin(leaf) < done + to; ++leaf)
+                    leaf_value(leaf);
             },
-            rest);
+            detail::auto_options{.rest = rest, .least = leaves.base, .head_start = false});
     };
     if constexpr (detail::chunk_map<Map, I, T>) {
         const auto leaf_value = [&](detail::loop_offset leaf) {
@@ -134,16 +193,20 @@ requires detail::value_map<Map, std::common_type_t<I1, I2>, T> &&
                 detail::index_at(lo, leaves.begin(leaf)), detail::index_at(lo, leaves.end(leaf))));
         };
         // A chunk map's head start runs whole leaves, so that each leaf is
-        // still one call whoever makes it.
+        // still one call whoever makes it: each block asked for, from the
+        // first leaf not run to the end of the leaf it ends in (the prefix
+        // leaves are the first blocks exactly: detail::reduce_leaves).
         if (detail::head_start_applies(pool, n)) {
             started = detail::run_head_start(
-                leaves.count,
-                [&](detail::loop_offset from, detail::loop_offset to) {
-                    for (auto leaf = from; leaf < to; ++leaf) leaf_value(leaf);
+                n,
+                [&](detail::loop_offset, detail::loop_offset to) {  // from: begin(at.leaf)
+                    do {
+                        leaf_value(at.leaf);
+                    } while (leaves.end(at.leaf++) < to);
+                    return leaves.begin(at.leaf);
                 },
                 [] { return false; });
-            at.leaf = started.done;
-            rest = started.pace_for(leaves.count - started.done);
+            rest = started.pace_for(n - started.done);
         }
         run_leaves(leaf_value);
     } else {
@@ -173,6 +236,7 @@ requires detail::value_map<Map, std::common_type_t<I1, I2>, T> &&
                             ++at.leaf;
                         }
                     }
+                    return to;
                 },
                 [] { return false; });
             rest = started.pace_for(n - started.done);

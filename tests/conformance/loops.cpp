@@ -2,7 +2,8 @@
 // one property per test case, run over every pool in poolbench::all_pools:
 // automatic and fixed chunking, index and chunk bodies, mixed index types,
 // empty, reversed and extreme ranges, the deterministic reduction (also
-// where its head start stops inside a leaf, and with a chunk map), stopping
+// where its head start stops inside a leaf, with a chunk map, and the
+// leaves it is laid out in), stopping
 // early on an exception, the head start handing a long loop over,
 // nesting inside a job, and parallel_for_each.
 // Part of the conformance program (tests of the contract only).
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <limits>
@@ -226,11 +228,12 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
                               reduce_head_start) {
         // The caller folds the first indices alone (parallel_reduce.hpp's
         // head start) for about a microsecond: index 0 takes 5 us, so it
-        // stops after it, inside the first of the leaves (40 indices each
-        // here), whose fold another chunk then continues. Concatenation is
-        // associative, not commutative: any index out of place shows.
+        // stops after it, inside the first of the leaves (3 indices each
+        // here, too few for a prefix of smaller ones), whose fold another
+        // chunk then continues. Concatenation is associative, not
+        // commutative: any index out of place shows.
         P pool(k_workers);
-        const std::size_t n = 16 * k_workers * 40;
+        const std::size_t n = 16 * k_workers * 3;
         std::string serial;
         for (std::size_t i = 0; i < n; ++i) serial += static_cast<char>('0' + i % 10);
         const auto map = [](std::size_t i) {
@@ -254,10 +257,10 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
         // index missing, twice or out of place; the chunks it was called
         // with are recorded, and must be the same in every run (one per
         // leaf of the fixed split tree), however the head start and the
-        // workers' timing went. Index 0's chunk takes 5 us, so the head
-        // start stops after it.
+        // workers' timing went, and laid out as parallel_reduce.hpp says.
+        // Index 0's chunk takes 5 us, so the head start stops after it.
         P pool(k_workers);
-        const std::size_t n = 16 * k_workers * 40 + 7;
+        const std::size_t n = 16 * k_workers * 70 + 7;
         std::string serial = "x";
         for (std::size_t i = 0; i < n; ++i) serial += static_cast<char>('0' + i % 10);
         std::mutex m;
@@ -286,7 +289,22 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
             CHECK(chunks == first);
             chunks.clear();
         }
-        CHECK(first.size() > 1);
+        // The leaves: 1, 4, 16, ... indices while fewer than n / 16 W
+        // (here 70, or 280 at one worker), then 16 W whose sizes differ by
+        // one at most.
+        const std::size_t w = pool.worker_count();
+        REQUIRE(n / (16 * w) >= poolbench::detail::k_reduce_prefix_from);
+        std::size_t prefix = 0;
+        for (std::size_t size = 1; size < n / (16 * w); size *= 4, ++prefix) {
+            REQUIRE(prefix < first.size());
+            CHECK(first[prefix].second - first[prefix].first == size);
+        }
+        REQUIRE(first.size() == prefix + 16 * w);
+        const std::size_t base = (n - first[prefix].first) / (16 * w);
+        CHECK(std::all_of(first.begin() + static_cast<std::ptrdiff_t>(prefix), first.end(),
+                          [base](const auto& c) {
+                              return c.second - c.first == base || c.second - c.first == base + 1;
+                          }));
         // An int64 sum over mixed index types, and an empty range.
         const auto sum = [](long lo, long hi) {
             std::int64_t s = 0;
@@ -430,6 +448,50 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
         poolbench::parallel_for_each(pool, items.cbegin(), items.cend(),
                                      [&sum](std::int64_t x) { sum.fetch_add(x); });
         CHECK(sum.load() == std::int64_t{10'000} * 10'001 / 2);
+    }
+
+    TEST_CASE("parallel_reduce's leaves tile the range as its header says") {
+        // What the reduction's determinism rests on, for any range and
+        // worker count: leaves that cover [0, n) in order, a prefix of 1,
+        // 4, 16, ... indices only where the equal leaves would hold
+        // k_reduce_prefix_from or more, each prefix leaf shorter than
+        // every equal one, the equal ones differing by one index at most;
+        // and first_from(k), the first leaf that begins at k or after.
+        using poolbench::detail::loop_offset;
+        const loop_offset sizes[] = {1,     2,     63,      64,        1'000,     2'047,
+                                     2'048, 4'096, 100'003, 1'000'000, UINT64_MAX};
+        for (const loop_offset n : sizes) {
+            for (const std::size_t w : {1, 2, 3, 4, 16, 128}) {
+                CAPTURE(n);
+                CAPTURE(w);
+                const poolbench::detail::reduce_leaves leaves(n, w);
+                const loop_offset equal = std::min<loop_offset>(n, 16 * w);
+                REQUIRE(leaves.count >= equal);
+                const loop_offset prefix = leaves.count - equal;
+                CHECK((prefix > 0) == (n / (16 * w) >= poolbench::detail::k_reduce_prefix_from));
+                CHECK(leaves.begin(0) == 0);
+                CHECK(leaves.end(leaves.count - 1) == n);
+                CHECK(leaves.first_from(n) == leaves.count);
+                loop_offset shortest = UINT64_MAX;
+                loop_offset longest = 0;
+                for (loop_offset leaf = 0; leaf < leaves.count; ++leaf) {
+                    const loop_offset b = leaves.begin(leaf);
+                    const loop_offset size = leaves.end(leaf) - b;
+                    REQUIRE(size >= 1);
+                    if (leaf < prefix) {
+                        CHECK(size == loop_offset{1} << (2 * leaf));
+                    } else {
+                        shortest = std::min(shortest, size);
+                        longest = std::max(longest, size);
+                    }
+                    CHECK(leaves.first_from(b) == leaf);
+                    CHECK(leaves.first_from(b + 1) == leaf + 1);
+                    if (size > 2) CHECK(leaves.first_from(b + size / 2) == leaf + 1);
+                }
+                CHECK(longest - shortest <= 1);
+                if (prefix > 0) CHECK(leaves.end(prefix - 1) - leaves.begin(prefix - 1) < shortest);
+            }
+        }
     }
 
     TEST_CASE_TEMPLATE_APPLY(loop_auto, poolbench::all_pools);
