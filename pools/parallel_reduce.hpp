@@ -78,7 +78,7 @@ struct reduce_leaves {
     loop_offset begin(loop_offset leaf) const noexcept {
         if (leaf < prefix) return ((loop_offset{1} << (2 * leaf)) - 1) / 3;
         const loop_offset k = leaf - prefix;
-        return prefix_end + k * base + std::min(k, extra);
+        return prefix_end + k * base + (k < extra ? k : extra);
     }
     loop_offset end(loop_offset leaf) const noexcept { return begin(leaf + 1); }
 
@@ -96,7 +96,7 @@ struct reduce_leaves {
         const auto ceil_div = [](loop_offset a, loop_offset b) { return a / b + (a % b != 0); };
         const loop_offset q =
             r <= longer ? ceil_div(r, base + 1) : extra + ceil_div(r - longer, base);
-        return std::min(prefix + q, count);
+        return prefix + q < count ? prefix + q : count;
     }
 };
 
