@@ -53,6 +53,11 @@ concept chunk_body = std::invocable<Body&, I, I>;
 template <class Body, class I>
 concept loop_body = chunk_body<Body, I> || std::invocable<Body&, I>;
 
+// a / b rounded up, b > 0, without overflow for any a.
+constexpr loop_offset ceil_div(loop_offset a, loop_offset b) noexcept {
+    return a / b + (a % b != 0);
+}
+
 // last - first as an unsigned count (first < last), exact for any range.
 template <class I>
 loop_offset distance(I first, I last) noexcept {
@@ -358,8 +363,7 @@ private:
     }
 
     void run_blocks(loop_offset lo, loop_offset hi) noexcept {
-        const loop_offset size = hi - lo;  // rounded up without overflow: up to 2^64 - 1
-        const loop_offset block = size / k_blocks_per_piece + (size % k_blocks_per_piece != 0);
+        const loop_offset block = ceil_div(hi - lo, k_blocks_per_piece);
         while (lo < hi && !m_state.stopped()) {
             const loop_offset end = lo + std::min(block, hi - lo);
             m_state.run(lo, end);

@@ -90,10 +90,9 @@ struct reduce_leaves {
             return leaf;  // begin(prefix) == prefix_end >= k
         }
         // The equal leaves: the first `extra` of base + 1 indices, then of
-        // base (>= 1); ceilings without overflow.
+        // base (>= 1).
         const loop_offset r = k - prefix_end;
         const loop_offset longer = extra * (base + 1);
-        const auto ceil_div = [](loop_offset a, loop_offset b) { return a / b + (a % b != 0); };
         const loop_offset q =
             r <= longer ? ceil_div(r, base + 1) : extra + ceil_div(r - longer, base);
         return prefix + q < count ? prefix + q : count;
