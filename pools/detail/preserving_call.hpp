@@ -1,7 +1,9 @@
 // detail::preserving_call(fn, arg): calls fn(arg) so that the calling
 // function keeps every register it holds a value in, as if no call were
-// made. A fork's rare paths (the heartbeat's beat, a worker's request, a
-// latent stack that must grow: work_stealing/join.hpp) go through it.
+// made; detail::preserving_invoke(f) calls any callable that way. A
+// fork's rare paths (the heartbeat's beat, a worker's request, a latent
+// stack that must grow, a group made outside the pool:
+// work_stealing/join.hpp) go through it.
 //
 // Why: an ordinary call anywhere in a loop of forks, even one that never
 // runs, makes the compiler keep the loop's values in callee-saved registers,
@@ -24,12 +26,13 @@
 // callee may use any of it. The flags are clobbered, as every asm statement
 // on x86 may. The stub is defined once per program (a COMDAT section, one
 // per vector-state variant), with no unwind information: fn must not throw
-// (it is noexcept; preserving_call's callers catch inside fn and rethrow
-// after the call, rethrow_preserved()). Elsewhere preserving_call is an
-// ordinary call, with the same meaning.
+// (it is noexcept; preserving_invoke() below catches inside the call and
+// rethrows after it). Elsewhere preserving_call is an ordinary call, with
+// the same meaning.
 #pragma once
 
 #include <exception>
+#include <type_traits>
 #include <utility>
 
 namespace poolbench::detail {
@@ -152,18 +155,50 @@ inline constexpr bool k_preserving_call = false;
 
 #endif
 
-// What a preserving_call()'s fn caught, for its caller to rethrow after the
-// call (the stub has no unwind information). One per thread: set by fn,
-// taken by rethrow_preserved() right after.
-inline thread_local std::exception_ptr t_preserved_error;
+// preserving_invoke(f): f() through preserving_call(), for any callable,
+// which may throw: the stub has no unwind information, so the exception is
+// caught inside the call, kept (one per thread), and rethrown right after
+// it by a cold function. f is moved into the record the call passes, so a
+// lambda that captures by value lets no local's address escape; a callable
+// that is noexcept leaves no test behind the call.
+namespace preserving {
 
-// Records the exception being handled (call from a catch block in fn).
-inline void preserve_current_exception() noexcept {
-    t_preserved_error = std::current_exception();
+inline thread_local std::exception_ptr t_error;
+
+[[noreturn, gnu::noinline, gnu::cold]] inline void rethrow() {
+    std::rethrow_exception(std::exchange(t_error, nullptr));
 }
 
-[[noreturn, gnu::noinline, gnu::cold]] inline void rethrow_preserved() {
-    std::rethrow_exception(std::exchange(t_preserved_error, nullptr));
+template <class F>
+struct record {
+    F f;
+    bool failed;
+
+    static void call(void* p) noexcept {
+        auto& r = *static_cast<record*>(p);
+        if constexpr (std::is_nothrow_invocable_v<F&>) {
+            r.f();
+        } else {
+            try {
+                r.f();
+            } catch (...) {
+                t_error = std::current_exception();
+                r.failed = true;
+            }
+        }
+    }
+};
+
+}  // namespace preserving
+
+template <class F>
+[[gnu::always_inline]] inline void preserving_invoke(F f) {
+    preserving::record<F> r{std::move(f), false};
+    preserving_call(&preserving::record<F>::call, &r);
+    if constexpr (!std::is_nothrow_invocable_v<F&>) {
+        if (r.failed) [[unlikely]]
+            preserving::rethrow();
+    }
 }
 
 }  // namespace poolbench::detail

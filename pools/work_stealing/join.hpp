@@ -100,8 +100,10 @@ public:
         // fork tests the owner no more (scripts/fork-cost: 2 instructions
         // per fork in skynet).
         // A child that fits a cell makes no ordinary call on any path (the
-        // rare ones go through detail::preserving_call(), rare_fork), so
-        // that a loop of such forks holds no value across a call.
+        // rare ones go through detail::preserving_invoke()), so that a loop
+        // of such forks holds no value across a call. Their lambdas capture
+        // by value (such a closure is trivially copyable), so that no
+        // local's address escapes.
         constexpr bool keeps = detail::ws_latent_cell::keeps<std::decay_t<F>>;
         if constexpr (keeps) {
             if (static_cast<std::int64_t>(m_join.pending) > 0) [[likely]] {
@@ -109,7 +111,10 @@ public:
                 return;
             }
             if (owner() == nullptr) [[unlikely]] {
-                run_outside_rarely(std::forward<F>(f));
+                detail::preserving_invoke(
+                    [this, closure = std::decay_t<F>(std::forward<F>(f))]() mutable {
+                        run_outside(std::move(closure));
+                    });
                 return;
             }
         } else if (owner() == nullptr) {
@@ -135,7 +140,8 @@ public:
         detail::ws_worker& self = *owner();
         if (m_pool.tick(self)) [[unlikely]] {
             if constexpr (keeps) {
-                fork_slow_rarely(self, entry);
+                detail::preserving_invoke(
+                    [pool = &m_pool, s = &self, entry] { pool->fork_slow(*s, entry); });
             } else {
                 m_pool.fork_slow(self, entry);
             }
@@ -325,12 +331,10 @@ private:
     [[gnu::always_inline]] void keep(F&& f) {
         detail::ws_worker& self = *owner();
         if (m_pool.tick(self)) [[unlikely]] {
-            rare_fork call{&m_pool, &self, 0, false};
-            detail::preserving_call(&rare_fork::fork_room, &call);
-            if (call.failed) [[unlikely]]
-                detail::rethrow_preserved();
+            detail::preserving_invoke([pool = &m_pool, s = &self] { pool->fork_room(*s); });
             push_kept(self, std::forward<F>(f));
-            detail::preserving_call(&rare_fork::beat_or_request, &call);
+            detail::preserving_invoke(
+                [pool = &m_pool, s = &self]() noexcept { pool->beat_or_request(*s); });
             return;
         }
         push_kept(self, std::forward<F>(f));
@@ -340,75 +344,6 @@ private:
         self.latent.keep_unchecked(detail::ws_latent_entry::kept(m_join),
                                    detail::ws_kept<std::decay_t<F>>::ops, std::forward<F>(f));
         ++m_join.pending;
-    }
-
-    // The rare paths of a fork whose child fits a cell, each called through
-    // detail::preserving_call() with this record: the pool's fork_slow(),
-    // fork_room() and beat_or_request(), whose exception (std::bad_alloc)
-    // is kept for the fork to rethrow after the call (`failed`).
-    struct rare_fork {
-        work_stealing_pool* pool;
-        detail::ws_worker* self;
-        std::uintptr_t entry;
-        bool failed;
-
-        static void fork_slow(void* p) noexcept {
-            auto& c = *static_cast<rare_fork*>(p);
-            try {
-                c.pool->fork_slow(*c.self, c.entry);
-            } catch (...) {
-                detail::preserve_current_exception();
-                c.failed = true;
-            }
-        }
-        static void fork_room(void* p) noexcept {
-            auto& c = *static_cast<rare_fork*>(p);
-            try {
-                c.pool->fork_room(*c.self);
-            } catch (...) {
-                detail::preserve_current_exception();
-                c.failed = true;
-            }
-        }
-        static void beat_or_request(void* p) noexcept {
-            auto& c = *static_cast<rare_fork*>(p);
-            c.pool->beat_or_request(*c.self);
-        }
-    };
-
-    // The pool's fork_slow() (J1's checked push, then the beat or request)
-    // for a child that fits a cell: through detail::preserving_call().
-    [[gnu::always_inline]] void fork_slow_rarely(detail::ws_worker& self, std::uintptr_t entry) {
-        rare_fork call{&m_pool, &self, entry, false};
-        detail::preserving_call(&rare_fork::fork_slow, &call);
-        if (call.failed) [[unlikely]]
-            detail::rethrow_preserved();
-    }
-
-    // run_outside() for a child that fits a cell, through
-    // detail::preserving_call() (run()'s reason): the closure is copied here
-    // (it is trivially copyable) and moved on by the call.
-    template <class F>
-    void run_outside_rarely(F&& f) {
-        struct call {
-            native_task_group* group;
-            std::decay_t<F>* closure;
-            bool failed;
-            static void run(void* p) noexcept {
-                auto& c = *static_cast<call*>(p);
-                try {
-                    c.group->run_outside(std::move(*c.closure));
-                } catch (...) {
-                    detail::preserve_current_exception();
-                    c.failed = true;
-                }
-            }
-        };
-        std::decay_t<F> closure(std::forward<F>(f));
-        call c{this, &closure, false};
-        detail::preserving_call(&call::run, &c);
-        if (c.failed) [[unlikely]]
-            detail::rethrow_preserved();
     }
 
     // Outside a worker: the child is an ordinary submitted job that

@@ -1,7 +1,7 @@
-// detail::preserving_call(): the call a fork's rare paths make, which must
-// leave the calling function's registers as they were (general and vector
-// ones alike) and hand an exception caught by its callee to
-// rethrow_preserved(). The caller holds many integers and doubles live
+// detail::preserving_call() and preserving_invoke(): the call a fork's rare
+// paths make, which must leave the calling function's registers as they
+// were (general and vector ones alike) and let a callable's exception out
+// after the call, once. The caller holds many integers and doubles live
 // across calls to callees that use every register they like (library
 // calls, floating point, a sort); a clobbered register shows as a wrong
 // sum. Built into two translation units of the same program (this one and
@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -37,14 +38,15 @@ void busy(void* p) noexcept {
     out = std::accumulate(v.begin(), v.end(), 0.0) + static_cast<double>(s.size());
 }
 
-void throws(void* p) noexcept {
-    try {
-        throw std::runtime_error("from the callee");
-    } catch (...) {
-        poolbench::detail::preserve_current_exception();
-        *static_cast<bool*>(p) = true;
-    }
-}
+// An exception that counts its live copies (the one thrown, and the one a
+// std::exception_ptr holds), so that a test can see none is kept.
+struct counted_error {
+    static inline int live = 0;
+    int value;
+    explicit counted_error(int v) : value(v) { ++live; }
+    counted_error(const counted_error& o) : value(o.value) { ++live; }
+    ~counted_error() { --live; }
+};
 
 // Sixteen integers and eight doubles, each updated around every call, so
 // that they live in registers across it where the compiler can keep them
@@ -104,13 +106,36 @@ TEST_CASE("values live across a preserving call keep their registers") {
     }
 }
 
-TEST_CASE("an exception the callee caught is rethrown after the call") {
-    bool failed = false;
-    poolbench::detail::preserving_call(&throws, &failed);
-    REQUIRE(failed);
-    CHECK_THROWS_WITH_AS(poolbench::detail::rethrow_preserved(), "from the callee",
-                         std::runtime_error);
-    CHECK(poolbench::detail::t_preserved_error == nullptr);
+TEST_CASE("preserving_invoke passes values in and out, and its exception after the call") {
+    int calls = 0;
+    const int base = 40;
+    poolbench::detail::preserving_invoke([&calls, base] { calls += base + 2; });
+    CHECK(calls == 42);
+    poolbench::detail::preserving_invoke([&calls]() noexcept { ++calls; });
+    CHECK(calls == 43);
+
+    // A move-only capture moved into the call, and a mutable callable.
+    auto owned = std::make_unique<int>(7);
+    poolbench::detail::preserving_invoke([&calls, p = std::move(owned)]() mutable {
+        calls += *p;
+        p.reset();
+    });
+    CHECK(calls == 50);
+
+    CHECK_THROWS_WITH_AS(
+        poolbench::detail::preserving_invoke([] { throw std::runtime_error("from the callee"); }),
+        "from the callee", std::runtime_error);
+    try {
+        poolbench::detail::preserving_invoke([] { throw counted_error(5); });
+        FAIL("nothing was thrown");
+    } catch (const counted_error& e) {
+        CHECK(e.value == 5);
+    }
+    // Rethrown once and let go: the thread keeps no copy of it, and a
+    // call that does not throw after one that did throws nothing.
+    CHECK(counted_error::live == 0);
+    CHECK_NOTHROW(poolbench::detail::preserving_invoke([&calls] { ++calls; }));
+    CHECK(calls == 51);
 }
 
 TEST_CASE("a second translation unit calls the same stub") {
