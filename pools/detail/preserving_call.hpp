@@ -20,15 +20,22 @@
 // How (x86-64 with GCC or Clang): the call site moves the stack pointer
 // past the red zone, saves the two registers it loads (rdi, rax), and calls
 // a stub that saves every other caller-saved general register and the
-// vector state the calling code may use: the SSE registers with fxsave64;
-// with AVX (the translation unit built with it) the full vector state with
-// xsave64 (x87, SSE, AVX, and AVX-512's when built with it), so that the
-// callee may use any of it. The flags are clobbered, as every asm statement
-// on x86 may. The stub is defined once per program (a COMDAT section, one
-// per vector-state variant), with no unwind information: fn must not throw
-// (it is noexcept; preserving_invoke() below catches inside the call and
-// rethrows after it). Elsewhere preserving_call is an ordinary call, with
-// the same meaning.
+// vector state the calling code may use, so that the callee may use any of
+// it: without AVX, the sixteen SSE registers and MXCSR, or with fxsave64
+// the whole x87 and SSE state when the x87 stack holds values (the caller
+// keeps a long double there; fxam tells); with AVX (the translation unit
+// built with it) the full vector state with xsave64 (x87, SSE, AVX, and
+// AVX-512's when built with it). The stub took 84 ns a call with fxsave64
+// and fxrstor64 every time, 16 ns with the SSE registers moved by hand (a
+// 2-vCPU AMD EPYC VM), and at two workers a fork's countdown runs out
+// through it about every 10 us per worker. The flags are clobbered, as
+// every asm statement on x86 may, and so are the x87 status word's
+// condition codes (fxam writes them; no compiler keeps a comparison there
+// across a statement). The stub is defined once per program (a COMDAT
+// section, one per vector-state variant), with no unwind information: fn
+// must not throw (it is noexcept; preserving_invoke() below catches inside
+// the call and rethrows after it). Elsewhere preserving_call is an
+// ordinary call, with the same meaning.
 #pragma once
 
 #include <exception>
@@ -89,6 +96,7 @@ inline constexpr bool k_preserving_call = true;
 // The xsave mask goes in edx:eax, which the stub has saved (rdx) or the
 // call site has (rax; fn is in rbx by then); the area's header must be
 // zero where xsave does not write it (xrstor checks), so it is cleared.
+// Then emms, for the reason the SSE stub's full save gives (below).
 #define POOLBENCH_XSAVE(mask)     \
     "  xor %eax, %eax\n"          \
     "  mov %rax, 512(%rsp)\n"     \
@@ -101,15 +109,77 @@ inline constexpr bool k_preserving_call = true;
     "  mov %rax, 568(%rsp)\n"     \
     "  mov $" mask ", %eax\n"     \
     "  xor %edx, %edx\n"          \
-    "  xsave64 (%rsp)\n"
+    "  xsave64 (%rsp)\n"          \
+    "  emms\n"
 #define POOLBENCH_XRSTOR(mask)    \
     "  mov $" mask ", %eax\n"     \
     "  xor %edx, %edx\n"          \
     "  xrstor64 (%rsp)\n"
+// Without AVX: when fxam finds st(0) empty (C3 C2 C0 = 1 0 1), the x87
+// stack holds nothing (its values lie from st(0) up), so the SSE registers
+// and MXCSR are all the state a caller can hold; they are moved by hand
+// and a word at 3068 says so. Otherwise fxsave64 saves everything, and
+// emms marks the x87 registers empty, so that the callee finds the x87
+// stack as the ABI promises it (empty), and fxrstor64 puts the caller's
+// values back.
+#define POOLBENCH_SSE_SAVE                  \
+    "  fxam\n"                              \
+    "  fnstsw %ax\n"                        \
+    "  and $0x4500, %ax\n"                  \
+    "  cmp $0x4100, %ax\n"                  \
+    "  jne 1f\n"                            \
+    "  movaps %xmm0, 0(%rsp)\n"             \
+    "  movaps %xmm1, 16(%rsp)\n"            \
+    "  movaps %xmm2, 32(%rsp)\n"            \
+    "  movaps %xmm3, 48(%rsp)\n"            \
+    "  movaps %xmm4, 64(%rsp)\n"            \
+    "  movaps %xmm5, 80(%rsp)\n"            \
+    "  movaps %xmm6, 96(%rsp)\n"            \
+    "  movaps %xmm7, 112(%rsp)\n"           \
+    "  movaps %xmm8, 128(%rsp)\n"           \
+    "  movaps %xmm9, 144(%rsp)\n"           \
+    "  movaps %xmm10, 160(%rsp)\n"          \
+    "  movaps %xmm11, 176(%rsp)\n"          \
+    "  movaps %xmm12, 192(%rsp)\n"          \
+    "  movaps %xmm13, 208(%rsp)\n"          \
+    "  movaps %xmm14, 224(%rsp)\n"          \
+    "  movaps %xmm15, 240(%rsp)\n"          \
+    "  stmxcsr 256(%rsp)\n"                 \
+    "  movl $0, 3068(%rsp)\n"               \
+    "  jmp 2f\n"                            \
+    "1:\n"                                  \
+    "  fxsave64 (%rsp)\n"                   \
+    "  emms\n"                              \
+    "  movl $1, 3068(%rsp)\n"               \
+    "2:\n"
+#define POOLBENCH_SSE_RESTORE               \
+    "  cmpl $0, 3068(%rsp)\n"               \
+    "  jne 3f\n"                            \
+    "  movaps 0(%rsp), %xmm0\n"             \
+    "  movaps 16(%rsp), %xmm1\n"            \
+    "  movaps 32(%rsp), %xmm2\n"            \
+    "  movaps 48(%rsp), %xmm3\n"            \
+    "  movaps 64(%rsp), %xmm4\n"            \
+    "  movaps 80(%rsp), %xmm5\n"            \
+    "  movaps 96(%rsp), %xmm6\n"            \
+    "  movaps 112(%rsp), %xmm7\n"           \
+    "  movaps 128(%rsp), %xmm8\n"           \
+    "  movaps 144(%rsp), %xmm9\n"           \
+    "  movaps 160(%rsp), %xmm10\n"          \
+    "  movaps 176(%rsp), %xmm11\n"          \
+    "  movaps 192(%rsp), %xmm12\n"          \
+    "  movaps 208(%rsp), %xmm13\n"          \
+    "  movaps 224(%rsp), %xmm14\n"          \
+    "  movaps 240(%rsp), %xmm15\n"          \
+    "  ldmxcsr 256(%rsp)\n"                 \
+    "  jmp 4f\n"                            \
+    "3:\n"                                  \
+    "  fxrstor64 (%rsp)\n"                  \
+    "4:\n"
 // clang-format on
 
-asm(POOLBENCH_PRESERVING_STUB("poolbench_preserving_stub_sse", "  fxsave64 (%rsp)\n",
-                              "  fxrstor64 (%rsp)\n"));
+asm(POOLBENCH_PRESERVING_STUB("poolbench_preserving_stub_sse", POOLBENCH_SSE_SAVE,
+                              POOLBENCH_SSE_RESTORE));
 asm(POOLBENCH_PRESERVING_STUB("poolbench_preserving_stub_avx", POOLBENCH_XSAVE("0x7"),
                               POOLBENCH_XRSTOR("0x7")));
 asm(POOLBENCH_PRESERVING_STUB("poolbench_preserving_stub_avx512", POOLBENCH_XSAVE("0xe7"),

@@ -4,9 +4,11 @@
 // after the call, once. The caller holds many integers and doubles live
 // across calls to callees that use every register they like (library
 // calls, floating point, a sort); a clobbered register shows as a wrong
-// sum. Built into two translation units of the same program (this one and
-// preserving_call_other.cpp), so that the stub's one definition per program
-// is checked by the link.
+// sum; likewise long doubles held in the x87 registers. Built into three
+// translation units of the same program (this one, preserving_call_other.cpp
+// and preserving_call_avx.cpp, built with AVX where the target is x86-64),
+// so that the stubs' one definition per program is checked by the link, and
+// the AVX stub is run where the CPU has AVX.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,7 +16,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <numeric>
 #include <stdexcept>
@@ -22,7 +23,10 @@
 
 #include <pools/detail/preserving_call.hpp>
 
-int preserving_call_other_unit(int x);  // preserving_call_other.cpp
+#include "preserving_call_checks.hpp"
+
+int preserving_call_other_unit(int x);                                 // preserving_call_other.cpp
+bool preserving_call_avx_unit(poolbench::detail::preserving_fn busy);  // preserving_call_avx.cpp
 
 namespace {
 
@@ -48,51 +52,6 @@ struct counted_error {
     ~counted_error() { --live; }
 };
 
-// Sixteen integers and eight doubles, each updated around every call, so
-// that they live in registers across it where the compiler can keep them
-// there; WithCalls false is the same without the calls, what it must
-// return.
-template <bool WithCalls>
-[[gnu::noinline]] std::uint64_t live_across(std::uint64_t seed, int rounds) {
-    std::uint64_t a = seed, b = seed * 3, c = seed * 5, d = seed * 7, e = seed * 11, f = seed * 13,
-                  g = seed * 17, h = seed * 19, i = seed * 23, j = seed * 29, k = seed * 31,
-                  l = seed * 37, m = seed * 41, n = seed * 43, o = seed * 47, q = seed * 53;
-    double x0 = 0.5, x1 = 1.5, x2 = 2.5, x3 = 3.5, x4 = 4.5, x5 = 5.5, x6 = 6.5, x7 = 7.5;
-    for (int r = 0; r < rounds; ++r) {
-        a += b ^ static_cast<std::uint64_t>(r);
-        b += c;
-        c += d;
-        d += e;
-        e += f;
-        f += g;
-        g += h;
-        h += i;
-        i += j;
-        j += k;
-        k += l;
-        l += m;
-        m += n;
-        n += o;
-        o += q;
-        q += a;
-        x0 = x0 * 1.0001 + x1;
-        x1 += x2 * 0.5;
-        x2 += x3 * 0.25;
-        x3 += x4 * 0.125;
-        x4 += x5 * 0.0625;
-        x5 += x6 * 0.03125;
-        x6 += x7 * 0.015625;
-        x7 += x0 * 1e-9;
-        if constexpr (WithCalls) {
-            double scratch = static_cast<double>(r) + 0.25;
-            poolbench::detail::preserving_call(&busy, &scratch);
-        }
-    }
-    const double xs = x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7;
-    return a + b + c + d + e + f + g + h + i + j + k + l + m + n + o + q +
-           static_cast<std::uint64_t>(std::fmod(xs, 1e9));
-}
-
 }  // namespace
 
 TEST_CASE("values live across a preserving call keep their registers") {
@@ -102,7 +61,17 @@ TEST_CASE("values live across a preserving call keep their registers") {
     MESSAGE("preserving_call: " << how);
     for (std::uint64_t seed : {1u, 7u, 12345u}) {
         for (int rounds : {1, 3, 100})
-            CHECK(live_across<true>(seed, rounds) == live_across<false>(seed, rounds));
+            CHECK(live_across<true>(seed, rounds, &busy) ==
+                  live_across<false>(seed, rounds, &busy));
+    }
+}
+
+TEST_CASE("long doubles held in the x87 registers across a preserving call keep their values") {
+    // Also the callee's: it finds the x87 stack empty, as the ABI promises.
+    for (int rounds : {1, 3, 100}) {
+        const long double with = x87_live_across<true>(rounds);
+        const long double without = x87_live_across<false>(rounds);
+        CHECK(with == without);
     }
 }
 
@@ -140,4 +109,14 @@ TEST_CASE("preserving_invoke passes values in and out, and its exception after t
 
 TEST_CASE("a second translation unit calls the same stub") {
     CHECK(preserving_call_other_unit(20) == 21);
+}
+
+TEST_CASE("the same checks through the AVX stub") {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!__builtin_cpu_supports("avx")) {
+        MESSAGE("this CPU has no AVX: the AVX stub is not run");
+        return;
+    }
+#endif
+    CHECK(preserving_call_avx_unit(&busy));
 }
