@@ -14,11 +14,11 @@
 // piece of work the worker has (the top of its recursion), as a steal from
 // the top of an eagerly filled deque would. A worker promotes
 //  - at a fork, on the heartbeat: once k_heartbeat has passed since its last
-//    beat. The clock is read once every `countdown` forks, an interval that
-//    doubles while reads come less than a quarter beat apart and halves
-//    while they come more than half a beat apart; a job the worker took
-//    from elsewhere (a steal, the injection queue) starts at 1 with a beat
-//    due, so its first fork is promoted.
+//    beat. The clock is read once every `countdown` forks, an interval
+//    aimed, at the pace of the forks before the last read, at just past the
+//    next beat (ws_heartbeat::due()); a job the worker took from elsewhere
+//    (a steal, the injection queue) starts at 1 with a beat due, so its
+//    first fork is promoted.
 //  - at a fork, on request: another worker that found this one's deque
 //    empty asked (ws_work_request), so a searching worker waits one fork
 //    for work, not a beat.
@@ -271,10 +271,19 @@ public:
     // is brought in within about a beat of forks appearing (plus its
     // wake-up).
     static constexpr std::chrono::nanoseconds k_heartbeat = std::chrono::microseconds(30);
-    // The clock is read every 1 / k_reads_per_beat to 2 / k_reads_per_beat
-    // of a beat: a beat comes at most half a beat late, and fine forks
-    // (fib's, a few ns apart) read the clock once every thousand or more.
-    static constexpr std::int64_t k_reads_per_beat = 4;
+    // Where the clock's next read is aimed (due()): k_past_beat after the
+    // next beat is due, so that a read lands after it, not just before
+    // (and then again soon); and at least k_least_aim ahead, so that a
+    // read just short of a beat does not start a run of reads. So a beat
+    // comes at most k_past_beat + k_least_aim late while the forks keep
+    // their pace, and the clock is read 1.4 to 1.5 times a beat (fork_cost
+    // skynet 7 and fib(32) at 2 workers, counted: with reads a quarter to
+    // half a beat apart, 3.4 to 3.8).
+    static constexpr std::chrono::nanoseconds k_past_beat = k_heartbeat / 16;
+    static constexpr std::chrono::nanoseconds k_least_aim = k_heartbeat / 8;
+    // The most an interval grows from one read to the next: a pace taken
+    // over a few forks (after start_job(), the first is 1) is a poor guess.
+    static constexpr std::uint32_t k_most_growth = 8;
 
     // The most forks between two reads of the clock (and between two looks
     // at the latent stack's room, ws_worker::rearm()): 2^14 of fib's forks
@@ -308,30 +317,49 @@ public:
     // before its set_countdown() comes out right).
     std::uint64_t take_forks() noexcept {
         set_countdown(countdown);
-        return std::exchange(m_counted, 0);
+        return m_counted - std::exchange(m_reported, m_counted);
     }
 
-    // The forks between two reads of the clock now: doubled while reads
-    // come closer than 1 / k_reads_per_beat of a beat, halved while they
-    // come further apart than 2 / k_reads_per_beat (due()).
+    // The forks until the next read of the clock, as due() last aimed them.
     std::uint32_t interval() const noexcept { return m_interval; }
 
-    // At a fork whose countdown ran out: whether a beat is due. Adapts
+    // At a fork whose countdown ran out: whether a beat is due. Aims
     // interval(), which the caller sets the countdown to
-    // (ws_worker::rearm()).
-    bool due() noexcept {
-        const auto now = std::chrono::steady_clock::now();
-        const auto since_read = now - m_last_read;
-        m_last_read = now;
-        if (since_read < k_heartbeat / k_reads_per_beat) {
-            m_interval = std::min(m_interval * 2, k_max_interval);
-        } else if (since_read > 2 * k_heartbeat / k_reads_per_beat) {
-            m_interval = std::max<std::uint32_t>(m_interval / 2, 1);
+    // (ws_worker::rearm()), at k_past_beat after the next beat, at the pace
+    // of the forks counted since the last read (a promotion point counts as
+    // one, as it does on the countdown). The first read of a job keeps the
+    // interval: the time since the last read holds the time between jobs.
+    bool due() noexcept { return due(std::chrono::steady_clock::now()); }
+    // due() at `now` (monotonic across calls).
+    bool due(std::chrono::steady_clock::time_point now) noexcept {
+        const auto last_read = std::exchange(m_last_read, now);
+        const std::uint64_t counted =
+            m_counted + static_cast<std::uint64_t>(static_cast<std::int32_t>(m_set_to - countdown));
+        const std::uint64_t forks = counted - std::exchange(m_counted_at_read, counted);
+        const bool beat = now - m_last_beat >= k_heartbeat;
+        if (beat) {
+            m_last_beat = now;
+            m_join_beat = true;
         }
-        if (now - m_last_beat < k_heartbeat) return false;
-        m_last_beat = now;
-        m_join_beat = true;
-        return true;
+        const auto aim = k_past_beat + std::max<std::chrono::nanoseconds>(
+                                           m_last_beat + k_heartbeat - now, k_least_aim);
+        if (last_read != std::chrono::steady_clock::time_point{}) {
+            m_interval = paced_interval(forks, now - last_read, aim);
+        }
+        return beat;
+    }
+
+    // The forks that fit in `aim` at the pace of `forks` that took `took`
+    // (forks taken as at least 1 and at most k_max_interval): at least 1, at
+    // most k_most_growth times `forks` and k_max_interval.
+    static std::uint32_t paced_interval(std::uint64_t forks, std::chrono::nanoseconds took,
+                                        std::chrono::nanoseconds aim) noexcept {
+        // At most k_max_interval: the product below cannot overflow.
+        const std::int64_t counted =
+            static_cast<std::int64_t>(std::clamp<std::uint64_t>(forks, 1, k_max_interval));
+        const std::int64_t most = std::min<std::int64_t>(counted * k_most_growth, k_max_interval);
+        const std::int64_t fit = took.count() <= 0 ? most : counted * aim.count() / took.count();
+        return static_cast<std::uint32_t>(std::clamp<std::int64_t>(fit, 1, most));
     }
 
     // For the join rule (work_stealing_pool::publish_all_due(), with every
@@ -347,13 +375,16 @@ public:
     // may publish every latent fork (join_beat()).
     void start_job() noexcept {
         set_countdown(1);
+        m_last_read = {};
         m_last_beat = {};
         m_join_beat = true;
     }
 
 private:
-    std::uint32_t m_set_to = 1;   // the countdown's value at its last set_countdown()
-    std::uint64_t m_counted = 0;  // forks counted before that
+    std::uint32_t m_set_to = 1;           // the countdown's value at its last set_countdown()
+    std::uint64_t m_counted = 0;          // forks counted before that, never reset (modulo 2^64)
+    std::uint64_t m_reported = 0;         // m_counted at the last take_forks()
+    std::uint64_t m_counted_at_read = 0;  // the forks counted at the last read of the clock
     std::uint32_t m_interval = 1;
     bool m_join_beat = false;
     std::chrono::steady_clock::time_point m_last_read{};
