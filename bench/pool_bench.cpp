@@ -38,6 +38,9 @@
 // `pool_bench --checksums` (or --checksums=serial) runs the serial version of
 // every workload once at the small sizes of bench/external/README.md and
 // prints one `workload value` line each (checksums.hpp), then exits 0.
+// `pool_bench --cpu-speed` prints, for each CPU the process may run on, the
+// time of a fixed piece of the spin kernel pinned there, `cpu <index> <ns>`
+// (cpu_speed.hpp): whether the CPUs ran at one speed.
 
 #include <benchmark/benchmark.h>
 
@@ -50,6 +53,7 @@
 
 #include "checksums.hpp"
 #include "context.hpp"
+#include "cpu_speed.hpp"
 #include "memory_mode.hpp"
 #include "options.hpp"
 #include "workload_table.hpp"
@@ -83,6 +87,7 @@ int main(int argc, char** argv) {
                       std::string_view(argv[1]) == "--checksums=serial")) {
         return run_checksums();
     }
+    if (argc == 2 && std::string_view(argv[1]) == "--cpu-speed") return run_cpu_speed();
     const std::string command = command_line(argc, argv);
     if (!initialize_benchmark(argc, argv)) return 1;
     const auto s = sweep_from_environment();

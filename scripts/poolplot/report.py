@@ -5,6 +5,7 @@ queues."""
 
 import math
 import os
+import statistics
 
 from . import stats
 from .fmt import (NA, facet_text, fmt_ci, fmt_p, fmt_ratio, fmt_rel, fmt_val, md_escape)
@@ -32,6 +33,33 @@ PER_TASK = (
     ("integrate", "libfork's benchmark suite and the runtime-benchmarks collection's adaptive "
                   "integration, reported as ns per call = wall x W / calls."),
 )
+
+# A sample of run.json's "cpu_speed" whose slowest CPU took this many times
+# the fastest's time for the same serial code is lopsided: in such a spell a
+# speedup reads the machine as much as the pool (Machine, Per task).
+LOPSIDED = 1.15
+
+
+def cpu_speed_spread(info):
+    """From run.json's "cpu_speed" samples ({"t_s", "ns": {cpu: ns}}, two CPUs
+    or more): (samples, median ratio, worst ratio, slow CPU, fast CPU,
+    lopsided samples), each ratio the slowest CPU's time over the fastest's;
+    None without such samples."""
+    ratios = []
+    for sample in info.get("cpu_speed") or []:
+        ns = sample.get("ns") if isinstance(sample, dict) else None
+        if not isinstance(ns, dict):
+            continue
+        times = [(t, cpu) for cpu, t in ns.items() if isinstance(t, (int, float)) and t > 0]
+        if len(times) < 2:
+            continue
+        (fast_t, fast), (slow_t, slow) = min(times), max(times)
+        ratios.append((slow_t / fast_t, slow, fast))
+    if not ratios:
+        return None
+    worst = max(ratios)
+    return (len(ratios), statistics.median([q for q, _, _ in ratios]), worst[0], worst[1], worst[2],
+            sum(1 for q, _, _ in ratios if q >= LOPSIDED))
 
 
 def run_summary(run):
@@ -187,6 +215,14 @@ class Report:
                              for x in v or []) or None
 
         steal = info.get("steal_percent")
+        spread = cpu_speed_spread(info)
+        speed = None
+        if spread:
+            n, med, worst, slow, fast, lopsided = spread
+            speed = (f"{n} sample{'s' if n != 1 else ''} through the run (`pool_bench --cpu-speed`: skynet's serial code "
+                     f"pinned to each CPU), the slowest CPU's time over the fastest's: median "
+                     f"{med:.2f}x, worst {worst:.2f}x (CPU {slow} against CPU {fast}); "
+                     f"{lopsided} of {n} at {LOPSIDED:.2f}x or more")
         gb = " ".join(str(x) for x in (c.get("benchmark_version"),
                                        f"({c.get('library_build_type')} build)"
                                        if c.get("library_build_type") else None) if x) or None
@@ -202,6 +238,7 @@ class Report:
             ("kernel", c.get("kernel")), ("hypervisor", c.get("hypervisor")),
             ("steal time during the run", f"{steal:.2f} % of all CPU time"
              if isinstance(steal, (int, float)) else None),
+            ("CPU speeds", speed),
             ("load average (1, 5, 15 min)", load(c.get("load_avg"))),
             ("load before / after the run", " / ".join(x for x in (load(info.get("load_before")),
                                                                    load(info.get("load_after"))) if x) or None),
@@ -239,6 +276,16 @@ class Report:
                             "twice them, rows timed for 20 ms, thread_per_job capped at 5,000 "
                             "jobs (1,000 forks in a fork-join), the queued fork-joins and go's "
                             "goroutines at 5e5 tasks a run (WORKLOADS.md's full sweep: --full)")
+        if spread and spread[5]:
+            n, _, worst, slow, fast, lopsided = spread
+            warnings.append(
+                f"in {lopsided} of {n} samples through the run one CPU took {LOPSIDED:.2f}x or more "
+                f"the time of another for the same serial code (worst {worst:.2f}x, CPU {slow} "
+                f"against CPU {fast}; on a VM, a vCPU whose host core is shared runs slower, which "
+                "steal time need not show): a speedup measured in such a spell reads the machine as "
+                "much as the pool. Two workers on CPUs whose times per unit of work are f < s "
+                "make T1 / T2 = 1 + f / s when the lone worker ran on the fast CPU, 1 + s / f "
+                "on the slow one")
         if isinstance(steal, (int, float)) and steal > 1.0:
             warnings.append(f"the hypervisor stole {steal:.1f} % of the CPU time during the run")
         for w in warnings:
@@ -438,6 +485,13 @@ class Report:
                  "bootstrap interval) against both serials: `serial` (plain recursion, whatever "
                  "the compiler makes of it) and `serial_noinline` (recursion through a call that "
                  "is not inlined: the T_serial of the published work-overhead figures). – = no row.")
+        spread = cpu_speed_spread(r.run_info)
+        if hw > 1 and spread and spread[5]:
+            self.add("", f"In {spread[5]} of {spread[0]} samples through this run one CPU took "
+                     f"{LOPSIDED:.2f}x or more the time of another for the same serial code "
+                     f"(worst {spread[2]:.2f}x; Machine): a T1 / T{hw} measured in such a spell "
+                     "reads the machine as much as the pool, whose lone worker at W = 1 ran on "
+                     "a fast CPU or a slow one.")
         for w, text in present:
             v = r.view(w)
             self.add("", f"`{w}`: {text}", "")

@@ -53,6 +53,8 @@ for a in "$@"; do
         --benchmark_out_format=json) ;;
         --benchmark_color=false|--benchmark_display_aggregates_only=true) [ "$gb" -eq 1 ] || { echo "$me: unknown option '$a'" >&2; exit 2; } ;;
         --benchmark_enable_random_interleaving=true) [ "$gb" -eq 1 ] || { echo "$me: unknown option '$a'" >&2; exit 2; }; shuffle=1 ;;
+        --cpu-speed) [ "$me" = pool_bench ] || { echo "$me: unknown option '$a'" >&2; exit 2; }
+            printf 'cpu 0 2000000\ncpu 3 2600000\n'; exit 0 ;;
         *) echo "$me: unknown option '$a'" >&2; exit 2 ;;
     esac
 done
@@ -250,6 +252,13 @@ assert [b["label"] for b in pools["benchmarks"] if "rayon" in b["name"]][0] == '
 assert len(memory["benchmarks"]) == 2
 assert run["waited_s"] == 0 and run["outside_programs"] == ["go_bench", "rayon_bench"], run
 assert run["repetitions"] == reps
+# one CPU-speed sample before the rounds and one after each program of each
+# round (pool_bench, queue_bench, go_bench, rayon_bench: the oversubscription
+# pass has no row here), each in order of time
+speed = run["cpu_speed"]
+assert len(speed) == 1 + 4 * reps, (len(speed), speed)
+assert all(s["ns"] == {"0": 2000000, "3": 2600000} for s in speed), speed
+assert [s["t_s"] for s in speed] == sorted(s["t_s"] for s in speed), speed
 PY
     then pass "pools.json and queues.json parse: every row $reps times, repetition_index 0..$((reps - 1)) in round order, context with the outside programs"
     else cat "$tmp/py.out"; fail "pools.json and queues.json parse: every row $reps times, repetition_index 0..$((reps - 1)) in round order, context with the outside programs"

@@ -92,3 +92,51 @@ def test_no_per_task_section_without_ns_per_task(tmp_path):
     rc, text = report(write(tmp_path, data))
     assert rc == 0
     assert "## Per task" not in text
+
+
+def with_cpu_speed(folder, samples):
+    """run.json beside the results, with `samples` as its "cpu_speed"."""
+    import json
+    with open(os.path.join(folder, "run.json"), "w", encoding="utf-8") as f:
+        json.dump({"mode": "quick", "repetitions": 5, "cpu_speed": samples}, f)
+    return folder
+
+
+def test_lopsided_cpus_are_named_in_machine_and_per_task(tmp_path):
+    data, _ = fib_rows()
+    folder = write(tmp_path, data)
+    # Four samples: two even, one 1.25x (CPU 0 slow), one 1.80x (CPU 1 slow).
+    with_cpu_speed(folder, [
+        {"t_s": 0.0, "ns": {"0": 2.0e6, "1": 2.02e6}},
+        {"t_s": 10.0, "ns": {"0": 2.5e6, "1": 2.0e6}},
+        {"t_s": 20.0, "ns": {"0": 2.0e6, "1": 3.6e6}},
+        {"t_s": 30.0, "ns": {"0": 2.0e6, "1": 2.0e6}},
+    ])
+    rc, text = report(folder)
+    assert rc == 0
+    machine = text.split("## Machine")[1].split("\n## ")[0]
+    assert re.search(r"\| CPU speeds \| 4 samples through the run .*median 1\.13x, worst 1\.80x "
+                     r"\(CPU 1 against CPU 0\); 2 of 4 at 1\.15x or more \|", machine)
+    assert "**Warning:** in 2 of 4 samples through the run one CPU took 1.15x" in machine
+    assert "In 2 of 4 samples through this run one CPU took 1.15x" in per_task(text)
+
+
+def test_even_cpus_make_no_warning(tmp_path):
+    data, _ = fib_rows()
+    folder = with_cpu_speed(write(tmp_path, data), [
+        {"t_s": 0.0, "ns": {"0": 2.0e6, "1": 2.1e6}},
+        {"t_s": 5.0, "ns": {"0": 2.0e6}},  # one CPU: no spread, skipped
+        {"t_s": 9.0, "ns": "garbage"},
+    ])
+    rc, text = report(folder)
+    assert rc == 0
+    assert re.search(r"\| CPU speeds \| 1 sample through the run .*0 of 1 at 1\.15x or more \|",
+                     text)
+    assert "one CPU took" not in text
+
+
+def test_no_samples_reads_unknown(tmp_path):
+    data, _ = fib_rows()
+    rc, text = report(write(tmp_path, data))
+    assert rc == 0
+    assert "| CPU speeds | unknown |" in text
