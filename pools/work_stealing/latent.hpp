@@ -327,8 +327,13 @@ public:
     // interval(), which the caller sets the countdown to
     // (ws_worker::rearm()), at k_past_beat after the next beat, at the pace
     // of the forks counted since the last read (a promotion point counts as
-    // one, as it does on the countdown). The first read of a job keeps the
-    // interval: the time since the last read holds the time between jobs.
+    // one, as it does on the countdown). A job taken from elsewhere learns
+    // its own pace: its first read sets the interval to 1 (start_job()
+    // forgets the last read), and the reads after it grow the interval
+    // k_most_growth times a read (1, 8, 64, ...: five reads to 2^14).
+    // Keeping the interval a job of other forks had set left a job whose
+    // ticks come 10 us apart (parallel_for's blocks) reading the clock
+    // once, at its first fork, when the job before forked ns apart.
     bool due() noexcept { return due(std::chrono::steady_clock::now()); }
     // due() at `now` (monotonic across calls).
     bool due(std::chrono::steady_clock::time_point now) noexcept {
@@ -343,9 +348,7 @@ public:
         }
         const auto aim = k_past_beat + std::max<std::chrono::nanoseconds>(
                                            m_last_beat + k_heartbeat - now, k_least_aim);
-        if (last_read != std::chrono::steady_clock::time_point{}) {
-            m_interval = paced_interval(forks, now - last_read, aim);
-        }
+        m_interval = paced_interval(forks, now - last_read, aim);
         return beat;
     }
 
@@ -375,7 +378,7 @@ public:
     // may publish every latent fork (join_beat()).
     void start_job() noexcept {
         set_countdown(1);
-        m_last_read = {};
+        m_last_read = {};  // the first read's pace: 0 forks a ns, an interval of 1
         m_last_beat = {};
         m_join_beat = true;
     }

@@ -4,8 +4,8 @@
 // beat. Checked with made-up times, as a worker's forks would drive it: the
 // beats come once a period and at most k_past_beat + k_least_aim (and a
 // fork) late, the clock is read at most twice a beat while the pace holds,
-// the aim follows a pace that changes, and a job's first read keeps the
-// interval.
+// the aim follows a pace that changes, and a job taken from elsewhere
+// learns its own pace.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -113,21 +113,35 @@ TEST_CASE("the aim follows the pace: forks that slow down or speed up keep the b
     }
 }
 
-TEST_CASE("a job's first read finds a beat due and keeps the interval") {
+TEST_CASE("a job taken from elsewhere beats at its first fork and learns its own pace") {
     forker f;
-    f.run_for(20 * k_beat, 5ns);
-    const std::uint32_t learnt = f.beat.interval();
-    REQUIRE(learnt > 1);
-    // Idle for a millisecond, then a job taken from elsewhere: its first
-    // fork reads the clock and beats; the idle time does not shrink the
-    // interval to the one fork counted across it.
+    f.run_for(20 * k_beat, 2ns);  // fine forks: an interval of thousands
+    REQUIRE(f.beat.interval() > 1000);
+    // Idle for a millisecond, then a job whose ticks come 10 us apart (a
+    // loop's blocks between promotion points): its first fork reads the
+    // clock and beats, and from then on a beat comes once a period, not
+    // after the thousands of ticks the last job's pace would allow.
     f.now += 1ms;
     f.beat.start_job();
     REQUIRE(f.beat.countdown == 1);
+    const std::size_t before = f.beats.size();
+    f.forks(1, 10us);
+    CHECK(f.beats.size() == before + 1);
+    CHECK(f.beat.interval() == 1);
+    f.run_for(40 * k_beat, 10us);
+    REQUIRE(f.beats.size() > before + 20);
+    for (std::size_t i = before + 1; i < f.beats.size(); ++i) {
+        CHECK(f.beats[i] - f.beats[i - 1] <= k_beat + k_late + 10us);
+    }
+    // And back to fine forks in a new job: the interval grows back,
+    // k_most_growth times a read, and the clock is read at most twice a
+    // beat once it has.
+    f.beat.start_job();
+    f.run_for(4 * k_beat, 2ns);
+    const std::uint64_t reads = f.reads;
     const std::size_t beats = f.beats.size();
-    f.forks(1, 5ns);
-    CHECK(f.beats.size() == beats + 1);
-    CHECK(f.beat.interval() == learnt);
+    f.run_for(100 * k_beat, 2ns);
+    CHECK(f.reads - reads <= 2 * (f.beats.size() - beats));
 }
 
 TEST_CASE("take_forks counts every fork once, whatever the reads between") {
