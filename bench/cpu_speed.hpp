@@ -1,12 +1,13 @@
 // pool_bench --cpu-speed: how fast each CPU of the process's affinity mask
-// runs the spin kernel now, the calling thread pinned to each in turn. On a
-// VM one vCPU may run at a fraction of the others' speed for minutes (its
-// host core shared with another guest; the guest sees no steal time), and
-// then every speedup T1 / TW of that spell reads the machine, not the pool:
-// two workers on CPUs whose times per unit of work are f and s (f < s) do
-// T1 / T2 = 1 + f / s when one worker ran on the fast CPU, 1 + s / f on the
-// slow one. scripts/run-sweep runs this before and after the sweep (run.json)
-// and REPORT.md's Machine table shows it.
+// runs a fixed piece of serial code now, the calling thread pinned to each
+// in turn. On a VM one vCPU may run at a fraction of the others' speed for
+// seconds to minutes (a 2-vCPU VM here: one at 55 to 60 %, with no steal
+// time in /proc/stat), and then every speedup T1 / TW of that spell reads
+// the machine, not the pool: two workers on CPUs whose times per unit of
+// work are f and s (f < s) do T1 / T2 = 1 + f / s when one worker ran on the
+// fast CPU, 1 + s / f on the slow one. scripts/run-sweep samples it before
+// the first round and after each unit of each round (run.json), and
+// REPORT.md's Machine table shows the spread.
 // The work is skynet's serial_noinline recursion (one call per node, the
 // T_serial of REPORT.md's Per task table), which a CPU shared with another
 // thread's code runs slower (calls, stores, branches), where a dependent
@@ -22,7 +23,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <vector>
 
 #include <pools/detail/worker_count.hpp>
 

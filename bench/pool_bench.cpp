@@ -39,8 +39,9 @@
 // every workload once at the small sizes of bench/external/README.md and
 // prints one `workload value` line each (checksums.hpp), then exits 0.
 // `pool_bench --cpu-speed` prints, for each CPU the process may run on, the
-// time of a fixed piece of the spin kernel pinned there, `cpu <index> <ns>`
-// (cpu_speed.hpp): whether the CPUs ran at one speed.
+// time of a fixed piece of serial code (skynet's noinline recursion) pinned
+// there, `cpu <index> <ns>` (cpu_speed.hpp): whether the CPUs ran at one
+// speed.
 
 #include <benchmark/benchmark.h>
 
