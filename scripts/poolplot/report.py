@@ -219,8 +219,9 @@ class Report:
         speed = None
         if spread:
             n, med, worst, slow, fast, lopsided = spread
-            speed = (f"{n} sample{'s' if n != 1 else ''} through the run (`pool_bench --cpu-speed`: skynet's serial code "
-                     f"pinned to each CPU), the slowest CPU's time over the fastest's: median "
+            speed = (f"{n} sample{'s' if n != 1 else ''} through the run (`pool_bench "
+                     "--cpu-speed`: skynet's serial code pinned to each CPU), the slowest "
+                     f"CPU's time over the fastest's: median "
                      f"{med:.2f}x, worst {worst:.2f}x (CPU {slow} against CPU {fast}); "
                      f"{lopsided} of {n} at {LOPSIDED:.2f}x or more")
         gb = " ".join(str(x) for x in (c.get("benchmark_version"),
