@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include <pools/detail/worker_count.hpp>
+#include <pools/detail/cpu_placement.hpp>
 
 #include "baselines/skynet.hpp"
 #include "measure.hpp"
@@ -36,18 +36,11 @@ inline int run_cpu_speed() {
     constexpr int k_depth = 6;  // 1.1 million calls: about 2 ms
     const int status =
         detail::with_affinity_mask(-1, [&](const cpu_set_t* mask, std::size_t size, int cpus) {
-            cpu_set_t* const one = CPU_ALLOC(cpus);
-            if (one == nullptr) {
-                std::fprintf(stderr, "pool_bench: --cpu-speed: no memory for a CPU set\n");
-                return 1;
-            }
             int result = 0;
             for (int cpu = 0; cpu < cpus && result == 0; ++cpu) {
                 if (!CPU_ISSET_S(static_cast<std::size_t>(cpu), size, mask)) continue;
-                CPU_ZERO_S(size, one);
-                CPU_SET_S(static_cast<std::size_t>(cpu), size, one);
-                if (sched_setaffinity(0, size, one) != 0) {
-                    std::perror("pool_bench: --cpu-speed: sched_setaffinity");
+                if (!detail::pin_to_cpu(cpu, size, cpus)) {
+                    std::perror("pool_bench: --cpu-speed: pinning to a CPU");
                     result = 1;
                     break;
                 }
@@ -57,7 +50,6 @@ inline int run_cpu_speed() {
                 benchmark::DoNotOptimize(sink);
                 std::printf("cpu %d %.0f\n", cpu, ns);
             }
-            CPU_FREE(one);
             if (sched_setaffinity(0, size, mask) != 0) {
                 std::perror("pool_bench: --cpu-speed: restoring the affinity mask");
                 result = 1;
