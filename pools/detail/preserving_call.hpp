@@ -28,10 +28,10 @@
 // AVX-512's when built with it). The stub took 84 ns a call with fxsave64
 // and fxrstor64 every time, 16 ns with the SSE registers moved by hand (a
 // 2-vCPU AMD EPYC VM), and at two workers a fork's countdown runs out
-// through it about every 10 us per worker. The flags are clobbered, as
-// every asm statement on x86 may, and so are the x87 status word's
-// condition codes (fxam writes them; no compiler keeps a comparison there
-// across a statement). The stub is defined once per program (a COMDAT
+// through it about once a heartbeat (30 us) per worker. The flags are
+// clobbered, as every asm statement on x86 may, and so are the x87 status
+// word's condition codes (fxam writes them; no compiler keeps a comparison
+// there across a statement). The stub is defined once per program (a COMDAT
 // section, one per vector-state variant), with no unwind information: fn
 // must not throw (it is noexcept; preserving_invoke() below catches inside
 // the call and rethrows after it). Elsewhere preserving_call is an

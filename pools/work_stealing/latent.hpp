@@ -299,7 +299,7 @@ public:
     std::uint32_t countdown = 1;
 
     void set_countdown(std::uint32_t n) noexcept {
-        m_counted += static_cast<std::uint64_t>(static_cast<std::int32_t>(m_set_to - countdown));
+        m_counted = counted_now();
         countdown = m_set_to = n;
     }
     // Takes back a decrement of the countdown that was no fork.
@@ -338,8 +338,7 @@ public:
     // due() at `now` (monotonic across calls).
     bool due(std::chrono::steady_clock::time_point now) noexcept {
         const auto last_read = std::exchange(m_last_read, now);
-        const std::uint64_t counted =
-            m_counted + static_cast<std::uint64_t>(static_cast<std::int32_t>(m_set_to - countdown));
+        const std::uint64_t counted = counted_now();
         const std::uint64_t forks = counted - std::exchange(m_counted_at_read, counted);
         const bool beat = now - m_last_beat >= k_heartbeat;
         if (beat) {
@@ -384,6 +383,14 @@ public:
     }
 
 private:
+    // Every fork counted so far: those before the last set_countdown() and
+    // the countdown's decrements since (a decrement taken back after it
+    // makes that difference negative, hence the signed step).
+    std::uint64_t counted_now() const noexcept {
+        return m_counted +
+               static_cast<std::uint64_t>(static_cast<std::int32_t>(m_set_to - countdown));
+    }
+
     std::uint32_t m_set_to = 1;           // the countdown's value at its last set_countdown()
     std::uint64_t m_counted = 0;          // forks counted before that, never reset (modulo 2^64)
     std::uint64_t m_reported = 0;         // m_counted at the last take_forks()
