@@ -437,28 +437,27 @@ private:
             }
         }
 
-        // Runs the pieces no worker has started, newest first, then waits
-        // for the others: spinning for k_hand_over, then asleep. A forker
-        // that kept no piece (m_caller_runs unset) leaves them all to the
-        // workers, as rayon's outside caller does: taking them back would
-        // starve the workers, which then park, and waking a parked worker
-        // can take longer than the whole loop. Such a forker does not spin
-        // when the head start's pace says the loop still takes each worker
-        // twice k_hand_over or more: then the spin could not see it end,
-        // and would only hold a CPU that a worker (one sharing the forker's,
-        // or one still to be woken) needs: small_for's loop over 10^6 ints
-        // at 2 workers, timed inside, had its second worker start 3 us
-        // sooner (8.4 -> 5.1 us), 163 -> 160 us a call. In a short loop
+        // Runs the pieces no worker has started, newest first, then waits for
+        // the others: spinning for k_hand_over (or, below, yielding), then
+        // asleep. A forker that kept no piece (m_caller_runs unset) leaves
+        // them all to the workers, as rayon's outside caller does: taking
+        // them back would starve the workers, which then park, and waking a
+        // parked worker can take longer than the whole loop. Such a forker
+        // does not spin when the head start's pace says the loop still takes
+        // each worker twice k_hand_over or more: then the spin could not see
+        // it end, and would only hold a CPU that a worker (one sharing the
+        // forker's, or one still to be woken) needs: small_for's loop over
+        // 10^6 ints at 2 workers, timed inside, had its second worker start 3
+        // us sooner (8.4 -> 5.1 us), 163 -> 160 us a call. In a short loop
         // (k_short_loop) it yields the CPU between polls instead, for up to
-        // twice the time the loop should take, then sleeps: a yield hands
-        // the CPU to a worker that shares it, and the forker sees the last
-        // piece end without a futex wake-up, which took it 6 to 8 us (timed
-        // inside). Only a pool that counts its parked workers
-        // (work_stealing) gets here in a short loop; the others' callers run
-        // pieces in one (short_loop_of_parking_workers()). At 2 workers on
-        // 2 CPUs, 36 alternated repetitions each: reduce over 10^6 ints
-        // 184.6 -> 180.4 us (p = 0.005), small_for 172.6 -> 169.6 us
-        // (p = 0.007).
+        // twice the time the loop should take, then sleeps: a yield hands the
+        // CPU to a worker that shares it, and the forker sees the last piece
+        // end without a futex wake-up, which took it 6 to 8 us (timed
+        // inside). Only a pool that counts its parked workers (work_stealing)
+        // gets here in a short loop; the others' callers run pieces in one
+        // (short_loop_of_parking_workers()). At 2 workers on 2 CPUs, 36
+        // alternated repetitions each: reduce over 10^6 ints 184.6 -> 180.4
+        // us (p = 0.005), small_for 172.6 -> 169.6 us (p = 0.007).
         void join() noexcept {
             const bool claim_back = m_loop.m_caller_runs;
             for (node* n = std::exchange(m_head, nullptr); n != nullptr;) {
