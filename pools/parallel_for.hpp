@@ -495,6 +495,10 @@ private:
             }
         }
 
+        // Polls done(), yielding the CPU between polls, until it holds or
+        // `limit` has passed. Not detail::poll_until(), which sleeps after 16
+        // yields: a timer sleep would return later than the futex wake-up
+        // this wait is there to avoid.
         template <class Done>
         static void yield_until(Done done, std::chrono::nanoseconds limit) noexcept {
             const auto deadline = std::chrono::steady_clock::now() + limit;
