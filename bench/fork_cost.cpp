@@ -18,6 +18,13 @@
 // and the best of five runs' wall time per task (libfork's tasks: every
 // call of fib, 2 F(N + 1) - 1; every node of skynet), a figure for A/B runs
 // on a quiet machine.
+//   fork_cost scaling fib N [ROUNDS]
+//   fork_cost scaling skynet D [ROUNDS]
+//                                T1 / TW at W = the CPUs of the process's
+//                                mask, and what it reads on CPUs of one
+//                                speed (run_scaling()); 10 rounds by default
+#include <sched.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -26,6 +33,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include <poolbench.hpp>
 
@@ -67,10 +75,158 @@ int parse(const char* text, const char* what) {
     return value;
 }
 
+// fib's N (at most 40) or skynet's DEPTH (at most 8), from text; exits 2
+// naming the problem when it is no such number.
+int parse_size(const char* text, bool fib) {
+    const int n = parse(text, fib ? "N" : "DEPTH");
+    if (n > (fib ? 40 : 8)) {
+        std::fprintf(stderr, "fork_cost: %s = %d is too big (at most %d)\n", fib ? "N" : "DEPTH", n,
+                     fib ? 40 : 8);
+        std::exit(2);
+    }
+    return n;
+}
+
+// One run of the recursion inside the pool: fib(n), or skynet of depth n.
+std::uint64_t run_in(poolbench::work_stealing_pool& pool, bool fib, int n) {
+    std::uint64_t result = 0;
+    pool.submit([&] {
+        result = fib ? static_cast<std::uint64_t>(fork_cost_root(pool, n)) : skynet_root(pool, n);
+    });
+    pool.wait();
+    return result;
+}
+
+// The best of k_scaling_runs runs' wall time in seconds; exits 1 when a run
+// gives a wrong result.
+constexpr int k_scaling_runs = 3;
+double best_time(poolbench::work_stealing_pool& pool, bool fib, int n, std::uint64_t expected) {
+    double best = 1e300;
+    for (int run = 0; run < k_scaling_runs; ++run) {
+        const auto start = std::chrono::steady_clock::now();
+        const std::uint64_t got = run_in(pool, fib, n);
+        best = std::min(
+            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        if (got != expected) {
+            std::fprintf(stderr, "fork_cost: wrong result %llu, expected %llu\n",
+                         static_cast<unsigned long long>(got),
+                         static_cast<unsigned long long>(expected));
+            std::exit(1);
+        }
+    }
+    return best;
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t m = v.size() / 2;
+    return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+// fork_cost scaling: the recursion at one worker and at W workers, W the
+// CPUs of the process's affinity mask, measured so that CPUs that run at
+// different speeds do not read as the pool's doing. On a VM one vCPU can
+// run the same code up to 1.9x slower than the other for seconds to
+// minutes (REPORT.md's CPU speed samples), and a plain T1 / TW then says
+// which CPU the lone worker had. Each round times the recursion at one
+// worker on each CPU in turn (the worker and this thread pinned there),
+// then at W workers (nothing pinned), each the best of k_scaling_runs runs,
+// all within a fraction of a second. W CPUs whose one-worker times are t_c
+// could at best share the work in 1 / sum(1 / t_c), each at its own pace;
+// that over the W-worker time is the run's efficiency, and W times it the
+// speedup at even speeds: T1 / TW itself where the CPUs run alike, and
+// where they do not, what it would read if they did. Prints a line per
+// round, then the medians over the rounds. Exits 1 when the mask cannot
+// be read or set, or a run gives a wrong result.
+int run_scaling(bool fib, int n, int rounds) {
+    const std::uint64_t expected =
+        fib ? static_cast<std::uint64_t>(pb::fib_value(n)) : pb::skynet_sum(n);
+    const double tasks = static_cast<double>(fib ? pb::fib_tasks(n) : pb::skynet_tasks(n));
+    const int status = poolbench::detail::with_affinity_mask(
+        -1, [&](const cpu_set_t* mask, std::size_t size, int cpus) {
+            std::vector<int> mine;
+            for (int cpu = 0; cpu < cpus; ++cpu) {
+                if (CPU_ISSET_S(static_cast<std::size_t>(cpu), size, mask)) mine.push_back(cpu);
+            }
+            const std::size_t w = mine.size();
+            std::vector<double> plain, even, spread;
+            for (int round = 1; round <= rounds; ++round) {
+                std::vector<double> one;  // seconds at one worker, per CPU
+                for (const int cpu : mine) {
+                    if (!poolbench::detail::pin_to_cpu(cpu, size, cpus)) {
+                        std::perror("fork_cost: scaling: pinning to a CPU");
+                        return 1;
+                    }
+                    bool pinned = true;
+                    poolbench::work_stealing_pool pool(poolbench::pool_options{
+                        .workers = 1, .on_thread_start = [&](std::size_t) {
+                            pinned = poolbench::detail::pin_to_cpu(cpu, size, cpus);
+                        }});
+                    if (!pinned) {
+                        std::fprintf(stderr, "fork_cost: scaling: cannot pin a worker to CPU %d\n",
+                                     cpu);
+                        return 1;
+                    }
+                    one.push_back(best_time(pool, fib, n, expected));
+                }
+                if (sched_setaffinity(0, size, mask) != 0) {
+                    std::perror("fork_cost: scaling: restoring the affinity mask");
+                    return 1;
+                }
+                poolbench::work_stealing_pool pool(w);
+                const double many = best_time(pool, fib, n, expected);
+                double rate = 0;  // the CPUs' runs per second, summed
+                for (const double t : one) rate += 1 / t;
+                const double mean = [&] {
+                    double sum = 0;
+                    for (const double t : one) sum += t;
+                    return sum / static_cast<double>(w);
+                }();
+                const auto [lo, hi] = std::minmax_element(one.begin(), one.end());
+                plain.push_back(mean / many);
+                even.push_back(static_cast<double>(w) / rate / many);
+                spread.push_back(*hi / *lo);
+                std::printf(
+                    "round %d: 1 worker %.2f to %.2f ns per task over %zu CPUs (slowest / fastest "
+                    "%.2fx), %zu workers %.2f ns (wall x W / tasks): T1 / T%zu %.2fx, at even "
+                    "speeds %.2fx\n",
+                    round, *lo * 1e9 / tasks, *hi * 1e9 / tasks, w, spread.back(), w,
+                    many * static_cast<double>(w) * 1e9 / tasks, w, plain.back(), even.back());
+            }
+            std::printf(
+                "median of %d rounds: T1 / T%zu %.2fx (T1 the mean of the CPUs' one-worker times), "
+                "at even speeds %.2fx; slowest CPU / fastest %.2fx\n",
+                rounds, w, median(plain), median(even), median(spread));
+            return 0;
+        });
+    if (status == -1) {
+        std::fprintf(stderr, "fork_cost: scaling: cannot read the affinity mask\n");
+        return 1;
+    }
+    return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const std::string_view mode = argc > 1 ? argv[1] : "";
+    if (mode == "scaling") {
+        const std::string_view what = argc > 2 ? argv[2] : "";
+        if (argc < 4 || argc > 5 || (what != "fib" && what != "skynet")) {
+            std::fprintf(stderr,
+                         "usage: fork_cost scaling fib N [rounds] | "
+                         "fork_cost scaling skynet DEPTH [rounds]\n");
+            return 2;
+        }
+        const bool fib = what == "fib";
+        const int n = parse_size(argv[3], fib);
+        const int rounds = argc == 5 ? parse(argv[4], "rounds") : 10;
+        if (rounds < 1) {
+            std::fprintf(stderr, "fork_cost: rounds must be at least 1\n");
+            return 2;
+        }
+        return run_scaling(fib, n, rounds);
+    }
     const bool fib = mode == "fork" || mode == "serial";
     const bool serial = mode == "serial" || mode == "skynet-serial";
     if (argc < 3 || argc > (serial ? 3 : 4) || (!fib && mode != "skynet" && !serial)) {
@@ -79,12 +235,7 @@ int main(int argc, char** argv) {
                      "       fork_cost skynet DEPTH [workers] | fork_cost skynet-serial DEPTH\n");
         return 2;
     }
-    const int n = parse(argv[2], fib ? "N" : "DEPTH");
-    if (n > (fib ? 40 : 8)) {
-        std::fprintf(stderr, "fork_cost: %s = %d is too big (at most %d)\n", fib ? "N" : "DEPTH", n,
-                     fib ? 40 : 8);
-        return 2;
-    }
+    const int n = parse_size(argv[2], fib);
     const int workers = argc == 4 ? parse(argv[3], "workers") : 1;
     if (workers < 1) {
         std::fprintf(stderr, "fork_cost: workers must be at least 1\n");
@@ -95,13 +246,7 @@ int main(int argc, char** argv) {
     const auto once = [&]() -> std::uint64_t {
         if (mode == "serial") return static_cast<std::uint64_t>(serial_root(n));
         if (mode == "skynet-serial") return skynet_serial_root(n);
-        std::uint64_t result = 0;
-        pool->submit([&] {
-            result =
-                fib ? static_cast<std::uint64_t>(fork_cost_root(*pool, n)) : skynet_root(*pool, n);
-        });
-        pool->wait();
-        return result;
+        return run_in(*pool, fib, n);
     };
     std::uint64_t result = 0;
     double best = 1e300;

@@ -35,7 +35,7 @@ outside=()
 for p in go_bench rayon_bench; do
     if [ -x "$build/bench/$p" ]; then outside+=("$p"); else echo "skip - no $build/bench/$p to bundle"; fi
 done
-for f in run-sweep plot poolplot/cli.py MANIFEST bin/pool_bench bin/queue_bench "${outside[@]/#/bin/}"; do
+for f in run-sweep plot poolplot/cli.py MANIFEST bin/pool_bench bin/queue_bench bin/fork_cost "${outside[@]/#/bin/}"; do
     if [ -e "$b/$f" ]; then pass "the bundle holds $f"; else fail "the bundle holds $f"; fi
 done
 for p in "${outside[@]}"; do
@@ -52,7 +52,7 @@ fi
 
 # ---- every library beyond the C runtime resolves inside the bundle
 c_runtime='^(linux-vdso|linux-gate|ld-linux[^ ]*|libc|libm|libpthread|libdl|librt|libresolv|libutil|libmvec|libanl)\.so'
-for p in pool_bench queue_bench "${outside[@]}"; do
+for p in pool_bench queue_bench fork_cost "${outside[@]}"; do
     listing=$(clean ldd "$b/bin/$p" 2>&1 || true)
     if grep -qE 'not a dynamic executable|statically linked' <<<"$listing"; then
         pass "ldd: $p is statically linked"
