@@ -20,6 +20,7 @@
 // on a quiet machine.
 //   fork_cost scaling fib N [ROUNDS]
 //   fork_cost scaling skynet D [ROUNDS]
+//   fork_cost scaling uts TREE [ROUNDS]
 //                                T1 / TW at W = the CPUs of the process's
 //                                mask, and what it reads on CPUs of one
 //                                speed (run_scaling()); 10 rounds by default
@@ -31,7 +32,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +44,7 @@
 #include "baselines/skynet.hpp"
 #include "workloads/nested.hpp"
 #include "workloads/skynet.hpp"
+#include "workloads/uts.hpp"
 
 namespace {
 
@@ -97,20 +101,25 @@ std::uint64_t run_in(poolbench::work_stealing_pool& pool, bool fib, int n) {
     return result;
 }
 
+// What `fork_cost scaling` times: one run inside a pool, which returns
+// "" or what was wrong with its result, and the tasks a run makes.
+struct scaled {
+    std::function<std::string(poolbench::work_stealing_pool&)> once;
+    double tasks = 0;
+};
+
 // The best of k_scaling_runs runs' wall time in seconds; exits 1 when a run
 // gives a wrong result.
 constexpr int k_scaling_runs = 3;
-double best_time(poolbench::work_stealing_pool& pool, bool fib, int n, std::uint64_t expected) {
+double best_time(poolbench::work_stealing_pool& pool, const scaled& work) {
     double best = 1e300;
     for (int run = 0; run < k_scaling_runs; ++run) {
         const auto start = std::chrono::steady_clock::now();
-        const std::uint64_t got = run_in(pool, fib, n);
+        const std::string wrong = work.once(pool);
         best = std::min(
             best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        if (got != expected) {
-            std::fprintf(stderr, "fork_cost: wrong result %llu, expected %llu\n",
-                         static_cast<unsigned long long>(got),
-                         static_cast<unsigned long long>(expected));
+        if (!wrong.empty()) {
+            std::fprintf(stderr, "fork_cost: %s\n", wrong.c_str());
             std::exit(1);
         }
     }
@@ -138,10 +147,8 @@ double median(std::vector<double> v) {
 // where they do not, what it would read if they did. Prints a line per
 // round, then the medians over the rounds. Exits 1 when the mask cannot
 // be read or set, or a run gives a wrong result.
-int run_scaling(bool fib, int n, int rounds) {
-    const std::uint64_t expected =
-        fib ? static_cast<std::uint64_t>(pb::fib_value(n)) : pb::skynet_sum(n);
-    const double tasks = static_cast<double>(fib ? pb::fib_tasks(n) : pb::skynet_tasks(n));
+int run_scaling(const scaled& work, int rounds) {
+    const double tasks = work.tasks;
     const int status = poolbench::detail::with_affinity_mask(
         -1, [&](const cpu_set_t* mask, std::size_t size, int cpus) {
             std::vector<int> mine;
@@ -167,14 +174,14 @@ int run_scaling(bool fib, int n, int rounds) {
                                      cpu);
                         return 1;
                     }
-                    one.push_back(best_time(pool, fib, n, expected));
+                    one.push_back(best_time(pool, work));
                 }
                 if (sched_setaffinity(0, size, mask) != 0) {
                     std::perror("fork_cost: scaling: restoring the affinity mask");
                     return 1;
                 }
                 poolbench::work_stealing_pool pool(w);
-                const double many = best_time(pool, fib, n, expected);
+                const double many = best_time(pool, work);
                 double rate = 0;  // the CPUs' runs per second, summed
                 for (const double t : one) rate += 1 / t;
                 const double mean = [&] {
@@ -206,26 +213,55 @@ int run_scaling(bool fib, int n, int rounds) {
     return status;
 }
 
+// The work `fork_cost scaling WHAT ARG` times: fib(N), skynet of depth D,
+// or one of UTS's published trees, each checked. Exits 2 naming the
+// problem when ARG is none.
+scaled scaled_work(std::string_view what, const char* arg) {
+    if (what == "uts") {
+        for (const pb::uts_tree* t :
+             {&pb::k_uts_t1, &pb::k_uts_t2, &pb::k_uts_t3, &pb::k_uts_t1l, &pb::k_uts_t3l}) {
+            if (t->name != arg) continue;
+            return {[t](poolbench::work_stealing_pool& pool) {
+                        return pb::uts_mismatch(*t, pb::uts_once(pool, *t));
+                    },
+                    static_cast<double>(t->published.nodes)};
+        }
+        std::fprintf(stderr, "fork_cost: no UTS tree '%s' (t1, t2, t3, t1l, t3l)\n", arg);
+        std::exit(2);
+    }
+    const bool fib = what == "fib";
+    const int n = parse_size(arg, fib);
+    const std::uint64_t expected =
+        fib ? static_cast<std::uint64_t>(pb::fib_value(n)) : pb::skynet_sum(n);
+    return {[fib, n, expected](poolbench::work_stealing_pool& pool) {
+                const std::uint64_t got = run_in(pool, fib, n);
+                if (got == expected) return std::string();
+                return "wrong result " + std::to_string(got) + ", expected " +
+                       std::to_string(expected);
+            },
+            static_cast<double>(fib ? pb::fib_tasks(n) : pb::skynet_tasks(n))};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const std::string_view mode = argc > 1 ? argv[1] : "";
     if (mode == "scaling") {
         const std::string_view what = argc > 2 ? argv[2] : "";
-        if (argc < 4 || argc > 5 || (what != "fib" && what != "skynet")) {
+        if (argc < 4 || argc > 5 || (what != "fib" && what != "skynet" && what != "uts")) {
             std::fprintf(stderr,
                          "usage: fork_cost scaling fib N [rounds] | "
-                         "fork_cost scaling skynet DEPTH [rounds]\n");
+                         "fork_cost scaling skynet DEPTH [rounds]\n"
+                         "       fork_cost scaling uts TREE [rounds]   (TREE: t1, t2, t3, t1l, "
+                         "t3l)\n");
             return 2;
         }
-        const bool fib = what == "fib";
-        const int n = parse_size(argv[3], fib);
         const int rounds = argc == 5 ? parse(argv[4], "rounds") : 10;
         if (rounds < 1) {
             std::fprintf(stderr, "fork_cost: rounds must be at least 1\n");
             return 2;
         }
-        return run_scaling(fib, n, rounds);
+        return run_scaling(scaled_work(what, argv[3]), rounds);
     }
     const bool fib = mode == "fork" || mode == "serial";
     const bool serial = mode == "serial" || mode == "skynet-serial";

@@ -3,8 +3,9 @@
 # fib and skynet each exit 0 and print a line per round, each over as many
 # CPUs as nproc counts, then the medians; pinned to a single CPU (taskset,
 # where it is installed) the rounds are over that one CPU; bad input (an
-# unknown recursion, a size that is no number or too big, 0 rounds, a
-# missing size) exits 2 with a message naming the problem.
+# unknown recursion, a size that is no number or too big, an unknown UTS
+# tree, 0 rounds, a missing size) exits 2 with a message naming the
+# problem. (A UTS tree is not run here: each has about 4 million nodes.)
 cmake_minimum_required(VERSION 3.25)
 
 if(NOT FORK_COST)
@@ -54,4 +55,5 @@ check_refused("usage: fork_cost scaling" ${FORK_COST} scaling fib)
 check_refused("N must be a non-negative integer, got 'x'" ${FORK_COST} scaling fib x)
 check_refused("N = 41 is too big" ${FORK_COST} scaling fib 41)
 check_refused("DEPTH = 9 is too big" ${FORK_COST} scaling skynet 9)
+check_refused("no UTS tree 't9'" ${FORK_COST} scaling uts t9)
 check_refused("rounds must be at least 1" ${FORK_COST} scaling fib 12 0)
