@@ -45,9 +45,11 @@ execute_process(COMMAND nproc OUTPUT_VARIABLE nproc OUTPUT_STRIP_TRAILING_WHITES
 check_run(${nproc} 2 ${FORK_COST} scaling fib 12 2)
 check_run(${nproc} 1 ${FORK_COST} scaling skynet 3 1)
 
+# The first CPU this process may run on: the one taskset pins to.
 find_program(TASKSET taskset)
-if(TASKSET)
-    check_run(1 1 ${TASKSET} -c 0 ${FORK_COST} scaling fib 12 1)
+file(STRINGS /proc/self/status allowed REGEX "^Cpus_allowed_list:")
+if(TASKSET AND allowed MATCHES "^Cpus_allowed_list:[ \t]*([0-9]+)")
+    check_run(1 1 ${TASKSET} -c ${CMAKE_MATCH_1} ${FORK_COST} scaling fib 12 1)
 endif()
 
 check_refused("usage: fork_cost scaling" ${FORK_COST} scaling tree 3)
