@@ -27,6 +27,8 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <atomic>
+#include <barrier>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -36,6 +38,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <poolbench.hpp>
@@ -132,21 +135,63 @@ double median(std::vector<double> v) {
     return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
+// Seconds at one worker on each CPU of `cpus` (a mask of `size` bytes with
+// room for `count` CPUs), the best of k_scaling_runs runs each: one CPU at a
+// time, this thread and the pool pinned there (a new thread takes the mask
+// of the thread that starts it), or with `together`, all at once, a thread
+// of its own per CPU, started by a barrier, so that every CPU is busy.
+// Empty when a thread could not be pinned (errno says why, for this one).
+std::vector<double> one_worker_times(const std::vector<int>& cpus, std::size_t size, int count,
+                                     const scaled& work, bool together) {
+    std::vector<double> seconds(cpus.size());
+    std::atomic<bool> pinned{true};
+    const auto time_on = [&](std::size_t i, auto&& ready) {
+        if (!poolbench::detail::pin_to_cpu(cpus[i], size, count)) pinned = false;
+        poolbench::work_stealing_pool pool(1);
+        ready();
+        seconds[i] = best_time(pool, work);
+    };
+    if (!together) {
+        for (std::size_t i = 0; i < cpus.size() && pinned; ++i) time_on(i, [] {});
+    } else {
+        std::barrier start(static_cast<std::ptrdiff_t>(cpus.size()));
+        std::vector<std::thread> threads;
+        for (std::size_t i = 0; i < cpus.size(); ++i) {
+            threads.emplace_back([&, i] { time_on(i, [&] { start.arrive_and_wait(); }); });
+        }
+        for (auto& t : threads) t.join();
+    }
+    if (!pinned) return {};
+    return seconds;
+}
+
+// W CPUs whose one-worker times are t_c could at best share the work in
+// 1 / sum(1 / t_c), each at its own pace.
+double best_share(const std::vector<double>& one) {
+    double rate = 0;  // runs per second, summed over the CPUs
+    for (const double t : one) rate += 1 / t;
+    return 1 / rate;
+}
+
 // fork_cost scaling: the recursion at one worker and at W workers, W the
 // CPUs of the process's affinity mask, measured so that CPUs that run at
 // different speeds do not read as the pool's doing. On a VM one vCPU can
 // run the same code up to 1.9x slower than the other for seconds to
 // minutes (REPORT.md's CPU speed samples), and a plain T1 / TW then says
 // which CPU the lone worker had. Each round times the recursion at one
-// worker on each CPU in turn (the worker and this thread pinned there),
+// worker on each CPU in turn, then on all of them at once (one pool per
+// CPU, so that each CPU runs while the others do, as in a W-worker run),
 // then at W workers (nothing pinned), each the best of k_scaling_runs runs,
-// all within a fraction of a second. W CPUs whose one-worker times are t_c
-// could at best share the work in 1 / sum(1 / t_c), each at its own pace;
-// that over the W-worker time is the run's efficiency, and W times it the
-// speedup at even speeds: T1 / TW itself where the CPUs run alike, and
-// where they do not, what it would read if they did. Prints a line per
-// round, then the medians over the rounds. Exits 1 when the mask cannot
-// be read or set, or a run gives a wrong result.
+// all within a second or so. best_share() of the one-worker times over the
+// W-worker time is the run's efficiency, and W times it the speedup at
+// even speeds: T1 / TW itself where the CPUs run alike, and where they do
+// not, what it would read if they did. With the times taken all at once it
+// is the speedup at busy speeds: what the pool makes of the CPUs as they
+// run when all of them work (a core's hardware threads, or two vCPUs that
+// the host runs on one core, slow each other down; T1 / TW counts that
+// against the pool, this does not). Prints a line per round, then the
+// medians over the rounds. Exits 1 when the mask cannot be read or set,
+// or a run gives a wrong result.
 int run_scaling(const scaled& work, int rounds) {
     const double tasks = work.tasks;
     const int status = poolbench::detail::with_affinity_mask(
@@ -156,54 +201,47 @@ int run_scaling(const scaled& work, int rounds) {
                 if (CPU_ISSET_S(static_cast<std::size_t>(cpu), size, mask)) mine.push_back(cpu);
             }
             const std::size_t w = mine.size();
-            std::vector<double> plain, even, spread;
+            const double ws = static_cast<double>(w);
+            std::vector<double> plain, even, busy_even, spread, busy_over;
             for (int round = 1; round <= rounds; ++round) {
-                std::vector<double> one;  // seconds at one worker, per CPU
-                for (const int cpu : mine) {
-                    if (!poolbench::detail::pin_to_cpu(cpu, size, cpus)) {
-                        std::perror("fork_cost: scaling: pinning to a CPU");
-                        return 1;
-                    }
-                    bool pinned = true;
-                    poolbench::work_stealing_pool pool(poolbench::pool_options{
-                        .workers = 1, .on_thread_start = [&](std::size_t) {
-                            pinned = poolbench::detail::pin_to_cpu(cpu, size, cpus);
-                        }});
-                    if (!pinned) {
-                        std::fprintf(stderr, "fork_cost: scaling: cannot pin a worker to CPU %d\n",
-                                     cpu);
-                        return 1;
-                    }
-                    one.push_back(best_time(pool, work));
+                const std::vector<double> one = one_worker_times(mine, size, cpus, work, false);
+                const bool restored = sched_setaffinity(0, size, mask) == 0;
+                const std::vector<double> busy = one_worker_times(mine, size, cpus, work, true);
+                if (one.empty()) {
+                    std::perror("fork_cost: scaling: pinning to a CPU");
+                    return 1;
                 }
-                if (sched_setaffinity(0, size, mask) != 0) {
+                if (busy.empty()) {
+                    std::fprintf(stderr, "fork_cost: scaling: cannot pin a thread to a CPU\n");
+                    return 1;
+                }
+                if (!restored) {
                     std::perror("fork_cost: scaling: restoring the affinity mask");
                     return 1;
                 }
                 poolbench::work_stealing_pool pool(w);
                 const double many = best_time(pool, work);
-                double rate = 0;  // the CPUs' runs per second, summed
-                for (const double t : one) rate += 1 / t;
-                const double mean = [&] {
-                    double sum = 0;
-                    for (const double t : one) sum += t;
-                    return sum / static_cast<double>(w);
-                }();
+                double mean = 0;
+                for (const double t : one) mean += t / ws;
                 const auto [lo, hi] = std::minmax_element(one.begin(), one.end());
                 plain.push_back(mean / many);
-                even.push_back(static_cast<double>(w) / rate / many);
+                even.push_back(ws * best_share(one) / many);
+                busy_even.push_back(ws * best_share(busy) / many);
                 spread.push_back(*hi / *lo);
+                busy_over.push_back(best_share(busy) / best_share(one));
                 std::printf(
                     "round %d: 1 worker %.2f to %.2f ns per task over %zu CPUs (slowest / fastest "
-                    "%.2fx), %zu workers %.2f ns (wall x W / tasks): T1 / T%zu %.2fx, at even "
-                    "speeds %.2fx\n",
-                    round, *lo * 1e9 / tasks, *hi * 1e9 / tasks, w, spread.back(), w,
-                    many * static_cast<double>(w) * 1e9 / tasks, w, plain.back(), even.back());
+                    "%.2fx, all busy %.2fx alone), %zu workers %.2f ns (wall x W / tasks): T1 / "
+                    "T%zu %.2fx, at even speeds %.2fx, at busy speeds %.2fx\n",
+                    round, *lo * 1e9 / tasks, *hi * 1e9 / tasks, w, spread.back(), busy_over.back(),
+                    w, many * ws * 1e9 / tasks, w, plain.back(), even.back(), busy_even.back());
             }
             std::printf(
                 "median of %d rounds: T1 / T%zu %.2fx (T1 the mean of the CPUs' one-worker times), "
-                "at even speeds %.2fx; slowest CPU / fastest %.2fx\n",
-                rounds, w, median(plain), median(even), median(spread));
+                "at even speeds %.2fx, at busy speeds %.2fx, the slowest CPU / fastest %.2fx, all "
+                "busy %.2fx alone\n",
+                rounds, w, median(plain), median(even), median(busy_even), median(spread),
+                median(busy_over));
             return 0;
         });
     if (status == -1) {
