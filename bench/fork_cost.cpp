@@ -22,8 +22,9 @@
 //   fork_cost scaling skynet D [ROUNDS]
 //   fork_cost scaling uts TREE [ROUNDS]
 //                                T1 / TW at W = the CPUs of the process's
-//                                mask, and what it reads on CPUs of one
-//                                speed (run_scaling()); 10 rounds by default
+//                                mask, what it reads on CPUs of one speed,
+//                                and against the CPUs as they run when all
+//                                work (run_scaling()); 10 rounds by default
 #include <sched.h>
 
 #include <algorithm>
@@ -140,16 +141,22 @@ double median(std::vector<double> v) {
 // time, this thread and the pool pinned there (a new thread takes the mask
 // of the thread that starts it), or with `together`, all at once, a thread
 // of its own per CPU, started by a barrier, so that every CPU is busy.
-// Empty when a thread could not be pinned (errno says why, for this one).
+// Empty when a thread could not be pinned (then nothing more is timed; one
+// CPU at a time, errno says why). A thread that cannot pin still passes the
+// barrier, so that the others are not left waiting.
 std::vector<double> one_worker_times(const std::vector<int>& cpus, std::size_t size, int count,
                                      const scaled& work, bool together) {
     std::vector<double> seconds(cpus.size());
     std::atomic<bool> pinned{true};
     const auto time_on = [&](std::size_t i, auto&& ready) {
-        if (!poolbench::detail::pin_to_cpu(cpus[i], size, count)) pinned = false;
+        if (!poolbench::detail::pin_to_cpu(cpus[i], size, count)) {
+            pinned = false;
+            ready();
+            return;
+        }
         poolbench::work_stealing_pool pool(1);
         ready();
-        seconds[i] = best_time(pool, work);
+        if (pinned) seconds[i] = best_time(pool, work);
     };
     if (!together) {
         for (std::size_t i = 0; i < cpus.size() && pinned; ++i) time_on(i, [] {});
@@ -205,18 +212,17 @@ int run_scaling(const scaled& work, int rounds) {
             std::vector<double> plain, even, busy_even, spread, busy_over;
             for (int round = 1; round <= rounds; ++round) {
                 const std::vector<double> one = one_worker_times(mine, size, cpus, work, false);
-                const bool restored = sched_setaffinity(0, size, mask) == 0;
-                const std::vector<double> busy = one_worker_times(mine, size, cpus, work, true);
                 if (one.empty()) {
                     std::perror("fork_cost: scaling: pinning to a CPU");
                     return 1;
                 }
-                if (busy.empty()) {
-                    std::fprintf(stderr, "fork_cost: scaling: cannot pin a thread to a CPU\n");
+                if (sched_setaffinity(0, size, mask) != 0) {
+                    std::perror("fork_cost: scaling: restoring the affinity mask");
                     return 1;
                 }
-                if (!restored) {
-                    std::perror("fork_cost: scaling: restoring the affinity mask");
+                const std::vector<double> busy = one_worker_times(mine, size, cpus, work, true);
+                if (busy.empty()) {
+                    std::fprintf(stderr, "fork_cost: scaling: cannot pin a thread to a CPU\n");
                     return 1;
                 }
                 poolbench::work_stealing_pool pool(w);

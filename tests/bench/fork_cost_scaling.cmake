@@ -2,11 +2,11 @@
 #   cmake -DFORK_COST=<fork_cost> -P fork_cost_scaling.cmake
 # fib and skynet each exit 0 and print a line per round, each over as many
 # CPUs as nproc counts and with its speedups at even and at busy speeds,
-# then the medians; pinned to a single CPU (taskset,
-# where it is installed) the rounds are over that one CPU; bad input (an
-# unknown recursion, a size that is no number or too big, an unknown UTS
-# tree, 0 rounds, a missing size) exits 2 with a message naming the
-# problem. (A UTS tree is not run here: each has about 4 million nodes.)
+# then the medians; pinned to a single CPU (taskset, where it is
+# installed) the rounds are over that one CPU; bad input (an unknown
+# recursion, a size that is no number or too big, an unknown UTS tree, 0
+# rounds, a missing size) exits 2 with a message naming the problem. (A
+# UTS tree is not run here: each has about 4 million nodes.)
 cmake_minimum_required(VERSION 3.25)
 
 if(NOT FORK_COST)
