@@ -116,6 +116,42 @@ def add_counters(s, row):
         s.time_units.add(row.get("time_unit", "ns"))
 
 
+SCALING_MEDIANS = ("plain", "even", "busy", "spread", "busy_over_alone")
+
+
+def load_scaling(path):
+    """scaling.json's workloads (run-sweep's `fork_cost scaling` pass: each
+    {"workload", "size_key", "size", "workers", "median": {SCALING_MEDIANS},
+    "rounds": [{..., "even"}]}), those with every median a positive number;
+    [] when the file is absent. Anything else in it is left out with a
+    warning, as is the whole file when it does not parse."""
+    if not os.path.exists(path):
+        return []
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        warn(f"{path}: ignored ({e})")
+        return []
+    items = data.get("workloads") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        warn(f"{path}: ignored (no 'workloads' list)")
+        return []
+    kept = []
+    for item in items:
+        med = item.get("median") if isinstance(item, dict) else None
+        if (isinstance(med, dict) and isinstance(item.get("workload"), str)
+                and isinstance(item.get("workers"), int)
+                and isinstance(item.get("rounds"), list)
+                and all(isinstance(med.get(k), (int, float)) and med[k] > 0
+                        for k in SCALING_MEDIANS)):
+            kept.append(item)
+        else:
+            warn(f"{path}: an entry without a workload, workers, rounds and positive medians "
+                 "left out")
+    return kept
+
+
 class Run:
     """One result folder."""
 
@@ -129,6 +165,7 @@ class Run:
         self.has_memory = False
         self.has_oversub = False
         self.run_info = {}
+        self.scaling = []         # scaling.json's workloads (fork_cost scaling), when present
         self.views = {}
         self.load()
 
@@ -151,6 +188,7 @@ class Run:
                 self.run_info = info if isinstance(info, dict) else {}
             except (OSError, ValueError) as e:
                 warn(f"{info_path}: ignored ({e})")
+        self.scaling = load_scaling(os.path.join(self.folder, "scaling.json"))
         qpath = os.path.join(self.folder, "queues.json")
         queues = read_json(qpath, required=False)
         if queues is not None:

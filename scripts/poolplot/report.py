@@ -40,6 +40,21 @@ PER_TASK = (
 LOPSIDED = 1.15
 
 
+def scaling_runs_text(scaling):
+    """How many runs each time of scaling.json's workloads is the best of
+    ("runs_per_time"): "3 runs", or "3 runs (uts: of 1, ...)" where they differ."""
+    by = {}
+    for x in scaling:
+        n = x.get("runs_per_time")
+        by.setdefault(n if isinstance(n, int) and n > 0 else None, []).append(x["workload"])
+    if None in by:
+        return "a few runs"
+    common = max(by, key=lambda n: len(by[n]))
+    others = [f"{', '.join(by[n])}: of {n}" for n in sorted(by) if n != common]
+    return (f"{common} run{'s' if common != 1 else ''}"
+            + (f" ({'; '.join(others)}, whose runs are long)" if others else ""))
+
+
 def cpu_speed_spread(info):
     """From run.json's "cpu_speed" samples ({"t_s", "ns": {cpu: ns}}, two CPUs
     or more): (samples, median ratio, worst ratio, slow CPU, fast CPU,
@@ -472,7 +487,7 @@ class Report:
         workloads of PER_TASK."""
         present = [(w, text) for w, text in PER_TASK if w in r.workloads()
                    and any(s.stat("ns_per_task") for s in r.view(w).series)]
-        if not present:
+        if not present and not r.scaling:
             return
         hw = r.hw
         xs = (1,) if hw == 1 else (1, hw)
@@ -492,7 +507,9 @@ class Report:
                      f"{LOPSIDED:.2f}x or more the time of another for the same serial code "
                      f"(worst {spread[2]:.2f}x; Machine): a T1 / T{hw} measured in such a spell "
                      "reads the machine as much as the pool, whose lone worker at W = 1 ran on "
-                     "a fast CPU or a slow one.")
+                     "a fast CPU or a slow one"
+                     + (" (the speedups at even CPU speeds below take the CPUs' speeds out)."
+                        if r.scaling else "."))
         for w, text in present:
             v = r.view(w)
             self.add("", f"`{w}`: {text}", "")
@@ -522,6 +539,49 @@ class Report:
                             time_ratio(own, v.get(base, f, size, 1)) if pool != base else None))
                 name = f"{pool} (baseline)" if is_baseline(pool) else pool
                 self.add(f"| {name} | " + " | ".join(cells) + " |")
+
+        self.scaling_table(r)
+
+    def scaling_table(self, r):
+        """scaling.json (run-sweep's `fork_cost scaling` pass): work_stealing's
+        speedup at W = all CPUs over W = 1 per workload, plain, at even speeds
+        and at busy speeds, with the CPUs' spread."""
+        if not r.scaling:
+            return
+        rounds = sorted({len(x["rounds"]) for x in r.scaling})
+        ws = sorted({x["workers"] for x in r.scaling})
+        w = ws[0] if len(ws) == 1 else "W"
+        self.h(3, "work_stealing at even CPU speeds")
+        self.add(f"From `scaling.json`: `fork_cost scaling` after the rounds above, "
+                 f"{' or '.join(str(n) for n in rounds)} rounds per workload at the quick "
+                 "sweep's size, each round a second or so: the recursion at one worker pinned "
+                 "to each CPU in turn (t_c), then at one worker on every CPU at once, then at "
+                 f"W = {w} workers (nothing pinned), each time the best of {scaling_runs_text(r.scaling)}. "
+                 "The medians over the rounds of: T1 / "
+                 f"T{w} (T1 the mean of the t_c); at even speeds, W x (1 / sum of 1 / t_c) / "
+                 f"T{w}: the speedup over what those CPUs could do at best, T1 / T{w} itself "
+                 "where they run alike, and where they do not, what it would read if they did; "
+                 "at busy speeds, the same with the t_c taken all at once (CPUs that slow each "
+                 "other down only when all work count against the machine, not the pool); the "
+                 "slowest CPU's t_c over the fastest's; and the all-at-once share over the "
+                 "one-at-a-time share. Lowest and highest round in brackets.")
+        self.add("", f"| workload | size | T1 / T{w} | at even speeds | at busy speeds | "
+                 "slowest / fastest CPU | all busy / alone |", "|---" * 7 + "|")
+        order = {name: i for i, (name, _) in enumerate(PER_TASK)}
+        for x in sorted(r.scaling, key=lambda x: (order.get(x["workload"], len(order)),
+                                                 x["workload"])):
+            med = x["median"]
+
+            def cell(key):
+                vals = [y[key] for y in x["rounds"]
+                        if isinstance(y, dict) and isinstance(y.get(key), (int, float))]
+                span = f" [{min(vals):.2f}, {max(vals):.2f}]" if len(vals) > 1 else ""
+                return f"{med[key]:.2f}x{span}"
+
+            size = f"{x.get('size_key')}:{x.get('size')}" if x.get("size") else "–"
+            head = x["workload"] + (f" (W = {x['workers']})" if len(ws) > 1 else "")
+            self.add(f"| {head} | {size} | {cell('plain')} | {cell('even')} | "
+                     f"{cell('busy')} | {med['spread']:.2f}x | {med['busy_over_alone']:.2f}x |")
 
     def memory_section(self, r):
         if not r.has_memory:

@@ -1,12 +1,15 @@
 # Checks `fork_cost scaling`, run by ctest as
 #   cmake -DFORK_COST=<fork_cost> -P fork_cost_scaling.cmake
-# fib and skynet each exit 0 and print a line per round, each over as many
-# CPUs as nproc counts and with its speedups at even and at busy speeds,
-# then the medians; pinned to a single CPU (taskset, where it is
-# installed) the rounds are over that one CPU; bad input (an unknown
-# recursion, a size that is no number or too big, an unknown UTS tree, 0
-# rounds, a missing size) exits 2 with a message naming the problem. (A
-# UTS tree is not run here: each has about 4 million nodes.)
+# fib, skynet, nqueens and integrate each exit 0 and print a line per
+# round, each over as many CPUs as nproc counts and with its speedups at
+# even and at busy speeds, then the medians; without a size, fib runs the
+# quick sweep's n = 30; --json writes the rounds and medians as JSON that
+# names the workload and its size; pinned to a single CPU (taskset, where
+# it is installed) the rounds are over that one CPU; bad input (no or an
+# unknown recursion, a size that is no number or out of range, an unknown
+# UTS tree, 0 rounds, rounds given twice, an option without its value or
+# unknown) exits 2 with a message naming the problem. (A UTS tree is not
+# run here: each has about 4 million nodes.)
 cmake_minimum_required(VERSION 3.25)
 
 if(NOT FORK_COST)
@@ -45,6 +48,26 @@ endfunction()
 execute_process(COMMAND nproc OUTPUT_VARIABLE nproc OUTPUT_STRIP_TRAILING_WHITESPACE)
 check_run(${nproc} 2 ${FORK_COST} scaling fib 12 2)
 check_run(${nproc} 1 ${FORK_COST} scaling skynet 3 1)
+check_run(${nproc} 2 ${FORK_COST} scaling nqueens 6 --rounds 2)
+check_run(${nproc} 1 ${FORK_COST} scaling integrate 10 1)
+
+# --json: the rounds and medians, the workload and its size (the quick
+# sweep's fib n = 30 when no size is given).
+set(json_file ${CMAKE_CURRENT_BINARY_DIR}/fork_cost_scaling_test.json)
+file(REMOVE ${json_file})
+check_run(${nproc} 1 ${FORK_COST} scaling fib --json ${json_file} --rounds 1)
+file(READ ${json_file} json)
+string(JSON workload GET "${json}" workload)
+string(JSON size GET "${json}" size)
+string(JSON workers GET "${json}" workers)
+string(JSON rounds LENGTH "${json}" rounds)
+string(JSON even GET "${json}" median even)
+string(JSON one LENGTH "${json}" rounds 0 one_s)
+if(NOT workload STREQUAL "fib" OR NOT size STREQUAL "30" OR NOT workers EQUAL nproc
+   OR NOT rounds EQUAL 1 OR NOT one EQUAL nproc OR NOT even GREATER 0)
+    message(FATAL_ERROR "--json wrote an unexpected object:\n${json}")
+endif()
+file(REMOVE ${json_file})
 
 # The first CPU this process may run on: the one taskset pins to.
 find_program(TASKSET taskset)
@@ -54,7 +77,12 @@ if(TASKSET AND allowed MATCHES "^Cpus_allowed_list:[ \t]*([0-9]+)")
 endif()
 
 check_refused("usage: fork_cost scaling" ${FORK_COST} scaling tree 3)
-check_refused("usage: fork_cost scaling" ${FORK_COST} scaling fib)
+check_refused("usage: fork_cost scaling" ${FORK_COST} scaling)
+check_refused("usage: fork_cost scaling" ${FORK_COST} scaling fib 12 2 --rounds 2)
+check_refused("usage: fork_cost scaling" ${FORK_COST} scaling fib --bogus)
+check_refused("--json needs a value" ${FORK_COST} scaling fib 12 --json)
+check_refused("N = 17 is out of range \\(1 to 16\\)" ${FORK_COST} scaling nqueens 17)
+check_refused("N = 0 is out of range" ${FORK_COST} scaling integrate 0)
 check_refused("N must be a non-negative integer, got 'x'" ${FORK_COST} scaling fib x)
 check_refused("N = 41 is too big" ${FORK_COST} scaling fib 41)
 check_refused("DEPTH = 9 is too big" ${FORK_COST} scaling skynet 9)

@@ -350,5 +350,62 @@ else
     echo "skip - no script(1) to give run-sweep a terminal"
 fi
 
+# ---- the speedups at even CPU speeds: fork_cost scaling on each fork-join
+# workload, without --filter, where the machine has more than one CPU
+mkdir "$tmp/scaling"
+for p in fake pool_bench queue_bench; do cp -P "$progs/$p" "$tmp/scaling/$p"; done
+cat >"$tmp/scaling/fork_cost" <<'FAKE'
+#!/usr/bin/env bash
+# fork_cost scaling WHAT --rounds N --json FILE, as run-sweep calls it
+set -euo pipefail
+[ "$1" = scaling ] && [ "$3" = --rounds ] && [ "$5" = --json ] || { echo "fork_cost: bad call: $*" >&2; exit 2; }
+echo "fork_cost $*" >>"$FAKE_LOG"
+if [ "${FAKE_FAIL:-}" = "fork_cost $2" ]; then echo "fork_cost: wrong result (as told)" >&2; exit 1; fi
+echo "median of $4 rounds: T1 / T2 1.90x"
+printf '{"workload": "%s", "size_key": "n", "size": "7", "tasks": 100, "workers": 2, "runs_per_time": 3,\n "median": {"plain": 1.9, "even": 1.95, "busy": 1.96, "spread": 1.01, "busy_over_alone": 1.0},\n "rounds": [{"plain": 1.9, "even": 1.95, "busy": 1.96, "spread": 1.01, "busy_over_alone": 1.0}]}\n' "$2" >"$6"
+FAKE
+chmod 755 "$tmp/scaling/fork_cost"
+if [ "$(nproc)" -gt 1 ]; then
+    : >"$FAKE_LOG"
+    rc=0
+    "$root/scripts/run-sweep" --programs "$tmp/scaling" --workers 1 --repetitions 1 --no-wait \
+        --out "$tmp/scaling-results" >"$tmp/scaling.out" 2>&1 || rc=$?
+    f3=$(readlink -f "$tmp/scaling-results/latest" || true)
+    scaling_written() {
+        [ "$rc" -eq 0 ] &&
+            [ "$(grep -c '^fork_cost scaling' "$FAKE_LOG")" -eq 5 ] &&
+            grep -q '^fork_cost scaling fib --rounds 10 --json ' "$FAKE_LOG" &&
+            [ "$(grep -c '^median of 10 rounds' "$f3/scaling.console")" -eq 5 ] &&
+            { [ -z "$python" ] || "$python" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["rounds"] == 10, d
+assert [w["workload"] for w in d["workloads"]] == ["fib", "skynet", "uts", "nqueens", "integrate"], d
+' "$f3/scaling.json"; } &&
+            ! ls -A "$f3" | grep -q '^\.'
+    }
+    if scaling_written; then pass "without --filter: fork_cost scaling on the five fork-join workloads, 10 rounds each, in scaling.json"
+    else cat "$tmp/scaling.out"; fail "without --filter: fork_cost scaling on the five fork-join workloads, 10 rounds each, in scaling.json (exit $rc)"; fi
+    if [ -f "$f3/REPORT.md" ]; then  # run-sweep plots where it finds matplotlib and scipy
+        check "REPORT.md shows the speedups at even CPU speeds" \
+            grep -q '^| nqueens | n:7 | 1.90x' "$f3/REPORT.md"
+    fi
+    rc=0
+    FAKE_FAIL="fork_cost uts" "$root/scripts/run-sweep" --programs "$tmp/scaling" --workers 1 --repetitions 1 \
+        --no-wait --out "$tmp/scaling-fail" >"$tmp/scaling-fail.out" 2>&1 || rc=$?
+    scaling_failed() {
+        [ "$rc" -eq 1 ] && grep -q 'wrong result (as told)' "$tmp/scaling-fail.out" &&
+            grep -q 'error: fork_cost scaling uts exited with status 1' "$tmp/scaling-fail.out" &&
+            [ -z "$(ls -A "$tmp/scaling-fail")" ]
+    }
+    check "a failing fork_cost scaling: exit 1, naming it, and no results folder" scaling_failed
+    rc=0
+    "$root/scripts/run-sweep" --programs "$tmp/scaling" --filter 'fib/' --workers 1 --repetitions 1 --no-wait \
+        --out "$tmp/scaling-filtered" >/dev/null 2>&1 || rc=$?
+    check "with --filter: no scaling pass" test "$rc" -eq 0 -a ! -e "$tmp/scaling-filtered/latest/scaling.json"
+else
+    echo "skip - one CPU: run-sweep has no speedup to measure"
+fi
+
 echo "run_sweep_test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,11 +1,13 @@
 """The REPORT.md "Per task" table (scripts/poolplot/report.py) on synthetic
 results whose answers are known: ns_per_task at W = 1 and at the hardware
 threads, the speedup T1 / T2 of each pool over its own W = 1, and T1 / T_serial
-against both serials, each column naming its serial.
+against both serials, each column naming its serial; and the table of
+work_stealing's speedups at even CPU speeds from scaling.json.
 
 Run: /usr/bin/python3 -m pytest tests/plot (ctest runs them as plot_unit).
 """
 
+import json
 import os
 import re
 import sys
@@ -96,7 +98,6 @@ def test_no_per_task_section_without_ns_per_task(tmp_path):
 
 def with_cpu_speed(folder, samples):
     """run.json beside the results, with `samples` as its "cpu_speed"."""
-    import json
     with open(os.path.join(folder, "run.json"), "w", encoding="utf-8") as f:
         json.dump({"mode": "quick", "repetitions": 5, "cpu_speed": samples}, f)
     return folder
@@ -140,3 +141,93 @@ def test_no_samples_reads_unknown(tmp_path):
     rc, text = report(write(tmp_path, data))
     assert rc == 0
     assert "| CPU speeds | unknown |" in text
+
+
+def scaling_entry(workload, size_key, size, evens, runs=3, **median):
+    """A scaling.json workload (fork_cost scaling's --json) whose rounds read
+    `evens` at even speeds; the medians as given, the rest 1 or 2."""
+    med = dict({"plain": 1.5, "even": 1.95, "busy": 1.97, "spread": 1.3,
+                "busy_over_alone": 1.01}, **median)
+    return {"workload": workload, "size_key": size_key, "size": size, "tasks": 1000,
+            "workers": 2, "runs_per_time": runs, "cpus": [0, 1], "median": med,
+            "rounds": [{"one_s": [1.0, 1.3], "busy_s": [1.0, 1.3], "many_s": 0.6,
+                        "plain": 1.5, "even": e, "busy": 1.97, "spread": 1.3,
+                        "busy_over_alone": 1.01} for e in evens]}
+
+
+def with_scaling(folder, entries):
+    with open(os.path.join(folder, "scaling.json"), "w", encoding="utf-8") as f:
+        json.dump({"rounds": 3, "workloads": entries}, f)
+    return folder
+
+
+def scaling_table(text):
+    section = per_task(text)
+    assert "### work_stealing at even CPU speeds" in section
+    return section.split("### work_stealing at even CPU speeds")[1]
+
+
+def test_scaling_table_in_per_task_order_with_round_ranges(tmp_path):
+    data, _ = fib_rows()
+    folder = with_scaling(write(tmp_path, data), [
+        scaling_entry("uts", "tree", "t3", [1.9, 1.96, 1.97], runs=1, even=1.96),
+        scaling_entry("fib", "n", "30", [1.88, 1.95, 2.01]),
+        scaling_entry("integrate", "n", "100", [1.92, 1.93, 1.99], even=1.93),
+    ])
+    rc, text = report(folder)
+    assert rc == 0
+    table = scaling_table(text)
+    assert "3 rounds per workload" in table
+    assert "the best of 3 runs (uts: of 1, whose runs are long)" in table
+    assert ("| workload | size | T1 / T2 | at even speeds | at busy speeds | "
+            "slowest / fastest CPU | all busy / alone |") in table
+    lines = [x for x in table.splitlines() if x.startswith("| ") and "workload" not in x]
+    assert [x.split(" | ")[0] for x in lines] == ["| fib", "| uts", "| integrate"]
+    assert lines[0] == ("| fib | n:30 | 1.50x [1.50, 1.50] | 1.95x [1.88, 2.01] | "
+                        "1.97x [1.97, 1.97] | 1.30x | 1.01x |")
+    assert "| uts | tree:t3 | 1.50x [1.50, 1.50] | 1.96x [1.90, 1.97] |" in lines[1]
+    # a lopsided run's warning points at the table
+    assert "take the CPUs' speeds out" not in per_task(text)
+
+
+def test_scaling_entries_without_medians_are_left_out(tmp_path, capsys):
+    data, _ = fib_rows()
+    folder = with_scaling(write(tmp_path, data), [
+        scaling_entry("fib", "n", "30", [1.9, 1.95]),
+        {"workload": "skynet", "workers": 2, "rounds": [], "median": {"even": "x"}},
+    ])
+    rc, text = report(folder)
+    assert rc == 0
+    table = scaling_table(text)
+    assert "| fib |" in table and "| skynet |" not in table
+    assert "left out" in capsys.readouterr().err
+
+
+def test_unparseable_scaling_json_is_ignored_with_a_warning(tmp_path, capsys):
+    data, _ = fib_rows()
+    folder = write(tmp_path, data)
+    with open(os.path.join(folder, "scaling.json"), "w", encoding="utf-8") as f:
+        f.write("{\"workloads\": [")
+    rc, text = report(folder)
+    assert rc == 0
+    assert "even CPU speeds" not in text
+    assert "scaling.json: ignored" in capsys.readouterr().err
+
+
+def test_no_scaling_json_no_scaling_table(tmp_path):
+    data, _ = fib_rows()
+    rc, text = report(write(tmp_path, data))
+    assert rc == 0
+    assert "even CPU speeds" not in text
+
+
+def test_lopsided_warning_points_at_the_scaling_table(tmp_path):
+    data, _ = fib_rows()
+    folder = with_cpu_speed(write(tmp_path, data), [
+        {"t_s": 0.0, "ns": {"0": 2.0e6, "1": 3.6e6}},
+    ])
+    with_scaling(folder, [scaling_entry("fib", "n", "30", [1.9, 1.95])])
+    rc, text = report(folder)
+    assert rc == 0
+    assert ("a fast CPU or a slow one (the speedups at even CPU speeds below take the CPUs' "
+            "speeds out).") in per_task(text)
