@@ -18,7 +18,8 @@
 // and the best of five runs' wall time per task (libfork's tasks: every
 // call of fib, 2 F(N + 1) - 1; every node of skynet), a figure for A/B runs
 // on a quiet machine.
-//   fork_cost scaling WHAT [SIZE [ROUNDS]] [--rounds R] [--json FILE]
+//   fork_cost scaling WHAT [SIZE [ROUNDS]] [--rounds R] [--seconds S]
+//                     [--json FILE]
 //                                T1 / TW at W = the CPUs of the process's
 //                                mask, what it reads on CPUs of one speed,
 //                                and against the CPUs as they run when all
@@ -27,9 +28,10 @@
 //                                skynet DEPTH, uts TREE, nqueens N,
 //                                integrate N; SIZE by default the quick
 //                                sweep's (the Per task table's); 10 rounds
-//                                by default; --json also writes the rounds
-//                                and medians to FILE (run-sweep's
-//                                scaling.json)
+//                                by default, none started after S seconds
+//                                (the first always); --json also writes
+//                                the rounds and medians to FILE
+//                                (run-sweep's scaling.json)
 #include <sched.h>
 
 #include <algorithm>
@@ -284,9 +286,12 @@ void write_scaling_json(const char* path, const scaled& work, const std::vector<
 // all of them work (a core's hardware threads, or two vCPUs that the host
 // runs on one core, slow each other down; T1 / TW counts that against the
 // pool, this does not). Prints a line per round, then the medians over the
-// rounds; with `json`, writes them there too (write_scaling_json()). Exits
-// 1 when the mask cannot be read or set, or a run gives a wrong result.
-int run_scaling(const scaled& work, int rounds, const char* json) {
+// rounds; with `json`, writes them there too (write_scaling_json()). With
+// `seconds` > 0, starts no round after that many seconds (a round times
+// the work twice per CPU at one worker: 38 s for UTS's T3 on 128 CPUs),
+// so a sweep's pass stays bounded on a machine of many CPUs. Exits 1 when
+// the mask cannot be read or set, or a run gives a wrong result.
+int run_scaling(const scaled& work, int rounds, int seconds, const char* json) {
     const double tasks = work.tasks;
     const int status = poolbench::detail::with_affinity_mask(
         -1, [&](const cpu_set_t* mask, std::size_t size, int cpus) {
@@ -304,7 +309,12 @@ int run_scaling(const scaled& work, int rounds, const char* json) {
                 if (best_time(pool, work, 1) >= k_long_run) runs = 1;
             }
             std::vector<scaling_round> done;
-            for (int round = 1; round <= rounds; ++round) {
+            const auto start = std::chrono::steady_clock::now();
+            const auto out_of_time = [&] {
+                return seconds > 0 &&
+                       std::chrono::steady_clock::now() - start >= std::chrono::seconds(seconds);
+            };
+            for (int round = 1; round <= rounds && (round == 1 || !out_of_time()); ++round) {
                 scaling_round r;
                 r.one = one_worker_times(mine, size, cpus, work, runs, false);
                 if (r.one.empty()) {
@@ -344,9 +354,9 @@ int run_scaling(const scaled& work, int rounds, const char* json) {
                 "median of %d rounds: T1 / T%zu %.2fx (T1 the mean of the CPUs' one-worker times), "
                 "at even speeds %.2fx, at busy speeds %.2fx, the slowest CPU / fastest %.2fx, all "
                 "busy %.2fx alone\n",
-                rounds, w, med(&scaling_round::plain), med(&scaling_round::even),
-                med(&scaling_round::busy_even), med(&scaling_round::spread),
-                med(&scaling_round::busy_over));
+                static_cast<int>(done.size()), w, med(&scaling_round::plain),
+                med(&scaling_round::even), med(&scaling_round::busy_even),
+                med(&scaling_round::spread), med(&scaling_round::busy_over));
             if (json != nullptr) write_scaling_json(json, work, mine, runs, done);
             return 0;
         });
@@ -431,14 +441,17 @@ int scaling_main(const std::vector<std::string_view>& args) {
     std::vector<const char*> positional;
     const char* json = nullptr;
     const char* rounds_text = nullptr;
+    const char* seconds_text = nullptr;
     bool bad = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--json" || args[i] == "--rounds") {
+        if (args[i] == "--json" || args[i] == "--rounds" || args[i] == "--seconds") {
             if (i + 1 == args.size()) {
                 std::fprintf(stderr, "fork_cost: %s needs a value\n", args[i].data());
                 return 2;
             }
-            const char*& value = args[i] == "--json" ? json : rounds_text;
+            const char*& value = args[i] == "--json"     ? json
+                                 : args[i] == "--rounds" ? rounds_text
+                                                         : seconds_text;
             value = args[++i].data();
         } else if (args[i].starts_with("--")) {
             bad = true;
@@ -451,7 +464,8 @@ int scaling_main(const std::vector<std::string_view>& args) {
                        what == "integrate";
     if (bad || !known || positional.size() > 3 || (positional.size() == 3 && rounds_text)) {
         std::fprintf(stderr,
-                     "usage: fork_cost scaling WHAT [SIZE [ROUNDS]] [--rounds R] [--json FILE]\n"
+                     "usage: fork_cost scaling WHAT [SIZE [ROUNDS]] [--rounds R] [--seconds S]\n"
+                     "                         [--json FILE]\n"
                      "  WHAT SIZE: fib N | skynet DEPTH | uts TREE (t1, t2, t3, t1l, t3l) |\n"
                      "             nqueens N | integrate N; SIZE by default the quick sweep's\n");
         return 2;
@@ -462,8 +476,9 @@ int scaling_main(const std::vector<std::string_view>& args) {
         std::fprintf(stderr, "fork_cost: rounds must be at least 1\n");
         return 2;
     }
+    const int seconds = seconds_text != nullptr ? parse(seconds_text, "seconds") : 0;
     return run_scaling(scaled_work(what, positional.size() >= 2 ? positional[1] : nullptr), rounds,
-                       json);
+                       seconds, json);
 }
 
 }  // namespace

@@ -3,12 +3,13 @@
 # fib, skynet, nqueens and integrate each exit 0 and print a line per
 # round, each over as many CPUs as nproc counts and with its speedups at
 # even and at busy speeds, then the medians; without a size, fib runs the
-# quick sweep's n = 30; --json writes the rounds and medians as JSON that
+# quick sweep's n = 30; --seconds S starts no round after S seconds (the
+# first always runs); --json writes the rounds and medians as JSON that
 # names the workload and its size; pinned to a single CPU (taskset, where
 # it is installed) the rounds are over that one CPU; bad input (no or an
 # unknown recursion, a size that is no number or out of range, an unknown
-# UTS tree, 0 rounds, rounds given twice, an option without its value or
-# unknown) exits 2 with a message naming the problem. (A UTS tree is not
+# UTS tree, 0 rounds, rounds given twice, seconds that are no number, an
+# option without its value or unknown) exits 2 with a message naming the problem. (A UTS tree is not
 # run here: each has about 4 million nodes.)
 cmake_minimum_required(VERSION 3.25)
 
@@ -50,6 +51,17 @@ check_run(${nproc} 2 ${FORK_COST} scaling fib 12 2)
 check_run(${nproc} 1 ${FORK_COST} scaling skynet 3 1)
 check_run(${nproc} 2 ${FORK_COST} scaling nqueens 6 --rounds 2)
 check_run(${nproc} 1 ${FORK_COST} scaling integrate 10 1)
+# --seconds 0: no limit; --seconds 1 stops a million rounds of a few
+# milliseconds within about a second, with the medians of those it ran.
+check_run(${nproc} 2 ${FORK_COST} scaling fib 12 --rounds 2 --seconds 0)
+execute_process(COMMAND ${FORK_COST} scaling fib 12 --rounds 1000000 --seconds 1
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 30)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "median of ([0-9]+) rounds: T1 / T${nproc} ")
+    message(FATAL_ERROR "--seconds 1 did not stop the rounds (exit ${rc}): ${err}")
+endif()
+if(CMAKE_MATCH_1 GREATER_EQUAL 1000000)
+    message(FATAL_ERROR "--seconds 1 ran all ${CMAKE_MATCH_1} rounds")
+endif()
 
 # --json: the rounds and medians, the workload and its size (the quick
 # sweep's fib n = 30 when no size is given).
@@ -81,6 +93,7 @@ check_refused("usage: fork_cost scaling" ${FORK_COST} scaling)
 check_refused("usage: fork_cost scaling" ${FORK_COST} scaling fib 12 2 --rounds 2)
 check_refused("usage: fork_cost scaling" ${FORK_COST} scaling fib --bogus)
 check_refused("--json needs a value" ${FORK_COST} scaling fib 12 --json)
+check_refused("seconds must be a non-negative integer, got 'x'" ${FORK_COST} scaling fib 12 --seconds x)
 check_refused("N = 17 is out of range \\(1 to 16\\)" ${FORK_COST} scaling nqueens 17)
 check_refused("N = 0 is out of range" ${FORK_COST} scaling integrate 0)
 check_refused("N must be a non-negative integer, got 'x'" ${FORK_COST} scaling fib x)

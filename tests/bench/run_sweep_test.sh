@@ -356,13 +356,14 @@ mkdir "$tmp/scaling"
 for p in fake pool_bench queue_bench; do cp -P "$progs/$p" "$tmp/scaling/$p"; done
 cat >"$tmp/scaling/fork_cost" <<'FAKE'
 #!/usr/bin/env bash
-# fork_cost scaling WHAT --rounds N --json FILE, as run-sweep calls it
+# fork_cost scaling WHAT --rounds N --seconds S --json FILE, as run-sweep calls it
 set -euo pipefail
-[ "$1" = scaling ] && [ "$3" = --rounds ] && [ "$5" = --json ] || { echo "fork_cost: bad call: $*" >&2; exit 2; }
+[ "$1" = scaling ] && [ "$3" = --rounds ] && [ "$5" = --seconds ] && [ "$7" = --json ] ||
+    { echo "fork_cost: bad call: $*" >&2; exit 2; }
 echo "fork_cost $*" >>"$FAKE_LOG"
 if [ "${FAKE_FAIL:-}" = "fork_cost $2" ]; then echo "fork_cost: wrong result (as told)" >&2; exit 1; fi
 echo "median of $4 rounds: T1 / T2 1.90x"
-printf '{"workload": "%s", "size_key": "n", "size": "7", "tasks": 100, "workers": 2, "runs_per_time": 3,\n "median": {"plain": 1.9, "even": 1.95, "busy": 1.96, "spread": 1.01, "busy_over_alone": 1.0},\n "rounds": [{"plain": 1.9, "even": 1.95, "busy": 1.96, "spread": 1.01, "busy_over_alone": 1.0}]}\n' "$2" >"$6"
+printf '{"workload": "%s", "size_key": "n", "size": "7", "tasks": 100, "workers": 2, "runs_per_time": 3,\n "median": {"plain": 1.9, "even": 1.95, "busy": 1.96, "spread": 1.01, "busy_over_alone": 1.0},\n "rounds": [{"plain": 1.9, "even": 1.95, "busy": 1.96, "spread": 1.01, "busy_over_alone": 1.0}]}\n' "$2" >"$8"
 FAKE
 chmod 755 "$tmp/scaling/fork_cost"
 if [ "$(nproc)" -gt 1 ]; then
@@ -374,18 +375,18 @@ if [ "$(nproc)" -gt 1 ]; then
     scaling_written() {
         [ "$rc" -eq 0 ] &&
             [ "$(grep -c '^fork_cost scaling' "$FAKE_LOG")" -eq 5 ] &&
-            grep -q '^fork_cost scaling fib --rounds 10 --json ' "$FAKE_LOG" &&
+            grep -q '^fork_cost scaling fib --rounds 10 --seconds 30 --json ' "$FAKE_LOG" &&
             [ "$(grep -c '^median of 10 rounds' "$f3/scaling.console")" -eq 5 ] &&
             { [ -z "$python" ] || "$python" -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["rounds"] == 10, d
+assert d["rounds"] == 10 and d["seconds"] == 30, d
 assert [w["workload"] for w in d["workloads"]] == ["fib", "skynet", "uts", "nqueens", "integrate"], d
 ' "$f3/scaling.json"; } &&
             ! ls -A "$f3" | grep -q '^\.'
     }
-    if scaling_written; then pass "without --filter: fork_cost scaling on the five fork-join workloads, 10 rounds each, in scaling.json"
-    else cat "$tmp/scaling.out"; fail "without --filter: fork_cost scaling on the five fork-join workloads, 10 rounds each, in scaling.json (exit $rc)"; fi
+    what="without --filter: fork_cost scaling on the five fork-join workloads, 10 rounds each (30 s at most), in scaling.json"
+    if scaling_written; then pass "$what"; else cat "$tmp/scaling.out"; fail "$what (exit $rc)"; fi
     if [ -f "$f3/REPORT.md" ]; then  # run-sweep plots where it finds matplotlib and scipy
         check "REPORT.md shows the speedups at even CPU speeds" \
             grep -q '^| nqueens | n:7 | 1.90x' "$f3/REPORT.md"
