@@ -434,7 +434,7 @@ scaled scaled_work(std::string_view what, const char* size) {
             fib ? "fib" : "skynet", fib ? "n" : "depth", std::to_string(n)};
 }
 
-// `fork_cost scaling WHAT [SIZE [ROUNDS]] [--rounds R] [--json FILE]`
+// `fork_cost scaling WHAT [SIZE [ROUNDS]] [--rounds R] [--seconds S] [--json FILE]`
 // (args: what follows "scaling"); exits 2 with the usage or the problem
 // on bad input.
 int scaling_main(const std::vector<std::string_view>& args) {

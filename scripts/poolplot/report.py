@@ -554,9 +554,10 @@ class Report:
         self.h(3, "work_stealing at even CPU speeds")
         self.add(f"From `scaling.json`: `fork_cost scaling` after the rounds above, "
                  f"{' or '.join(str(n) for n in rounds)} rounds per workload at the quick "
-                 "sweep's size, each round a second or so: the recursion at one worker pinned "
+                 "sweep's size, each round timing the recursion at one worker pinned "
                  "to each CPU in turn (t_c), then at one worker on every CPU at once, then at "
-                 f"W = {w} workers (nothing pinned), each time the best of {scaling_runs_text(r.scaling)}. "
+                 f"W = {w} workers (nothing pinned), within seconds of each other, each time "
+                 f"the best of {scaling_runs_text(r.scaling)}. "
                  "The medians over the rounds of: T1 / "
                  f"T{w} (T1 the mean of the t_c); at even speeds, W x (1 / sum of 1 / t_c) / "
                  f"T{w}: the speedup over what those CPUs could do at best, T1 / T{w} itself "
