@@ -401,9 +401,23 @@ assert [w["workload"] for w in d["workloads"]] == ["fib", "skynet", "uts", "nque
     }
     check "a failing fork_cost scaling: exit 1, naming it, and no results folder" scaling_failed
     rc=0
-    "$root/scripts/run-sweep" --programs "$tmp/scaling" --filter 'fib/' --workers 1 --repetitions 1 --no-wait \
+    : >"$FAKE_LOG"
+    "$root/scripts/run-sweep" --programs "$tmp/scaling" --filter '^fib/' --workers 1 --repetitions 1 --no-wait \
         --out "$tmp/scaling-filtered" >/dev/null 2>&1 || rc=$?
-    check "with --filter: no scaling pass" test "$rc" -eq 0 -a ! -e "$tmp/scaling-filtered/latest/scaling.json"
+    fib_only() {
+        [ "$rc" -eq 0 ] && [ "$(grep -c '^fork_cost scaling' "$FAKE_LOG")" -eq 1 ] &&
+            grep -q '^fork_cost scaling fib ' "$FAKE_LOG" &&
+            grep -q '"workload": "fib"' "$tmp/scaling-filtered/latest/scaling.json"
+    }
+    check "with --filter '^fib/': the scaling pass runs fib alone" fib_only
+    rc=0
+    : >"$FAKE_LOG"
+    "$root/scripts/run-sweep" --programs "$tmp/scaling" --filter '^empty/' --workers 1 --repetitions 1 --no-wait \
+        --out "$tmp/scaling-none" >/dev/null 2>&1 || rc=$?
+    no_scaling() {
+        [ "$rc" -eq 0 ] && ! grep -q '^fork_cost' "$FAKE_LOG" && [ ! -e "$tmp/scaling-none/latest/scaling.json" ]
+    }
+    check "with a filter that keeps no fork-join row of work_stealing: no scaling pass" no_scaling
 else
     echo "skip - one CPU: run-sweep has no speedup to measure"
 fi
