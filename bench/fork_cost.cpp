@@ -400,11 +400,7 @@ scaled scaled_work(std::string_view what, const char* size) {
         const int n = size != nullptr ? parse_between(size, "N", 1, 16) : pb::k_nqueens_n;
         const pb::nqueens_count want = pb::nqueens_expected(n);
         return {[n, want](pool_t& pool) {
-                    const std::uint64_t got = pb::nqueens_once(pool, n);
-                    if (got == want.solutions) return std::string();
-                    return "wrong result: nqueens(" + std::to_string(n) + ") found " +
-                           std::to_string(got) + " solutions, expected " +
-                           std::to_string(want.solutions);
+                    return pb::nqueens_mismatch(n, pb::nqueens_once(pool, n), want.solutions);
                 },
                 static_cast<double>(want.nodes), "nqueens", "n", std::to_string(n)};
     }

@@ -106,10 +106,8 @@ void run_nqueens(benchmark::State& state, std::size_t workers, int n) {
     std::uint64_t got = 0;
     const double wall =
         timed_runs(state, [&] { got = nqueens_baseline_once<B>(workers, arg, team.get()); });
-    if (got != want.solutions) {
-        return skip(state, "wrong result: nqueens(" + std::to_string(n) + ") found " +
-                               std::to_string(got) + " solutions, expected " +
-                               std::to_string(want.solutions));
+    if (const auto wrong = nqueens_mismatch(n, got, want.solutions); !wrong.empty()) {
+        return skip(state, wrong);
     }
     report_nqueens(state, want, workers, wall);
 }

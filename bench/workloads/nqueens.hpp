@@ -117,6 +117,13 @@ inline const nqueens_count& nqueens_expected(int n) {
     return cache[n];
 }
 
+// "" when a run found the serial count of solutions, else "wrong result: ...".
+inline std::string nqueens_mismatch(int n, std::uint64_t got, std::uint64_t want) {
+    if (got == want) return {};
+    return "wrong result: nqueens(" + std::to_string(n) + ") found " + std::to_string(got) +
+           " solutions, expected " + std::to_string(want);
+}
+
 template <pool P>
 void run_nqueens(benchmark::State& state, std::size_t workers, int n) {
     const nqueens_count& want = nqueens_expected(n);
@@ -127,12 +134,7 @@ void run_nqueens(benchmark::State& state, std::size_t workers, int n) {
     run_row<P>(
         state, workers, std::nullopt,
         [&](P& pool) {
-            const std::uint64_t got = nqueens_once(pool, n);
-            if (got != want.solutions && wrong.empty()) {
-                wrong = "wrong result: nqueens(" + std::to_string(n) + ") found " +
-                        std::to_string(got) + " solutions, expected " +
-                        std::to_string(want.solutions);
-            }
+            if (wrong.empty()) wrong = nqueens_mismatch(n, nqueens_once(pool, n), want.solutions);
         },
         [&] { return wrong; }, [&](double wall) { report_nqueens(state, want, workers, wall); });
 }
