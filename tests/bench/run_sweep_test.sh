@@ -366,11 +366,19 @@ echo "median of $4 rounds: T1 / T2 1.90x"
 printf '{"workload": "%s", "size_key": "n", "size": "7", "tasks": 100, "workers": 2, "runs_per_time": 3,\n "median": {"plain": 1.9, "even": 1.95, "busy": 1.96, "spread": 1.01, "busy_over_alone": 1.0},\n "rounds": [{"plain": 1.9, "even": 1.95, "busy": 1.96, "spread": 1.01, "busy_over_alone": 1.0}]}\n' "$2" >"$8"
 FAKE
 chmod 755 "$tmp/scaling/fork_cost"
-if [ "$(nproc)" -gt 1 ]; then
+# scaling_sweep NAME [OPTION...]: run-sweep with the stand-ins above, one
+# repetition at one worker, into $tmp/NAME, its output in $tmp/NAME.out,
+# its exit status in rc; the calls logged afresh.
+scaling_sweep() {
+    local name=$1
+    shift
     : >"$FAKE_LOG"
     rc=0
     "$root/scripts/run-sweep" --programs "$tmp/scaling" --workers 1 --repetitions 1 --no-wait \
-        --out "$tmp/scaling-results" >"$tmp/scaling.out" 2>&1 || rc=$?
+        --out "$tmp/$name" "$@" >"$tmp/$name.out" 2>&1 || rc=$?
+}
+if [ "$(nproc)" -gt 1 ]; then
+    scaling_sweep scaling-results
     f3=$(readlink -f "$tmp/scaling-results/latest" || true)
     scaling_written() {
         [ "$rc" -eq 0 ] &&
@@ -386,34 +394,26 @@ assert [w["workload"] for w in d["workloads"]] == ["fib", "skynet", "uts", "nque
             ! ls -A "$f3" | grep -q '^\.'
     }
     what="without --filter: fork_cost scaling on the five fork-join workloads, 10 rounds each (30 s at most), in scaling.json"
-    if scaling_written; then pass "$what"; else cat "$tmp/scaling.out"; fail "$what (exit $rc)"; fi
+    if scaling_written; then pass "$what"; else cat "$tmp/scaling-results.out"; fail "$what (exit $rc)"; fi
     if [ -f "$f3/REPORT.md" ]; then  # run-sweep plots where it finds matplotlib and scipy
         check "REPORT.md shows the speedups at even CPU speeds" \
             grep -q '^| nqueens | n:7 | 1.90x' "$f3/REPORT.md"
     fi
-    rc=0
-    FAKE_FAIL="fork_cost uts" "$root/scripts/run-sweep" --programs "$tmp/scaling" --workers 1 --repetitions 1 \
-        --no-wait --out "$tmp/scaling-fail" >"$tmp/scaling-fail.out" 2>&1 || rc=$?
+    FAKE_FAIL="fork_cost uts" scaling_sweep scaling-fail
     scaling_failed() {
         [ "$rc" -eq 1 ] && grep -q 'wrong result (as told)' "$tmp/scaling-fail.out" &&
             grep -q 'error: fork_cost scaling uts exited with status 1' "$tmp/scaling-fail.out" &&
             [ -z "$(ls -A "$tmp/scaling-fail")" ]
     }
     check "a failing fork_cost scaling: exit 1, naming it, and no results folder" scaling_failed
-    rc=0
-    : >"$FAKE_LOG"
-    "$root/scripts/run-sweep" --programs "$tmp/scaling" --filter '^fib/' --workers 1 --repetitions 1 --no-wait \
-        --out "$tmp/scaling-filtered" >/dev/null 2>&1 || rc=$?
+    scaling_sweep scaling-filtered --filter '^fib/'
     fib_only() {
         [ "$rc" -eq 0 ] && [ "$(grep -c '^fork_cost scaling' "$FAKE_LOG")" -eq 1 ] &&
             grep -q '^fork_cost scaling fib ' "$FAKE_LOG" &&
             grep -q '"workload": "fib"' "$tmp/scaling-filtered/latest/scaling.json"
     }
     check "with --filter '^fib/': the scaling pass runs fib alone" fib_only
-    rc=0
-    : >"$FAKE_LOG"
-    "$root/scripts/run-sweep" --programs "$tmp/scaling" --filter '^empty/' --workers 1 --repetitions 1 --no-wait \
-        --out "$tmp/scaling-none" >/dev/null 2>&1 || rc=$?
+    scaling_sweep scaling-none --filter '^empty/'
     no_scaling() {
         [ "$rc" -eq 0 ] && ! grep -q '^fork_cost' "$FAKE_LOG" && [ ! -e "$tmp/scaling-none/latest/scaling.json" ]
     }
