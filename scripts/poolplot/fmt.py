@@ -6,6 +6,7 @@ UNITS = {
     "efficiency": "", "wall_over_ideal": "x", "idle_cpu_pct": " %", "overhead_cpu_pct": " %",
     "makespan_over_ideal_p50": "x", "makespan_over_ideal_p99": "x",
     "p50_us": " us", "p99_us": " us", "p999_us": " us", "process_idle_cpu_pct": " %",
+    "pickup_p50_us": " us", "pickup_p99_us": " us", "pickup_p999_us": " us",
     "tasks_per_s": " tasks/s", "ns_per_task": " ns",
     "madds_per_s": " madds/s", "ns_per_link": " ns", "ns_per_submit": " ns",
     "ns_per_call": " ns",
