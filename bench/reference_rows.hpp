@@ -164,9 +164,7 @@ inline void reference_latency_futex(benchmark::State& state,
         }
         sleeper.join();
     }
-    state.counters["p50_us"] = quantile_us(delay_ns, 0.50);
-    state.counters["p99_us"] = quantile_us(delay_ns, 0.99);
-    state.counters["p999_us"] = quantile_us(delay_ns, 0.999);
+    report_delay_percentiles(state, "", delay_ns);
 }
 
 }  // namespace poolbench::bench

@@ -94,6 +94,15 @@ void run_idle(benchmark::State& state, std::size_t workers, std::chrono::duratio
     report_pool_stats(state, before, after);
 }
 
+// The counters PREFIX p50_us, p99_us and p999_us: the percentiles of
+// delays in nanoseconds (sorted in place), in microseconds.
+inline void report_delay_percentiles(benchmark::State& state, const std::string& prefix,
+                                     std::vector<std::int64_t>& delays_ns) {
+    state.counters[prefix + "p50_us"] = quantile_us(delays_ns, 0.50);
+    state.counters[prefix + "p99_us"] = quantile_us(delays_ns, 0.99);
+    state.counters[prefix + "p999_us"] = quantile_us(delays_ns, 0.999);
+}
+
 // Open loop: this thread submits one job every k_latency_period for
 // `duration`, on a fixed schedule (a late submit does not shift the later
 // ones); the figures are the times from each job's scheduled submit to its
@@ -103,18 +112,21 @@ template <pool P>
 void run_latency(benchmark::State& state, std::size_t workers,
                  std::chrono::duration<double> duration) {
     const auto count = static_cast<std::size_t>(duration / k_latency_period);
-    std::vector<std::int64_t> scheduled_ns(count), submitted_ns(count), started_ns(count);
+    std::vector<std::int64_t> submitted_ns(count), started_ns(count);
     std::optional<P> pool;
     if (!construct(state, pool, workers)) return;
     const timer_slack_scope precise_sleeps;
+    // Job k of a pass is scheduled k periods after the pass's start.
+    bench_clock::time_point start;
+    const auto scheduled = [&start](std::size_t k) {
+        return start + static_cast<std::int64_t>(k) * k_latency_period;
+    };
     // One pass of the schedule over the first `jobs` jobs; the jobs' writes
     // are read after pool->wait(). What submit or wait throws propagates.
     const auto submit_on_schedule = [&](std::size_t jobs) {
-        const auto start = bench_clock::now();
+        start = bench_clock::now();
         for (std::size_t k = 0; k < jobs; ++k) {
-            const auto scheduled = start + static_cast<std::int64_t>(k) * k_latency_period;
-            pace_until(scheduled);
-            scheduled_ns[k] = ns_of(scheduled);
+            pace_until(scheduled(k));
             submitted_ns[k] = now_ns();
             pool->submit(latency_job{&started_ns[k]});
         }
@@ -135,15 +147,11 @@ void run_latency(benchmark::State& state, std::size_t workers,
     // The percentiles are those of the last iteration (rows run one).
     std::vector<std::int64_t> delay_ns(count), pickup_ns(count);
     for (std::size_t k = 0; k < count; ++k) {
-        delay_ns[k] = started_ns[k] - scheduled_ns[k];
+        delay_ns[k] = started_ns[k] - ns_of(scheduled(k));
         pickup_ns[k] = started_ns[k] - submitted_ns[k];
     }
-    state.counters["p50_us"] = quantile_us(delay_ns, 0.50);
-    state.counters["p99_us"] = quantile_us(delay_ns, 0.99);
-    state.counters["p999_us"] = quantile_us(delay_ns, 0.999);
-    state.counters["pickup_p50_us"] = quantile_us(pickup_ns, 0.50);
-    state.counters["pickup_p99_us"] = quantile_us(pickup_ns, 0.99);
-    state.counters["pickup_p999_us"] = quantile_us(pickup_ns, 0.999);
+    report_delay_percentiles(state, "", delay_ns);
+    report_delay_percentiles(state, "pickup_", pickup_ns);
     report_pool_stats(state, before, after);
 }
 
