@@ -2,11 +2,12 @@
 // jobs it claimed from the injection queue in task nodes keeps them and runs
 // them itself, a nested submit that cannot allocate throws bad_alloc and
 // submits nothing, and so does a task group's run() from outside, whose
-// group can still be waited for. Every job still runs exactly once and the
-// pool goes on. This program replaces operator new, so that allocations of
-// exactly one task node fail while g_fail_nodes is set, and every
-// allocation while g_fail_all is (over-aligned ones too: the latent
-// stack's cells).
+// group can still be waited for; an automatic loop whose pieces cannot be
+// handed over runs them where it is. Every job and every index still runs
+// exactly once and the pool goes on. This program replaces operator new, so
+// that allocations of exactly one task node fail while g_fail_nodes is set,
+// and every allocation while g_fail_all is (over-aligned ones too: the
+// latent stack's cells).
 #include <doctest/doctest.h>
 
 #include <array>
@@ -17,7 +18,9 @@
 #include <latch>
 #include <new>
 #include <thread>
+#include <vector>
 
+#include <pools/parallel_for.hpp>
 #include <pools/task_group.hpp>
 #include <pools/work_stealing_pool.hpp>
 
@@ -206,6 +209,38 @@ TEST_CASE("a kept child that cannot get a node stays latent, and its join runs i
     });
     pool.wait();
     CHECK(ran.load() == k_children);
+}
+
+TEST_CASE("an automatic loop from outside that cannot hand pieces over runs each index once") {
+    // As many workers as CPUs (the default): a caller outside the pool then
+    // keeps no piece and hands the rest of the loop over as one
+    // (parallel_for.hpp's hands_over_whole()). With every allocation
+    // failing, the caller cannot make that piece, and runs the loop itself;
+    // with only task nodes failing, the worker that takes it can neither
+    // wrap it nor promote its forks, and runs them all itself.
+    constexpr std::size_t k_n = std::size_t{1} << 18;
+    poolbench::work_stealing_pool pool;
+    std::vector<std::atomic<std::uint8_t>> hits(k_n);  // allocated before the failures
+    const auto count = [&hits](std::size_t i) {
+        // relaxed: the loop's join publishes the counts to this thread.
+        hits[i].fetch_add(1, std::memory_order_relaxed);
+    };
+    for (std::atomic<bool>* failing : {&g_fail_all, &g_fail_nodes}) {
+        for (auto& h : hits) h.store(0, std::memory_order_relaxed);
+        g_failed.store(0);
+        failing->store(true);
+        poolbench::parallel_for(pool, std::size_t{0}, k_n, count);
+        failing->store(false);
+        std::size_t once = 0;
+        for (const auto& h : hits) once += h.load(std::memory_order_relaxed) == 1;
+        CHECK(once == k_n);
+        if (failing == &g_fail_all) CHECK(g_failed.load() > 0);
+    }
+    // And the pool goes on.
+    std::atomic<int> ran{0};
+    for (int i = 0; i < 100; ++i) pool.submit([&ran] { ran.fetch_add(1); });
+    pool.wait();
+    CHECK(ran.load() == 100);
 }
 
 }  // namespace
