@@ -226,12 +226,14 @@ TEST_CASE("an automatic loop from outside that cannot hand pieces over runs each
         hits[i].fetch_add(1, std::memory_order_relaxed);
     };
     for (std::atomic<bool>* failing : {&g_fail_all, &g_fail_nodes}) {
+        // relaxed: the loop's forks (the pool's submit) publish the reset.
         for (auto& h : hits) h.store(0, std::memory_order_relaxed);
         g_failed.store(0);
         failing->store(true);
         poolbench::parallel_for(pool, std::size_t{0}, k_n, count);
         failing->store(false);
         std::size_t once = 0;
+        // relaxed: ordered after the counts by the loop's join, as above.
         for (const auto& h : hits) once += h.load(std::memory_order_relaxed) == 1;
         CHECK(once == k_n);
         if (failing == &g_fail_all) CHECK(g_failed.load() > 0);
