@@ -32,6 +32,19 @@ namespace detail {
 // 181 at 32; over 1,000, 0.70 us at 16 and 0.99 at 32.
 inline constexpr loop_offset k_reduce_leaves_per_worker = 16;
 
+// The most indices an equal leaf holds, where that makes no more than
+// k_reduce_leaves_per_worker_most leaves a worker: a long reduction gets
+// more than 16 leaves a worker. A leaf is the least a split leaves, so the
+// workers' last leaves end up to a leaf's time apart: over 10^8 ints at 2
+// workers, in a loop that splits on demand (parallel_for.hpp), 16 leaves a
+// worker took 1.1 ms each and the last ones ended 1.2 ms apart (medians of
+// 12 rounds); leaves of 2^16 indices (763 a worker), 31 us apart. 40
+// rotated rounds: 41.1 -> 40.0 ms a call (1.5 %, p = 0.17), 1.043 -> 1.019
+// of native_tbb's time (p = 0.002 and 0.06). The bound on leaves a worker
+// bounds the values kept (one slot a leaf) however long the range.
+inline constexpr loop_offset k_reduce_leaf_most = loop_offset{1} << 16;
+inline constexpr loop_offset k_reduce_leaves_per_worker_most = 1024;
+
 // Equal leaves of at least this many indices are preceded by a prefix of
 // smaller ones (reduce_leaves). A shorter leaf holds fewer indices than an
 // index loop's head start runs before its fourth look at the clock (85);
@@ -40,15 +53,16 @@ inline constexpr loop_offset k_reduce_leaves_per_worker = 16;
 // without one and 0.65 with (15 alternated rounds; 0.47 and 0.56 at one).
 inline constexpr loop_offset k_reduce_prefix_from = 64;
 
-// The leaves of n > 0 indices at `workers` workers: min(n, 16 W) equal
-// leaves, preceded, where they would hold k_reduce_prefix_from indices or
-// more, by a prefix of leaves of 1, 4, 16, ... indices, each four times the
-// one before and shorter than n / 16 W; the equal leaves share what the
-// prefix leaves (`left`), the first left % count of them one index longer.
-// The prefix leaves are the head start's first blocks (parallel_for.hpp),
-// so that a chunk map's head start, which runs whole leaves, looks at the
+// The leaves of n > 0 indices at `workers` workers: min(n, E) equal
+// leaves, E = max(16 W, min(ceil(n / 2^16), 1024 W)) (equal_leaves()),
+// preceded, where they would hold k_reduce_prefix_from indices or more, by
+// a prefix of leaves of 1, 4, 16, ... indices, each four times the one
+// before and shorter than n / E; the equal leaves share what the prefix
+// leaves (`left`), the first left % count of them one index longer. The
+// prefix leaves are the head start's first blocks (parallel_for.hpp), so
+// that a chunk map's head start, which runs whole leaves, looks at the
 // clock after as little work as an index map's does, and the block after
-// them asks for at least one equal leaf (4^prefix >= n / 16 W), so it runs
+// them asks for at least one equal leaf (4^prefix >= n / E), so it runs
 // past what it asked by one leaf at most. Without them a chunk map's first
 // block was one leaf of n / 16 W indices, however long: over 10^6 ints,
 // 9.5 us of the caller alone at 2 workers and 19 us at one, where the head
@@ -61,8 +75,7 @@ struct reduce_leaves {
     loop_offset extra = 0;       // left % (count - prefix), left = n - prefix_end
 
     reduce_leaves(loop_offset n, std::size_t workers) noexcept {
-        const loop_offset equal =
-            k_reduce_leaves_per_worker * std::max<loop_offset>(workers, 1);  // at most
+        const loop_offset equal = equal_leaves(n, workers);  // at most
         const loop_offset largest = n / equal >= k_reduce_prefix_from ? n / equal - 1 : 0;
         for (loop_offset size = 1; size <= largest; size *= 4) {  // the prefix
             ++prefix;
@@ -73,6 +86,14 @@ struct reduce_leaves {
         count = prefix + equal_count;
         base = left / equal_count;
         extra = left % equal_count;
+    }
+
+    // E above: how many equal leaves n indices get at most.
+    static loop_offset equal_leaves(loop_offset n, std::size_t workers) noexcept {
+        const loop_offset w = std::max<loop_offset>(workers, 1);
+        return std::max(
+            k_reduce_leaves_per_worker * w,
+            std::min(ceil_div(n, k_reduce_leaf_most), k_reduce_leaves_per_worker_most * w));
     }
 
     loop_offset begin(loop_offset leaf) const noexcept {

@@ -141,11 +141,16 @@ concept helping_pool = pool<P> && requires(P& p) {
 // worker publishes them (work_stealing's latent forks, which it promotes at
 // forks and joins). promotion_point() gives it that chance in work that runs
 // long without forking; parallel_for calls it between the blocks of a piece.
-// Any thread; a no-op outside the pool's workers.
+// work_requested() says whether another worker asked the calling worker for
+// work and it has no hidden fork to publish: parallel_for then splits the
+// rest of its piece, and the request publishes the first half. Both: any
+// thread; a no-op (false) outside the pool's workers.
 template <class P>
-concept promoting_pool = pool<P> && requires(P& p) {
+concept promoting_pool = pool<P> && requires(P& p, const P& cp) {
     { p.promotion_point() }
     noexcept;
+    { cp.work_requested() }
+    noexcept->std::same_as<bool>;
 };
 
 }  // namespace poolbench

@@ -26,7 +26,11 @@
 //    work that runs long without forking calls
 //    work_stealing_pool::promotion_point() (parallel_for does, between the
 //    blocks of a piece), so its worker's latent forks do not stay hidden
-//    until the next fork or join.
+//    until the next fork or join. Where a request finds nothing latent,
+//    work that can split itself makes a fork for it:
+//    work_stealing_pool::work_requested() tells parallel_for's piece to
+//    fork the rest of itself, and the standing request promotes that fork
+//    at once (the fork rule above).
 //  - at a join about to run a latent fork itself, unless that fork is the
 //    group's first child (fib's join, where no sibling waits behind it): on
 //    request, looked at before each such child; and every latent fork while

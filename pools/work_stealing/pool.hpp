@@ -147,6 +147,18 @@ public:
         }
     }
 
+    // For work that can split itself (parallel_for's pieces): whether
+    // another worker asked the calling worker for work (ws_work_request)
+    // and it has no latent fork to promote, so that the request would go
+    // unanswered unless the work forks part of itself. The request stays
+    // standing: the next fork sees it and promotes that fork at once
+    // (work_stealing/latent.hpp). Any thread; false outside this pool's
+    // workers.
+    bool work_requested() const noexcept {
+        const detail::ws_worker* self = current_worker();
+        return self != nullptr && self->work_request.asked() && self->latent.empty();
+    }
+
     bool in_worker() const noexcept { return detail::tl_current_pool == this; }
     std::size_t worker_count() const noexcept { return m_count; }
 

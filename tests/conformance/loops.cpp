@@ -196,6 +196,50 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
                   [](std::string a, const std::string& b) { return a += b; }) == digits);
     }
 
+    TEST_CASE_TEMPLATE_DEFINE("a long reduction's leaves hold 2^16 indices at most", P,
+                              reduce_long) {
+        // Over 10^8 + 7 indices a leaf of 16 per worker would take
+        // milliseconds; the leaves are capped (parallel_reduce.hpp: at
+        // 2^16 indices, where that makes no more than 1024 a worker), and
+        // the chunks are the same every run. The chunk map sums its
+        // indices in closed form, so the range costs nothing to cover.
+        P pool(k_workers);
+        const std::uint64_t n = 100'000'007;
+        std::mutex m;
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> chunks;
+        const auto map = [&](std::uint64_t lo, std::uint64_t hi) {
+            {
+                const std::lock_guard lock(m);
+                chunks.emplace_back(lo, hi);
+            }
+            return (lo + hi - 1) * (hi - lo) / 2;
+        };
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> first;
+        for (int run = 0; run < 3; ++run) {
+            CHECK(poolbench::parallel_reduce(pool, std::uint64_t{0}, n, std::uint64_t{0}, map,
+                                             std::plus<>{}) == n * (n - 1) / 2);
+            std::sort(chunks.begin(), chunks.end());
+            if (run == 0) first = chunks;
+            CHECK(chunks == first);
+            chunks.clear();
+        }
+        REQUIRE(!first.empty());
+        CHECK(first.front().first == 0);
+        CHECK(first.back().second == n);
+        std::uint64_t longest = 0;
+        for (std::size_t i = 0; i < first.size(); ++i) {
+            longest = std::max(longest, first[i].second - first[i].first);
+            if (i > 0) CHECK(first[i].first == first[i - 1].second);
+        }
+        // 2^16 indices at most where 1024 leaves a worker suffice; here
+        // only at one worker (the inline pools) do they not.
+        const std::uint64_t w = pool.worker_count();
+        const std::uint64_t most = std::max<std::uint64_t>(
+            16 * w, std::min<std::uint64_t>(n / 65'536 + (n % 65'536 != 0), 1'024 * w));
+        CHECK(longest <= n / most + (n % most != 0));
+        if (w >= 2) CHECK(longest <= 65'536);
+    }
+
     TEST_CASE_TEMPLATE_DEFINE("a float parallel_reduce is bit-identical over 100 runs", P,
                               reduce_deterministic) {
         // With an index map, and with a chunk map whose loop keeps a local
@@ -452,23 +496,27 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
 
     TEST_CASE("parallel_reduce's leaves tile the range as its header says") {
         // What the reduction's determinism rests on, for any range and
-        // worker count: leaves that cover [0, n) in order, a prefix of 1,
-        // 4, 16, ... indices only where the equal leaves would hold
+        // worker count: leaves that cover [0, n) in order, min(n, E) equal
+        // ones, E = max(16 W, min(ceil(n / 2^16), 1024 W)), after a prefix
+        // of 1, 4, 16, ... indices only where the equal leaves would hold
         // k_reduce_prefix_from or more, each prefix leaf shorter than
         // every equal one, the equal ones differing by one index at most;
         // and first_from(k), the first leaf that begins at k or after.
         using poolbench::detail::loop_offset;
-        const loop_offset sizes[] = {1,     2,     63,      64,        1'000,     2'047,
-                                     2'048, 4'096, 100'003, 1'000'000, UINT64_MAX};
+        const loop_offset sizes[] = {1,         2,          63,          64,        1'000,
+                                     2'047,     2'048,      4'096,       100'003,   1'000'000,
+                                     2'097'152, 10'000'019, 100'000'000, UINT64_MAX};
         for (const loop_offset n : sizes) {
             for (const std::size_t w : {1, 2, 3, 4, 16, 128}) {
                 CAPTURE(n);
                 CAPTURE(w);
                 const poolbench::detail::reduce_leaves leaves(n, w);
-                const loop_offset equal = std::min<loop_offset>(n, 16 * w);
+                const loop_offset most = std::max<loop_offset>(
+                    16 * w, std::min<loop_offset>(n / 65'536 + (n % 65'536 != 0), 1'024 * w));
+                const loop_offset equal = std::min<loop_offset>(n, most);
                 REQUIRE(leaves.count >= equal);
                 const loop_offset prefix = leaves.count - equal;
-                CHECK((prefix > 0) == (n / (16 * w) >= poolbench::detail::k_reduce_prefix_from));
+                CHECK((prefix > 0) == (n / most >= poolbench::detail::k_reduce_prefix_from));
                 CHECK(leaves.begin(0) == 0);
                 CHECK(leaves.end(leaves.count - 1) == n);
                 CHECK(leaves.first_from(n) == leaves.count);
@@ -489,6 +537,8 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
                     if (size > 2) CHECK(leaves.first_from(b + size / 2) == leaf + 1);
                 }
                 CHECK(longest - shortest <= 1);
+                // Leaves of 2^16 indices at most, where 1024 a worker suffice.
+                if (n <= 1'024 * w * loop_offset{65'536}) CHECK(longest <= 65'536);
                 if (prefix > 0) CHECK(leaves.end(prefix - 1) - leaves.begin(prefix - 1) < shortest);
             }
         }
@@ -504,6 +554,7 @@ TEST_SUITE("conformance" * doctest::timeout(120)) {
     TEST_CASE_TEMPLATE_APPLY(reduce_deterministic, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(reduce_head_start, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(reduce_chunks, poolbench::all_pools);
+    TEST_CASE_TEMPLATE_APPLY(reduce_long, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(loop_stops, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(loop_nested, poolbench::all_pools);
     TEST_CASE_TEMPLATE_APPLY(loop_hands_over, poolbench::all_pools);

@@ -10,8 +10,9 @@
 // latent stack deep enough to grow, and the
 // pool's count of jobs run, a group of many children that fills the
 // latent stack past its first array, a group whose children are of several
-// kinds (kept closures of two types, nodes, the slot) and one cancelled by
-// its own child. Each child counts its runs; each must run once.
+// kinds (kept closures of two types, nodes, the slot), one cancelled by
+// its own child, and a parallel_for piece that splits for an idle worker's
+// request. Each child counts its runs; each must run once.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -24,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include <pools/parallel_for.hpp>
 #include <pools/task_group.hpp>
 #include <pools/work_stealing_pool.hpp>
 #include <pools/worker_index.hpp>
@@ -548,6 +550,38 @@ TEST_CASE("a child that cancels its group skips the siblings not yet started") {
         pool.wait();
         CHECK(wrong.load() == 0);
     }
+}
+
+TEST_CASE("a loop's piece with no split left splits for a worker that asks") {
+    // A job on one worker runs parallel_for over 64 indices. Its piece
+    // halves twice (rayon's splitter: `threads` splits, one per halving)
+    // and keeps [0, 16) with none left, its forks [16, 64) going to the
+    // other worker on request. Each index the job's worker runs takes 5 ms;
+    // the other worker's take nothing, so it is idle and asking long before
+    // the kept piece ends. A piece splits again only on demand
+    // (work_stealing_pool::work_requested()): then the asker takes part of
+    // [0, 16), and the job's worker runs fewer than 16 indices. Every index
+    // runs once.
+    constexpr int k_indices = 64;
+    pool_type pool(2);
+    std::vector<std::atomic<int>> runs(k_indices);
+    std::atomic<int> by_owner{0};
+    std::atomic<bool> done{false};
+    pool.submit([&] {
+        const auto owner = poolbench::this_worker_index();
+        poolbench::parallel_for(pool, 0, k_indices, [&](int i) {
+            runs[static_cast<std::size_t>(i)].fetch_add(1);
+            if (poolbench::this_worker_index() == owner) {
+                by_owner.fetch_add(1);
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            }
+        });
+        done.store(true);
+    });
+    pool.wait();
+    REQUIRE(done.load());
+    for (const auto& r : runs) CHECK(r.load() == 1);
+    CHECK(by_owner.load() < k_indices / 4);
 }
 
 }  // namespace
