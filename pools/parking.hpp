@@ -1,36 +1,56 @@
 // event_count: lets idle workers sleep without lost wake-ups and lets
 // submitters skip the wake-up system call when nobody sleeps. The classic
-// event count (Vyukov; folly::EventCount; Taskflow's notifier) over a 32-bit
-// futex word, through C++20 std::atomic::wait/notify.
-// All member functions are thread-safe; a key from prepare_wait() belongs to
-// the thread that took it.
+// event count (Vyukov; folly::EventCount; Eigen's and Taskflow's notifier)
+// over one 32-bit futex word, through C++20 std::atomic::wait/notify.
+// All member functions are thread-safe.
 //
-// Protocol. A waiter:   key = prepare_wait();  re-check for work;
-//                       found work ? cancel_wait() : commit_wait(key).
+// Protocol. A waiter:   prepare_wait();  re-check for work;
+//                       found work ? cancel_wait() : commit_wait().
 //           A notifier: publish work;  notify_one() / notify_all().
-// State: m_epoch, the futex word waiters sleep on; m_state, the number of
-// waiters (between prepare_wait and leaving) and of signals: notifies sent
-// to them that no waiter has consumed yet (signals <= waiters).
-// Invariant: a committed waiter never sleeps through published work: work
-// published before its re-check is found by the re-check, and a notify after
-// that publication either signals it or sees that every waiter already has a
-// signal coming, and each of those waiters will leave and search afterwards.
-//  1. prepare_wait() increments the waiters, then reads m_epoch (seq_cst, then
-//     a seq_cst fence so the caller's re-check loads cannot move above it).
+// State: m_state, the futex word waiters sleep on, counts the waiters
+// (between prepare_wait and leaving) and the signals: notifies that no
+// waiter has taken yet. A signal belongs to no waiter in particular.
+// Invariant: signals <= waiters, and each pending signal is taken by a
+// waiter in commit_wait(), which searches after taking it. A notify after
+// published work either adds a signal, or finds as many signals as waiters,
+// each of which then leaves after the notify and searches (a waiter that
+// cancels found work on its re-check and searches again once it has run
+// it, or saw the pool stop with no work left). So work is never slept
+// through.
+//  1. prepare_wait() adds a waiter (seq_cst, then a seq_cst fence, so the
+//     caller's re-check loads cannot move above it).
 //  2. notify_one() runs a seq_cst fence after the caller published work, then
 //     reads m_state. No waiter: nothing to do (any later waiter's re-check
 //     comes after the fence and finds the work). As many signals as waiters:
-//     nothing to do either (each of them leaves, then fences, then searches,
-//     so it finds the work). Otherwise it adds a signal (CAS), bumps m_epoch
-//     and wakes one sleeper: commit_wait's futex compares the epoch with the
-//     key and does not sleep, or is woken.
-//  3. Leaving (commit_wait after the sleep, or cancel_wait) takes the waiter
-//     and, if any is pending, one signal, then runs a seq_cst fence, so the
-//     caller's search after it sees all work whose notifier saw the signal.
+//     nothing to do either (each of those waiters leaves taking one, then
+//     fences, then searches, so it finds the work). Otherwise it adds a
+//     signal (CAS) and wakes one sleeper.
+//  3. commit_wait() takes a pending signal and leaves if there is one, and
+//     otherwise sleeps on the exact state it read: a signal added after that
+//     read changes the word, so the futex does not sleep, or is woken by
+//     the notify that added it. Deciding to sleep and seeing no signal are
+//     one comparison; a waiter can never sleep with its signal pending.
+//  4. Leaving removes the waiter in one CAS, then runs a seq_cst fence, so
+//     the caller's search after it sees all work whose notifier counted a
+//     signal before the CAS. commit_wait removes a signal with it.
+//     cancel_wait removes one only when every waiter has one (to keep
+//     signals <= waiters; the others still have one each): a canceller's
+//     re-check came before the signal, and it may leave without searching
+//     again (a pool that stops), so a signal it took from a sleeper would
+//     leave that sleeper asleep.
 // Counting signals is what keeps a busy submitter from making a system call
 // per job while the worker it woke is still on its way: a notify that finds
-// every waiter signalled costs a fence and a load. Spurious returns from
-// commit_wait are allowed; callers loop.
+// every waiter signalled costs a fence and a load.
+// tests/model/test_event_count_model.py explores every interleaving of a
+// model of this protocol, and of two earlier designs whose lost wake-ups it
+// finds: a futex word apart from the state, an epoch that a notify bumped
+// after adding its signal (a waiter that read the epoch after the bump, and
+// whose re-check missed the work because it had already taken it, slept
+// with the signal counted as its own, and later notifies skipped it); and a
+// cancel_wait that always took a pending signal (the stop's notify_all
+// signalled a sleeper, a worker that then saw the stop cancelled with that
+// signal, and the sleeper slept on). primitives_test checks both cases in
+// one thread too.
 #pragma once
 
 #include <atomic>
@@ -44,29 +64,44 @@ namespace poolbench {
 
 class event_count {
 public:
-    using key = std::uint32_t;
-
-    // Announces the intent to sleep. Thread-safe.
-    key prepare_wait() noexcept {
+    // Announces the intent to sleep (step 1). Thread-safe.
+    void prepare_wait() noexcept {
         m_state.fetch_add(k_waiter);
         detail::instrument::rmw(detail::instrument::site::parking, &m_state);
-        const key k = m_epoch.load();
         detail::store_load_fence();
-        return k;
     }
 
-    // The re-check found work: withdraw the intent. Thread-safe.
-    void cancel_wait() noexcept { leave(); }
-
-    // Sleeps until a notify after prepare_wait() (or spuriously). Thread-safe.
-    void commit_wait(key k) noexcept {
-        m_epoch.wait(k);
-        leave();
+    // The re-check found work (or the end): withdraw the intent (step 4).
+    // Thread-safe.
+    void cancel_wait() noexcept {
+        std::uint32_t s = m_state.load(std::memory_order_relaxed);  // relaxed: the CAS re-reads it
+        std::uint32_t next = 0;
+        do {
+            next = s - k_waiter - (signals(s) == waiters(s) ? k_signal : 0);
+        } while (!m_state.compare_exchange_weak(s, next));
+        detail::instrument::rmw(detail::instrument::site::parking, &m_state);
+        detail::store_load_fence();
     }
 
-    // Wakes one sleeper unless every waiter already has a signal coming.
-    // Returns whether it signalled one. Cheap (a fence and a load) when
-    // nobody waits. Thread-safe.
+    // Sleeps until a notify after prepare_wait() has left a signal, then
+    // takes it (step 3). Thread-safe.
+    void commit_wait() noexcept {
+        std::uint32_t s = m_state.load();
+        for (;;) {
+            if (signals(s) != 0) {
+                if (m_state.compare_exchange_weak(s, s - k_waiter - k_signal)) break;
+                continue;  // the CAS re-read s
+            }
+            m_state.wait(s);  // returns once the word differs from s
+            s = m_state.load();
+        }
+        detail::instrument::rmw(detail::instrument::site::parking, &m_state);
+        detail::store_load_fence();
+    }
+
+    // Wakes one sleeper unless every waiter already has a signal coming
+    // (step 2). Returns whether it signalled one. Cheap (a fence and a load)
+    // when nobody waits. Thread-safe.
     bool notify_one() noexcept {
         detail::store_load_fence();
         return notify_one_fenced();
@@ -76,30 +111,27 @@ public:
     // after publishing its work. Thread-safe.
     bool notify_one_fenced() noexcept {
         // relaxed: ordered by the caller's fence against prepare_wait()'s
-        // fence and leave()'s fence (steps 2 and 3); the CAS re-reads it.
+        // fence and the fences of leaving (steps 2 and 4); the CAS re-reads
+        // it.
         std::uint32_t s = m_state.load(std::memory_order_relaxed);
         do {
             if (waiters(s) == signals(s)) return false;
         } while (!m_state.compare_exchange_weak(s, s + k_signal));
         detail::instrument::rmw(detail::instrument::site::parking, &m_state);
-        m_epoch.fetch_add(1);
-        detail::instrument::rmw(detail::instrument::site::parking, &m_epoch);
-        m_epoch.notify_one();
+        m_state.notify_one();
         return true;
     }
 
-    // Wakes every sleeper. Thread-safe.
+    // Wakes every sleeper: a signal for each waiter. Thread-safe.
     bool notify_all() noexcept {
         detail::store_load_fence();
         // relaxed: as in notify_one_fenced(); the CAS re-reads it.
         std::uint32_t s = m_state.load(std::memory_order_relaxed);
         do {
-            if (waiters(s) == 0) return false;
+            if (waiters(s) == signals(s)) return false;
         } while (!m_state.compare_exchange_weak(s, waiters(s) * (k_signal + 1)));
         detail::instrument::rmw(detail::instrument::site::parking, &m_state);
-        m_epoch.fetch_add(1);
-        detail::instrument::rmw(detail::instrument::site::parking, &m_epoch);
-        m_epoch.notify_all();
+        m_state.notify_all();
         return true;
     }
 
@@ -119,19 +151,8 @@ private:
     static constexpr std::uint32_t waiters(std::uint32_t s) noexcept { return s & (k_signal - 1); }
     static constexpr std::uint32_t signals(std::uint32_t s) noexcept { return s >> 16; }
 
-    // Step 3: one waiter fewer, and one pending signal fewer if there is one.
-    void leave() noexcept {
-        std::uint32_t s = m_state.load(std::memory_order_relaxed);  // relaxed: the CAS re-reads it
-        std::uint32_t next = 0;
-        do {
-            next = s - k_waiter - (signals(s) != 0 ? k_signal : 0);
-        } while (!m_state.compare_exchange_weak(s, next));
-        detail::instrument::rmw(detail::instrument::site::parking, &m_state);
-        detail::store_load_fence();
-    }
-
-    alignas(k_cache_line) std::atomic<std::uint32_t> m_epoch{0};  // futex word, waiters sleep on it
-    alignas(k_cache_line) std::atomic<std::uint32_t> m_state{0};  // waiters and signals
+    // Waiters and signals; the futex word waiters sleep on.
+    alignas(k_cache_line) std::atomic<std::uint32_t> m_state{0};
 };
 
 }  // namespace poolbench

@@ -176,7 +176,7 @@ private:
                 if (pop(j)) return true;
             }
             for (;;) {
-                const auto key = m_parking.prepare_wait();
+                m_parking.prepare_wait();
                 if (pop(j)) {
                     m_parking.cancel_wait();
                     return true;
@@ -188,7 +188,7 @@ private:
                     return false;
                 }
                 detail::worker_counters::bump(self.counters.parks);
-                m_parking.commit_wait(key);
+                m_parking.commit_wait();
                 if (pop(j)) return true;
             }
         }

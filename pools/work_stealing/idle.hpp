@@ -169,7 +169,7 @@ public:
     // sleep, or at once when work turned up or the pool is stopping.
     template <class WorkVisible>
     parked park(WorkVisible&& work_visible) noexcept {
-        const auto key = m_parking.prepare_wait();
+        m_parking.prepare_wait();
         const bool last = m_searching.fetch_sub(1) == 1;
         detail::instrument::rmw(detail::instrument::site::searching, &m_searching);
         detail::store_load_fence();
@@ -177,20 +177,20 @@ public:
             m_parking.cancel_wait();
             return parked::found_work;
         }
-        return sleep(key);
+        return sleep();
     }
 
     // Step 1, for a worker that did not search because enough others do.
     template <class WorkVisible>
     parked park_unsearched(WorkVisible&& work_visible) noexcept {
-        const auto key = m_parking.prepare_wait();
+        m_parking.prepare_wait();
         // relaxed: ordered by prepare_wait()'s fence against the searchers'
         // fences in park().
         if (m_searching.load(std::memory_order_relaxed) == 0 && work_visible()) {
             m_parking.cancel_wait();
             return parked::found_work;
         }
-        return sleep(key);
+        return sleep();
     }
 
     // Step 4: after an outside submit published its job.
@@ -250,13 +250,13 @@ private:
         return 2 * static_cast<std::size_t>(others) < m_search_limit;
     }
 
-    parked sleep(event_count::key key) noexcept {
+    parked sleep() noexcept {
         // acquire: pairs with the release store in stop().
         if (m_stopping.load(std::memory_order_acquire)) {
             m_parking.cancel_wait();
             return parked::stopping;
         }
-        m_parking.commit_wait(key);
+        m_parking.commit_wait();
         // acquire: as above. Woken by stop(), the worker leaves at once
         // rather than search every deque first (with thousands of workers,
         // a search by each made shutdown quadratic in the workers).

@@ -53,11 +53,11 @@ void take_tokens(poolbench::event_count& ec, std::atomic<std::int64_t>& stock,
             }
         }
         if (stop.load()) return;
-        const auto key = ec.prepare_wait();
+        ec.prepare_wait();
         if (stock.load() > 0 || stop.load()) {
             ec.cancel_wait();
         } else {
-            ec.commit_wait(key);
+            ec.commit_wait();
         }
     }
 }
@@ -71,7 +71,7 @@ TEST_CASE("event_count: a notify with nobody waiting does nothing") {
 
 TEST_CASE("event_count: a waiter that cancels leaves no waiter behind") {
     poolbench::event_count ec;
-    (void)ec.prepare_wait();
+    ec.prepare_wait();
     CHECK(ec.approx_waiters() == 1);
     ec.cancel_wait();
     CHECK(ec.approx_waiters() == 0);
@@ -80,10 +80,57 @@ TEST_CASE("event_count: a waiter that cancels leaves no waiter behind") {
 
 TEST_CASE("event_count: a notify between prepare_wait and commit_wait is not lost") {
     poolbench::event_count ec;
-    const auto key = ec.prepare_wait();
+    ec.prepare_wait();
     CHECK(ec.notify_one());
-    ec.commit_wait(key);  // returns at once: the epoch moved
+    ec.commit_wait();  // returns at once: it takes the pending signal
     CHECK(ec.approx_waiters() == 0);
+}
+
+// The signal accounting the hunt below relies on, in one thread: a waiter
+// whose signal arrived before it committed takes it and leaves, a notify
+// that finds every waiter signalled sends nothing, and no signal outlives
+// the waiters it was counted for.
+TEST_CASE("event_count: a signal sent before commit_wait is taken, and the next notify signals") {
+    poolbench::event_count ec;
+    ec.prepare_wait();
+    CHECK(ec.notify_one());
+    CHECK_FALSE(ec.notify_one());  // the only waiter already has a signal coming
+    ec.commit_wait();
+    CHECK(ec.approx_waiters() == 0);
+    ec.prepare_wait();
+    CHECK(ec.notify_one());  // no signal left over from the first round
+    ec.commit_wait();
+    ec.prepare_wait();
+    CHECK(ec.notify_all());
+    CHECK_FALSE(ec.notify_all());
+    ec.commit_wait();
+    CHECK(ec.approx_waiters() == 0);
+    CHECK_FALSE(ec.notify_one());
+}
+
+// A waiter that cancels leaves a pending signal to the waiters that sleep:
+// its re-check came before the signal, and it may not search again (a pool
+// that stops cancels and leaves). Two prepare_wait() calls stand for two
+// waiters.
+TEST_CASE("event_count: a cancel leaves a signal to the other waiters unless each has one") {
+    poolbench::event_count ec;
+    ec.prepare_wait();  // the sleeper
+    ec.prepare_wait();  // the one that will cancel
+    CHECK(ec.notify_all());
+    CHECK_FALSE(ec.notify_one());  // both have a signal coming
+    ec.cancel_wait();              // takes one: each waiter had one
+    CHECK_FALSE(ec.notify_one());  // the sleeper still has its signal
+    ec.commit_wait();              // returns at once
+    CHECK(ec.approx_waiters() == 0);
+
+    ec.prepare_wait();
+    ec.prepare_wait();
+    CHECK(ec.notify_one());  // one signal, two waiters
+    ec.cancel_wait();        // leaves it to the sleeper
+    CHECK_FALSE(ec.notify_one());
+    ec.commit_wait();  // returns at once: the signal is still there
+    CHECK(ec.approx_waiters() == 0);
+    CHECK_FALSE(ec.notify_all());
 }
 
 TEST_CASE("event_count: one token at a time, never slept through (lost-wake-up hunt)") {
