@@ -32,7 +32,7 @@ inline constexpr bool k_enabled = false;
 enum class site : std::size_t {
     pending,       // detail::completion's count of pending work
     searching,     // work_stealing's count of searching workers
-    parking,       // event_count's state
+    parking,       // event_count's state and epoch
     deque_top,     // a Chase-Lev deque's top (steals, the owner's last pop)
     join,          // a fork-join group's count of children finished elsewhere
     statistic,     // shared statistics (wake-ups)

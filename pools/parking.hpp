@@ -1,15 +1,16 @@
 // event_count: lets idle workers sleep without lost wake-ups and lets
 // submitters skip the wake-up system call when nobody sleeps. The classic
 // event count (Vyukov; folly::EventCount; Eigen's and Taskflow's notifier)
-// over one 32-bit futex word, through C++20 std::atomic::wait/notify.
+// over a 32-bit futex word, through C++20 std::atomic::wait/notify.
 // All member functions are thread-safe.
 //
 // Protocol. A waiter:   prepare_wait();  re-check for work;
 //                       found work ? cancel_wait() : commit_wait().
 //           A notifier: publish work;  notify_one() / notify_all().
-// State: m_state, the futex word waiters sleep on, counts the waiters
-// (between prepare_wait and leaving) and the signals: notifies that no
-// waiter has taken yet. A signal belongs to no waiter in particular.
+// State: m_state counts the waiters (between prepare_wait and leaving) and
+// the signals: notifies that no waiter has taken yet. A signal belongs to no
+// waiter in particular. m_epoch, the futex word waiters sleep on, moves with
+// every signal added, and only then.
 // Invariant: signals <= waiters, and each pending signal is taken by a
 // waiter in commit_wait(), which searches after taking it. A notify after
 // published work either adds a signal, or finds as many signals as waiters,
@@ -24,12 +25,14 @@
 //     comes after the fence and finds the work). As many signals as waiters:
 //     nothing to do either (each of those waiters leaves taking one, then
 //     fences, then searches, so it finds the work). Otherwise it adds a
-//     signal (CAS) and wakes one sleeper.
-//  3. commit_wait() takes a pending signal and leaves if there is one, and
-//     otherwise sleeps on the exact state it read: a signal added after that
-//     read changes the word, so the futex does not sleep, or is woken by
-//     the notify that added it. Deciding to sleep and seeing no signal are
-//     one comparison; a waiter can never sleep with its signal pending.
+//     signal (CAS), then bumps m_epoch and wakes one sleeper.
+//  3. commit_wait() reads m_epoch, then m_state: a pending signal, it takes
+//     and leaves; none, it sleeps while m_epoch holds what it read. A signal
+//     it did not see was added after its read of m_state, so bumped m_epoch
+//     after its read of m_epoch: the futex does not sleep, or is woken.
+//     A woken waiter goes round again, so it never sleeps with a signal
+//     pending. Waiters arriving and leaving do not move m_epoch, so they do
+//     not stir a waiter on its way to sleep.
 //  4. Leaving removes the waiter in one CAS, then runs a seq_cst fence, so
 //     the caller's search after it sees all work whose notifier counted a
 //     signal before the CAS. commit_wait removes a signal with it.
@@ -43,9 +46,9 @@
 // every waiter signalled costs a fence and a load.
 // tests/model/test_event_count_model.py explores every interleaving of a
 // model of this protocol, and of two earlier designs whose lost wake-ups it
-// finds: a futex word apart from the state, an epoch that a notify bumped
-// after adding its signal (a waiter that read the epoch after the bump, and
-// whose re-check missed the work because it had already taken it, slept
+// finds: a commit_wait that slept on an epoch read in prepare_wait without
+// looking for a signal (a waiter that read the epoch after a notify's bump,
+// and whose re-check missed the work because it had already taken it, slept
 // with the signal counted as its own, and later notifies skipped it); and a
 // cancel_wait that always took a pending signal (the stop's notify_all
 // signalled a sleeper, a worker that then saw the stop cancelled with that
@@ -86,17 +89,18 @@ public:
     // Sleeps until a notify after prepare_wait() has left a signal, then
     // takes it (step 3). Thread-safe.
     void commit_wait() noexcept {
-        std::uint32_t s = m_state.load();
         for (;;) {
-            if (signals(s) != 0) {
-                if (m_state.compare_exchange_weak(s, s - k_waiter - k_signal)) break;
-                continue;  // the CAS re-read s
+            const std::uint32_t epoch = m_epoch.load();
+            std::uint32_t s = m_state.load();
+            while (signals(s) != 0) {
+                if (m_state.compare_exchange_weak(s, s - k_waiter - k_signal)) {
+                    detail::instrument::rmw(detail::instrument::site::parking, &m_state);
+                    detail::store_load_fence();
+                    return;
+                }
             }
-            m_state.wait(s);  // returns once the word differs from s
-            s = m_state.load();
+            m_epoch.wait(epoch);  // returns once m_epoch differs from `epoch`
         }
-        detail::instrument::rmw(detail::instrument::site::parking, &m_state);
-        detail::store_load_fence();
     }
 
     // Wakes one sleeper unless every waiter already has a signal coming
@@ -118,7 +122,7 @@ public:
             if (waiters(s) == signals(s)) return false;
         } while (!m_state.compare_exchange_weak(s, s + k_signal));
         detail::instrument::rmw(detail::instrument::site::parking, &m_state);
-        m_state.notify_one();
+        bump_and_wake(false);
         return true;
     }
 
@@ -131,7 +135,7 @@ public:
             if (waiters(s) == signals(s)) return false;
         } while (!m_state.compare_exchange_weak(s, waiters(s) * (k_signal + 1)));
         detail::instrument::rmw(detail::instrument::site::parking, &m_state);
-        m_state.notify_all();
+        bump_and_wake(true);
         return true;
     }
 
@@ -151,8 +155,19 @@ private:
     static constexpr std::uint32_t waiters(std::uint32_t s) noexcept { return s & (k_signal - 1); }
     static constexpr std::uint32_t signals(std::uint32_t s) noexcept { return s >> 16; }
 
-    // Waiters and signals; the futex word waiters sleep on.
-    alignas(k_cache_line) std::atomic<std::uint32_t> m_state{0};
+    // Step 2's end, after the signal is counted: move the futex word, wake.
+    void bump_and_wake(bool all) noexcept {
+        m_epoch.fetch_add(1);
+        detail::instrument::rmw(detail::instrument::site::parking, &m_epoch);
+        if (all) {
+            m_epoch.notify_all();
+        } else {
+            m_epoch.notify_one();
+        }
+    }
+
+    alignas(k_cache_line) std::atomic<std::uint32_t> m_epoch{0};  // futex word, waiters sleep on it
+    alignas(k_cache_line) std::atomic<std::uint32_t> m_state{0};  // waiters and signals
 };
 
 }  // namespace poolbench

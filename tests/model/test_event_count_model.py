@@ -18,10 +18,11 @@ Two harnesses, each the shape of a real user:
 The protocol as written passes both. Two earlier designs are kept as
 variants, each with the harness that finds its lost wake-up, so the search
 is shown to find what it is meant to find:
-  epoch          waiters slept on a separate epoch that a notify bumped
-                 after adding its signal (found by ping_pong);
-  greedy_cancel  cancel_wait() took a pending signal whenever there was one
-                 (found by shutdown).
+  epoch          commit_wait() slept on an epoch read in prepare_wait(),
+                 without looking for a pending signal (found by ping_pong);
+  greedy_cancel  the protocol as written, but with a cancel_wait() that
+                 takes a pending signal whenever there is one (found by
+                 shutdown).
 """
 
 from collections import deque
@@ -33,7 +34,7 @@ CURRENT, EPOCH, GREEDY_CANCEL = "current", "epoch", "greedy_cancel"
 
 class Model:
     """Shared state: stock (work), w and sig (m_state's waiters and signals),
-    epoch (the EPOCH variant's futex word), stopping, taken, and the driver's
+    epoch (the futex word), stopping, taken, and the driver's
     own registers. Each waiter: (pc, saved word, blocked)."""
 
     def __init__(self, protocol, harness, waiters, rounds):
@@ -43,7 +44,7 @@ class Model:
     # ---- the protocol's steps, as successor functions over (g, threads) ----
 
     def word(self, g):
-        return g["epoch"] if self.protocol == EPOCH else (g["w"], g["sig"])
+        return g["epoch"] if self.protocol in (CURRENT, EPOCH) else (g["w"], g["sig"])
 
     def cancel(self, g):
         g["w"] -= 1
@@ -88,7 +89,7 @@ class Model:
                 g["dpc"] = "n_load"
             else:
                 g["sig"] = g["w"] if all_ else g["sig"] + 1
-                g["dpc"] = "n_bump" if self.protocol == EPOCH else "n_wake"
+                g["dpc"] = "n_bump"
             return [self.freeze(g, ts)]
         if pc == "n_bump":
             g["epoch"] += 1
@@ -172,27 +173,27 @@ class Model:
                 else:
                     go("commit")
             elif pc == "commit":
-                if self.protocol == EPOCH:
-                    go("sleep")
-                else:
-                    go("consume", (g2["w"], g2["sig"]))
-            elif pc == "consume":  # CURRENT: take a signal, or sleep on the word read
-                if saved[1] == 0:
-                    go("sleep")
-                elif (g2["w"], g2["sig"]) == saved:
+                go("sleep" if self.protocol == EPOCH else "ckey")
+            elif pc == "ckey":  # commit_wait(): the epoch first, then the signals
+                go("check", (g2["epoch"], None))
+            elif pc == "check":
+                go("take" if g2["sig"] > 0 else "sleep", (saved[0], (g2["w"], g2["sig"])))
+            elif pc == "take":  # the CAS that takes a signal
+                if (g2["w"], g2["sig"]) == saved[1]:
                     g2["w"] -= 1
                     g2["sig"] -= 1
                     go("start")  # searches after leaving
                 else:
-                    go("commit")
-            elif pc == "sleep":  # std::atomic::wait(saved): returns once the word differs
-                if self.word(g2) == saved:
+                    go("check")
+            elif pc == "sleep":  # std::atomic::wait(key): returns once the epoch differs
+                key = saved if self.protocol == EPOCH else saved[0]
+                if g2["epoch"] == key:
                     go("sleep", block=True)
                 elif self.protocol == EPOCH:
-                    self.cancel(g2)  # the old leave(): a signal if one is pending
+                    self.cancel(g2)  # its leave(): a signal if one is pending
                     go("start")
                 else:
-                    go("commit")
+                    go("ckey")
             else:
                 raise AssertionError(pc)
         return outs
