@@ -34,17 +34,16 @@ CURRENT, EPOCH, GREEDY_CANCEL = "current", "epoch", "greedy_cancel"
 
 class Model:
     """Shared state: stock (work), w and sig (m_state's waiters and signals),
-    epoch (the futex word), stopping, taken, and the driver's
-    own registers. Each waiter: (pc, saved word, blocked)."""
+    epoch (the futex word), stopping, taken, and the driver's own registers.
+    Each waiter: (pc, what it read, blocked); what it read is the epoch
+    (EPOCH's key from prepare_wait) or the epoch and (w, sig) (commit_wait's
+    two reads)."""
 
     def __init__(self, protocol, harness, waiters, rounds):
         self.protocol, self.harness = protocol, harness
         self.waiters, self.rounds = waiters, rounds
 
     # ---- the protocol's steps, as successor functions over (g, threads) ----
-
-    def word(self, g):
-        return g["epoch"] if self.protocol in (CURRENT, EPOCH) else (g["w"], g["sig"])
 
     def cancel(self, g):
         g["w"] -= 1
