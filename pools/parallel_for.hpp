@@ -314,6 +314,8 @@ public:
     void run(loop_offset n) noexcept {
         if constexpr (execution_model_of<P> == execution_model::inline_on_submitter) {
             run_blocks(0, n);
+        } else if (alone()) {
+            m_state.run(0, n);
         } else {
             const head_start_result started = head_start(n);
             if (started.done < n && !m_state.stopped()) {
@@ -369,6 +371,22 @@ private:
         } else {
             return m_rest > std::chrono::nanoseconds::zero() &&
                    m_rest < k_short_loop * static_cast<std::int64_t>(m_threads);
+        }
+    }
+
+    // Whether the calling thread is the only one that can run any of the
+    // loop: the one worker of a pool whose forks stay latent until promoted
+    // (work_stealing's), where no other thread can take a fork, and the
+    // worker promotes none (work_stealing/latent.hpp). Then the loop is one
+    // chunk: no fork, no block, no look at the clock or at a request. A
+    // chunk body summing 256 ints in a job of a one-worker pool, 2,000
+    // loops under callgrind: 3,284 -> 1,364 instructions a loop (two pieces
+    // of 16 blocks each before).
+    bool alone() const noexcept {
+        if constexpr (promoting_pool<P>) {
+            return m_threads == 1 && m_pool.in_worker();
+        } else {
+            return false;
         }
     }
 

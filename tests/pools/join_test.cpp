@@ -23,6 +23,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <pools/parallel_for.hpp>
@@ -582,6 +583,43 @@ TEST_CASE("a loop's piece with no split left splits for a worker that asks") {
     REQUIRE(done.load());
     for (const auto& r : runs) CHECK(r.load() == 1);
     CHECK(by_owner.load() < k_indices / 4);
+}
+
+TEST_CASE("a loop in a one-worker pool's job runs in order, and a throw stops it there") {
+    // With one worker nobody can take a fork, so the loop is one chunk
+    // (auto_loop::alone()): the indices run on the job's worker in order,
+    // and a throw at index 100 leaves every later index unrun and reaches
+    // the job. Then an index loop and a chunk loop run to the end.
+    pool_type pool(1);
+    constexpr int k_indices = 1000;
+    std::vector<int> order;
+    std::vector<std::pair<int, int>> chunks;
+    bool rethrown = false;
+    bool same_worker = true;
+    pool.submit([&] {
+        const auto owner = poolbench::this_worker_index();
+        try {
+            poolbench::parallel_for(pool, 0, k_indices, [&](int i) {
+                if (poolbench::this_worker_index() != owner) same_worker = false;
+                order.push_back(i);
+                if (i == 100) throw std::runtime_error("index 100");
+            });
+        } catch (const std::runtime_error&) {
+            rethrown = true;
+        }
+        poolbench::parallel_for(pool, k_indices, 2 * k_indices, [&](int i) { order.push_back(i); });
+        poolbench::parallel_for(pool, 0, k_indices,
+                                [&](int lo, int hi) { chunks.emplace_back(lo, hi); });
+    });
+    pool.wait();  // orders the job's writes before the reads below
+    CHECK(rethrown);
+    CHECK(same_worker);
+    REQUIRE(order.size() == 101 + k_indices);
+    for (std::size_t k = 0; k < order.size(); ++k) {
+        CHECK(order[k] == static_cast<int>(k <= 100 ? k : k - 101 + k_indices));
+    }
+    REQUIRE(chunks.size() == 1);
+    CHECK(chunks[0] == std::pair{0, k_indices});
 }
 
 }  // namespace
