@@ -58,6 +58,12 @@
 //     all; a worker reads m_stopping after prepare_wait(), so it either sees
 //     it or is woken by the notify, and reads it again once woken: a worker
 //     woken by stop() leaves without searching.
+// tests/model/test_idle_model.py explores every interleaving of a model of
+// steps 1-6 with the worker loop around them (outside jobs that push a
+// child; jobs that block until every one has started, which need step 2's
+// hand-on), and finds the lost wake-up when park() skips the last
+// searcher's re-check or when either hand-on of step 2 is dropped; without
+// step 5 nothing is lost, as step 5 says.
 #pragma once
 
 #include <algorithm>
