@@ -471,9 +471,8 @@ private:
                 // small_for over 10^7 ints 5.53 -> 5.14 ms a call (p =
                 // 0.001, 40 rounds; native_tbb 5.20), the reduce over 10^8
                 // (both with the shorter leaves) 39.9 -> 39.0 ms (p = 0.02,
-                // 30 rounds; native_tbb 38.5);
-                // over 10^6, small_for 0.999 and the reduce 0.998 of the
-                // time (p = 0.67 and 0.38).
+                // 30 rounds; native_tbb 38.5); over 10^6, small_for 0.999
+                // and the reduce 0.998 of the time (p = 0.67 and 0.38).
                 if (divisible(lo, hi) && m_pool.work_requested() && mark.worth_splitting(lo, hi)) {
                     return piece(lo, hi, m_threads, nullptr);
                 }
