@@ -25,9 +25,9 @@ is shown to find what it is meant to find:
                  shutdown).
 """
 
-from collections import deque
-
 import pytest
+
+from search import explain, stuck_state
 
 CURRENT, EPOCH, GREEDY_CANCEL = "current", "epoch", "greedy_cancel"
 
@@ -199,31 +199,11 @@ class Model:
 
     def lost_wake_up(self):
         """A stuck state and the path to it, or None."""
-        start = self.initial()
-        parent = {start: None}
-        queue = deque([start])
-        while queue:
-            state = queue.popleft()
-            nexts = self.successors(state)
-            if not nexts:
-                g = dict(state[0])
-                if g["dpc"] != "done" or g["stock"] != 0 or (
-                        self.harness == "shutdown"
-                        and any(t[0] != "exited" for t in state[1])):
-                    path = []
-                    while state is not None:
-                        path.append(state)
-                        state = parent[state]
-                    return list(reversed(path))
-            for n in nexts:
-                if n not in parent:
-                    parent[n] = state
-                    queue.append(n)
-        return None
-
-
-def explain(path):
-    return "\n".join(f"{dict(g)} {t}" for g, t in path)
+        def unfinished(state):
+            g = dict(state[0])
+            return g["dpc"] != "done" or g["stock"] != 0 or (
+                self.harness == "shutdown" and any(t[0] != "exited" for t in state[1]))
+        return stuck_state(self.initial(), self.successors, unfinished)[0]
 
 
 @pytest.mark.parametrize("harness,waiters,rounds", [

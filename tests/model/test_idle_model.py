@@ -56,9 +56,9 @@ show that it has none:
                      owner pops its deque before it ever parks).
 """
 
-from collections import deque
-
 import pytest
+
+from search import explain, stuck_state
 
 CURRENT, NO_LAST_RECHECK, NO_LOCAL_WAKE = "current", "no_last_recheck", "no_local_wake"
 NO_QUICK_HAND_ON, NO_SEARCH_HAND_ON = "no_quick_hand_on", "no_search_hand_on"
@@ -230,9 +230,11 @@ class Model:
                 else:
                     go(g2, "ho_searching", regs)
             elif pc == "ho_searching":
-                go(g2, "run" if g2["searching"] != 0 else "ho_waiters",
-                   (regs[0],) if g2["searching"] != 0 else regs)
-            elif pc == "ho_waiters":
+                if g2["searching"] != 0:
+                    go(g2, "run", (regs[0],))
+                else:
+                    go(g2, "wake_if_left", regs)
+            elif pc == "wake_if_left":  # both hand-ons' end: sleepers, and work left
                 job, left = regs
                 if g2["w"] == 0:
                     go(g2, "run", (job,))
@@ -268,17 +270,9 @@ class Model:
                 job, left = regs
                 g2["searching"] -= 1
                 if g2["searching"] == 0 and self.protocol != NO_SEARCH_HAND_ON:
-                    go(g2, "esf_waiters", regs)
+                    go(g2, "wake_if_left", regs)
                 else:
                     go(g2, "run", (job,))
-            elif pc == "esf_waiters":
-                job, left = regs
-                if g2["w"] == 0:
-                    go(g2, "run", (job,))
-                elif left != "nothing":
-                    go(g2, "notify_then_run", (job,))
-                else:
-                    go(g2, "scan", (0, ("notify_then_run", (job,)), ("run", (job,))))
             elif pc == "pk_prepare":  # step 3: park()
                 g2["w"] += 1
                 go(g2, "pk_dec")
@@ -324,29 +318,10 @@ class Model:
 
     def lost_wake_up(self):
         """A stuck state and the path to it, or None; and the states seen."""
-        start = self.initial()
-        parent = {start: None}
-        queue = deque([start])
-        while queue:
-            state = queue.popleft()
-            nexts = self.successors(state)
-            if not nexts:
-                g = dict(state[0])
-                if g["ran"] != self.total or any(t[0] != "exited" for t in state[1]):
-                    path = []
-                    while state is not None:
-                        path.append(state)
-                        state = parent[state]
-                    return list(reversed(path)), len(parent)
-            for n in nexts:
-                if n not in parent:
-                    parent[n] = state
-                    queue.append(n)
-        return None, len(parent)
-
-
-def explain(path):
-    return "\n".join(f"{dict(g)} {t}" for g, t in path)
+        def unfinished(state):
+            g, ts = state
+            return dict(g)["ran"] != self.total or any(t[0] != "exited" for t in ts)
+        return stuck_state(self.initial(), self.successors, unfinished)
 
 
 # (workers, cores) of 3 and 1: the search limit is 1, so a third worker to
