@@ -36,6 +36,11 @@
 // victim's C -= 1. C never passes through zero while a stolen job is in
 // flight. (Under ThreadSanitizer the deque reads top with a seq_cst load
 // instead of a fence; the same order follows.)
+// tests/model/test_quiescence_model.py explores every interleaving of a
+// model of Q1-Q5 (submits, batch claims, pops, steals, nested pushes) and
+// checks that C is zero only when no work is left, and zero once all of it
+// has run; it finds the early zero of a thief that counts itself after its
+// steal, as traced above.
 #pragma once
 
 #include <cstddef>
