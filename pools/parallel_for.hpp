@@ -519,6 +519,10 @@ private:
     // access to the loop; the other side only drops its reference, and the
     // last reference frees the node. So the forker waits only for pieces
     // that are running, never for a worker to wake up.
+    // tests/model/test_outside_forks_model.py explores every interleaving
+    // of this protocol with group_counter's sleep: each piece runs once,
+    // before join() returns; each node is freed once, and not touched
+    // after.
     class outside_forks {
     public:
         explicit outside_forks(auto_loop& loop) noexcept : m_loop(loop) {}
