@@ -39,6 +39,11 @@ PER_TASK = (
 # speedup reads the machine as much as the pool (Machine, Per task).
 LOPSIDED = 1.15
 
+# A run whose CPUs were busier than this share of their time in the second
+# before it began (run.json's "busy_percent_before", scripts/run-sweep) shared
+# the machine with other work; run-sweep waits for the same bound.
+BUSY_PERCENT = 20
+
 
 def scaling_runs_text(scaling):
     """How many runs each time of scaling.json's workloads is the best of
@@ -256,6 +261,8 @@ class Report:
              if isinstance(steal, (int, float)) else None),
             ("CPU speeds", speed),
             ("load average (1, 5, 15 min)", load(c.get("load_avg"))),
+            ("CPUs busy in the second before the run", f"{info['busy_percent_before']:g} %"
+             if isinstance(info.get("busy_percent_before"), (int, float)) else None),
             ("load before / after the run", " / ".join(x for x in (load(info.get("load_before")),
                                                                    load(info.get("load_after"))) if x) or None),
             ("compiler", c.get("compiler")), ("flags", c.get("cxx_flags")),
@@ -276,7 +283,14 @@ class Report:
         warnings = []
         cores = r.hw if r.hw_known else None
         la = c.get("load_avg") or []
-        if cores and la and isinstance(la[0], (int, float)) and la[0] / cores > 0.2:
+        busy = info.get("busy_percent_before")
+        if isinstance(busy, (int, float)) and not isinstance(busy, bool):
+            # The sweep's own reading of the CPUs, just before it measured:
+            # the load average then still holds scripts/sweep's own build.
+            if busy > BUSY_PERCENT:
+                warnings.append(f"the CPUs were {busy:g} % busy in the second before the run "
+                                f"began (more than {BUSY_PERCENT} %): other work shared the machine")
+        elif cores and la and isinstance(la[0], (int, float)) and la[0] / cores > 0.2:
             warnings.append(f"the load average was {la[0]:.2f} on {cores} hardware threads when the "
                             "run began (more than 0.2 per thread): other work shared the machine")
         if str(c.get("library_build_type", "")).lower() == "debug":

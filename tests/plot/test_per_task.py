@@ -136,6 +136,34 @@ def test_even_cpus_make_no_warning(tmp_path):
     assert "one CPU took" not in text
 
 
+def with_run_info(folder, **info):
+    """run.json beside the results, holding `info`."""
+    with open(os.path.join(folder, "run.json"), "w", encoding="utf-8") as f:
+        json.dump({"mode": "quick", "repetitions": 5, **info}, f)
+    return folder
+
+
+def test_busy_cpus_before_the_run_warn_and_the_load_average_does_not(tmp_path):
+    # The sweep's own reading of the CPUs decides: right after scripts/sweep's
+    # build the load average is high with the machine idle.
+    data, _ = fib_rows()
+    loaded = {"load_avg": [1.57, 1.2, 0.9]}
+
+    def run(name, busy):
+        folder = write(tmp_path / name, data, context=loaded)
+        rc, text = report(with_run_info(folder, busy_percent_before=busy))
+        assert rc == 0
+        return text
+
+    text = run("idle", 3)
+    assert "| CPUs busy in the second before the run | 3 % |" in text
+    assert "other work shared the machine" not in text
+    assert "**Warning:** the CPUs were 64 % busy in the second before the run began" in run(
+        "busy", 64)
+    # No reading (--no-wait, or an older run.json): the load average, as before.
+    assert "**Warning:** the load average was 1.57 on" in run("unread", None)
+
+
 def test_no_samples_reads_unknown(tmp_path):
     data, _ = fib_rows()
     rc, text = report(write(tmp_path, data))
