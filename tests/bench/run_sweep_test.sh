@@ -288,6 +288,25 @@ go_alone() {
 }
 check "a filter that only go_bench matches runs go_bench alone" go_alone
 
+# ---- a time budget: after 3 rounds of about 3.2 s, the 4th would end past 1 s
+rc=0
+sweep --repetitions 5 --time-budget 1 --out "$tmp/budget-results" >"$tmp/budget.out" 2>&1 || rc=$?
+f3=$(readlink -f "$tmp/budget-results/latest" || true)
+budget_kept() {
+    [ "$rc" -eq 0 ] &&
+        grep -qxF 'run-sweep: round 4 would end past the time budget of 1 s: 3 repetitions' "$tmp/budget.out" &&
+        grep -q '"repetitions": 3,' "$f3/pools.json" && ! grep -q '"repetition_index": 3' "$f3/pools.json" &&
+        grep -q '"repetitions": 3,' "$f3/run.json"
+}
+check "a time budget stops the rounds after 3, and the run says it has 3 repetitions" budget_kept
+rc=0
+sweep --time-budget 0 --out "$tmp/budget-results" >"$tmp/budget0.out" 2>&1 || rc=$?
+budget_refused() {
+    [ "$rc" -eq 2 ] &&
+        grep -qF -e "--time-budget must be a positive whole number of seconds, got '0'" "$tmp/budget0.out"
+}
+check "--time-budget 0 is refused, naming the value" budget_refused
+
 # ---- a failing program: exit 1, its message, no folder
 rc=0
 FAKE_FAIL=go_bench sweep --repetitions 2 --out "$tmp/fail-results" >"$tmp/fail.out" 2>&1 || rc=$?
