@@ -235,6 +235,11 @@ class Report:
                              for x in v or []) or None
 
         steal = info.get("steal_percent")
+        # The sweep's own reading of the CPUs just before it measured
+        # (run.json); None when it took none (--no-wait, older runs).
+        busy = info.get("busy_percent_before")
+        if not isinstance(busy, (int, float)) or isinstance(busy, bool):
+            busy = None
         spread = cpu_speed_spread(info)
         speed = None
         if spread:
@@ -261,8 +266,7 @@ class Report:
              if isinstance(steal, (int, float)) else None),
             ("CPU speeds", speed),
             ("load average (1, 5, 15 min)", load(c.get("load_avg"))),
-            ("CPUs busy in the second before the run", f"{info['busy_percent_before']:g} %"
-             if isinstance(info.get("busy_percent_before"), (int, float)) else None),
+            ("CPUs busy in the second before the run", f"{busy:g} %" if busy is not None else None),
             ("load before / after the run", " / ".join(x for x in (load(info.get("load_before")),
                                                                    load(info.get("load_after"))) if x) or None),
             ("compiler", c.get("compiler")), ("flags", c.get("cxx_flags")),
@@ -283,10 +287,8 @@ class Report:
         warnings = []
         cores = r.hw if r.hw_known else None
         la = c.get("load_avg") or []
-        busy = info.get("busy_percent_before")
-        if isinstance(busy, (int, float)) and not isinstance(busy, bool):
-            # The sweep's own reading of the CPUs, just before it measured:
-            # the load average then still holds scripts/sweep's own build.
+        if busy is not None:
+            # The load average then still holds scripts/sweep's own build.
             if busy > BUSY_PERCENT:
                 warnings.append(f"the CPUs were {busy:g} % busy in the second before the run "
                                 f"began (more than {BUSY_PERCENT} %): other work shared the machine")
