@@ -92,12 +92,21 @@ class Model:
             raise Broken("more finishes than pieces")
         return g["count"] == 0 and g["sleeper"]
 
-    def claim_steps(self, g, k):
-        """The claim as one exchange: whether this side won."""
+    def claim(self, g, k):
+        """The claim's first step, for the forker and a ticket alike: the
+        next step and its registers. One exchange decides: "run" or
+        "release". load_then_store's load leads to "store" (claim_store())."""
         self.touch(g, k)
+        if self.protocol == LOAD_THEN_STORE:
+            return "store", (g["claimed"][k],)
         won = not g["claimed"][k]
         self.put(g, "claimed", k, True)
-        return won
+        return ("run" if won else "release"), ()
+
+    def claim_store(self, g, k, seen):
+        """load_then_store's second step, the store: "run" or "release"."""
+        self.put(g, "claimed", k, True)
+        return "release" if seen else "run"
 
     # The forker: fork every piece, join them newest first, wait, return.
     def forker_steps(self, g, ts):
@@ -124,14 +133,11 @@ class Model:
                 go(g, "sleep_mark")
             elif not self.claim_back:
                 go(g, ("release", k))
-            elif self.protocol == LOAD_THEN_STORE:
-                self.touch(g, k)
-                go(g, ("store", k), (g["claimed"][k],))
             else:
-                go(g, ("run", k) if self.claim_steps(g, k) else ("release", k))
+                nxt, nregs = self.claim(g, k)
+                go(g, (nxt, k), nregs)
         elif step == "store":  # load_then_store's second half
-            self.put(g, "claimed", k, True)
-            go(g, ("run", k) if not regs[0] else ("release", k))
+            go(g, (self.claim_store(g, k, regs[0]), k))
         elif step == "run":
             self.run_piece(g, k)
             self.finish(g)  # the sleeper is this thread: nobody to wake
@@ -172,14 +178,9 @@ class Model:
                 outs.append(self.freeze(g2, t2))
 
             if pc == "claim":
-                if self.protocol == LOAD_THEN_STORE:
-                    self.touch(g2, k)
-                    go("store", (g2["claimed"][k],))
-                else:
-                    go("run" if self.claim_steps(g2, k) else "release")
+                go(*self.claim(g2, k))
             elif pc == "store":
-                self.put(g2, "claimed", k, True)
-                go("run" if not regs[0] else "release")
+                go(self.claim_store(g2, k, regs[0]))
             elif pc == "run":
                 if self.protocol == FINISH_FIRST:
                     go("late_run", (self.finish(g2),))
